@@ -1,0 +1,186 @@
+//! Input rules for what people type into the console: run ids, reasons, actor
+//! names. The app checks them before sending, the server before proxying and
+//! the sim before acting, so a bad value is refused with the same words
+//! everywhere and changes nothing.
+
+use std::fmt;
+
+/// Longest run id accepted.
+pub const RUN_ID_MAX: usize = 64;
+/// Longest reason accepted.
+pub const REASON_MAX: usize = 280;
+/// Longest actor name accepted.
+pub const ACTOR_MAX: usize = 64;
+
+/// Whether the input could not be read at all, or was read and is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Not JSON, wrong shape, unknown field: answered with 400.
+    Malformed,
+    /// Well-formed but a value breaks a rule: answered with 422.
+    Invalid,
+}
+
+/// What was wrong with one input, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The field at fault (`body` when the whole body is).
+    pub field: &'static str,
+    /// What is wrong, for people.
+    pub message: String,
+    /// Malformed or invalid.
+    pub kind: ErrorKind,
+}
+
+impl ValidationError {
+    fn invalid(field: &'static str, message: String) -> Self {
+        ValidationError {
+            field,
+            message,
+            kind: ErrorKind::Invalid,
+        }
+    }
+
+    /// A body that did not parse as the expected JSON object.
+    pub fn body(err: &serde_json::Error) -> Self {
+        ValidationError {
+            field: "body",
+            message: format!("request body is not valid: {err}"),
+            kind: ErrorKind::Malformed,
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// A run id: 1–64 characters of letters, digits, `.`, `_`, `:` and `-`,
+/// starting with a letter or digit, so it is safe in URLs, logs and file names.
+pub fn run_id(value: &str) -> Result<(), ValidationError> {
+    let len = value.chars().count();
+    if len == 0 {
+        return Err(ValidationError::invalid(
+            "run_id",
+            "run_id is empty; leave it out to have one generated".into(),
+        ));
+    }
+    if len > RUN_ID_MAX {
+        return Err(ValidationError::invalid(
+            "run_id",
+            format!("run_id is {len} characters; the limit is {RUN_ID_MAX}"),
+        ));
+    }
+    if let Some((pos, c)) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        return Err(ValidationError::invalid(
+            "run_id",
+            format!(
+                "run_id may contain only letters, digits, '.', '_', ':' and '-'; found {c:?} at position {}",
+                pos + 1
+            ),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(ValidationError::invalid(
+            "run_id",
+            "run_id must start with a letter or digit".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A free-text reason: up to 280 characters, no control characters.
+pub fn reason(value: &str) -> Result<(), ValidationError> {
+    text("reason", value, REASON_MAX)
+}
+
+/// An actor name: 1–64 characters, no control characters.
+pub fn actor(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::invalid(
+            "actor",
+            "actor name is empty; say who is acting".into(),
+        ));
+    }
+    text("actor", value, ACTOR_MAX)
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(ValidationError::invalid(
+            field,
+            format!("{field} is {len} characters; the limit is {max}"),
+        ));
+    }
+    if let Some((pos, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(ValidationError::invalid(
+            field,
+            format!(
+                "{field} contains a control character ({:?}) at position {}",
+                c,
+                pos + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_people_use_pass() {
+        for ok in [
+            "smoke-1",
+            "2026-11-25.nightly",
+            "a",
+            "run:42_b",
+            &"x".repeat(64),
+        ] {
+            run_id(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+    }
+
+    #[test]
+    fn run_id_limits_name_the_problem() {
+        let e = run_id(&"x".repeat(65)).unwrap_err();
+        assert_eq!(e.message, "run_id is 65 characters; the limit is 64");
+        let e = run_id("bad id").unwrap_err();
+        assert!(e.message.contains("found ' ' at position 4"), "{e}");
+        let e = run_id("-lead").unwrap_err();
+        assert!(e.message.contains("must start"), "{e}");
+        let e = run_id("").unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+        let e = run_id("run<script>").unwrap_err();
+        assert!(e.message.contains("'<'"), "{e}");
+        assert!(run_id("ünïcode").is_err());
+    }
+
+    #[test]
+    fn reasons_allow_prose_but_not_control_characters() {
+        reason("nightly check — after the pool fix (#42)").unwrap();
+        reason("").unwrap();
+        let e = reason("line\nbreak").unwrap_err();
+        assert!(e.message.contains("control character"), "{e}");
+        let e = reason(&"é".repeat(281)).unwrap_err();
+        assert_eq!(e.message, "reason is 281 characters; the limit is 280");
+    }
+
+    #[test]
+    fn actors_must_name_someone() {
+        actor("Dana Ops").unwrap();
+        assert!(actor("  ").is_err());
+        assert!(actor(&"a".repeat(65)).is_err());
+        assert!(actor("a\u{7}").is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! The command line: every setting is a flag and an environment variable, with
+//! its default written here once. The README's configuration table is this file.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
+use opsdeck_api::admin::Environment;
+use opsdeck_sim::SimConfig;
+
+/// opsdeck: a guarded, audited ops console for the agent-simulation platform.
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `opsdeck` runs the console (`serve`, the default) or the sim alone.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the console (the default when no subcommand is given).
+    Serve(Box<ServeArgs>),
+    /// Run the reference platform backend alone, without the console.
+    Sim(Box<SimArgs>),
+}
+
+impl Cli {
+    /// Parse `args`, treating a command line without a subcommand as `serve`.
+    pub fn parse_with_default<I>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = String>,
+    {
+        let mut args: Vec<String> = args.into_iter().collect();
+        let needs_serve = match args.get(1).map(String::as_str) {
+            None => true,
+            Some("-h" | "--help" | "-V" | "--version" | "help") => false,
+            Some(first) => first.starts_with('-'),
+        };
+        if needs_serve {
+            args.insert(1, "serve".into());
+        }
+        Cli::parse_from(args)
+    }
+}
+
+/// Settings of the console server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "OPSDECK_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Base URL of the platform to proxy admin calls to. Without it the
+    /// console starts the embedded `sim` on a loopback port and proxies to that.
+    #[arg(long, env = "OPSDECK_UPSTREAM")]
+    pub upstream: Option<String>,
+
+    /// Bearer token the console presents to `--upstream` (the platform's
+    /// `ADMIN_API_TOKEN`). Required with `--upstream`; generated for the embedded sim.
+    #[arg(long, env = "UPSTREAM_ADMIN_TOKEN", hide_env_values = true)]
+    pub upstream_admin_token: Option<String>,
+
+    /// `DEVELOPMENT` or `PRODUCTION`. Defaults to DEVELOPMENT on the embedded sim
+    /// and to PRODUCTION (read-only) with `--upstream`, so pointing the console
+    /// at a real platform never enables writes by accident.
+    #[arg(long, env = "ENVIRONMENT")]
+    pub environment: Option<Environment>,
+
+    /// Allow writes (run controls, world reset). Defaults to true in
+    /// DEVELOPMENT and false in PRODUCTION.
+    #[arg(long, env = "ADMIN_WRITE_ENABLED")]
+    pub admin_write_enabled: Option<bool>,
+
+    /// Token browsers must present (`Authorization: Bearer`). When unset, one
+    /// is generated once, stored in `<data-dir>/admin-token` and printed at start.
+    #[arg(long, env = "ADMIN_API_TOKEN", hide_env_values = true)]
+    pub admin_api_token: Option<String>,
+
+    /// Client networks allowed to call the admin API (comma-separated CIDRs or
+    /// IPs). Others get 403 `Admin IP not allowed`.
+    #[arg(
+        long,
+        env = "ADMIN_IP_ALLOWLIST",
+        value_delimiter = ',',
+        value_parser = parse_net,
+        default_value = "127.0.0.1/32,::1/128"
+    )]
+    pub admin_ip_allowlist: Vec<IpNet>,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated
+    /// CIDRs or IPs). Empty: the socket peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Failed token attempts from one IP, within the window, after which that
+    /// IP gets 429 until the window has passed.
+    #[arg(long, env = "AUTH_FAILURE_LIMIT", default_value_t = 5)]
+    pub auth_failure_limit: u32,
+
+    /// The window for `AUTH_FAILURE_LIMIT`, in seconds.
+    #[arg(long, env = "AUTH_FAILURE_WINDOW_SECONDS", default_value_t = 60)]
+    pub auth_failure_window_seconds: u64,
+
+    /// Time allowed to connect to the upstream, in milliseconds (then 502).
+    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT_MS", default_value_t = 2000)]
+    pub upstream_connect_timeout_ms: u64,
+
+    /// Time allowed for a whole upstream call, in milliseconds (then 504).
+    #[arg(long, env = "UPSTREAM_TIMEOUT_MS", default_value_t = 10_000)]
+    pub upstream_timeout_ms: u64,
+
+    /// Directory for the audit log, the generated token and the embedded sim's database.
+    #[arg(long, env = "OPSDECK_DATA_DIR", default_value = ".opsdeck")]
+    pub data_dir: PathBuf,
+
+    /// The built browser app (Trunk's output).
+    #[arg(long, env = "OPSDECK_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+
+    /// Log format: `json` (one object per line) or `pretty`.
+    #[arg(long, env = "OPSDECK_LOG_FORMAT", default_value = "json")]
+    pub log_format: LogFormat,
+
+    /// Settings of the embedded sim (ignored with `--upstream`).
+    #[command(flatten)]
+    pub sim: SimConfig,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            upstream: None,
+            upstream_admin_token: None,
+            environment: None,
+            admin_write_enabled: None,
+            admin_api_token: None,
+            admin_ip_allowlist: vec![
+                parse_net("127.0.0.1/32").expect("valid"),
+                parse_net("::1/128").expect("valid"),
+            ],
+            trusted_proxies: Vec::new(),
+            auth_failure_limit: 5,
+            auth_failure_window_seconds: 60,
+            upstream_connect_timeout_ms: 2000,
+            upstream_timeout_ms: 10_000,
+            data_dir: PathBuf::from(".opsdeck"),
+            dist_dir: PathBuf::from("dist"),
+            log_format: LogFormat::Json,
+            sim: SimConfig::default(),
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The environment in force: explicit, or by upstream mode.
+    pub fn effective_environment(&self) -> Environment {
+        self.environment.unwrap_or(if self.upstream.is_some() {
+            Environment::Production
+        } else {
+            Environment::Development
+        })
+    }
+
+    /// Whether writes are on, and if not, why (for people).
+    pub fn write_policy(&self) -> (bool, Option<String>) {
+        let env = self.effective_environment();
+        match self.admin_write_enabled {
+            Some(true) => (true, None),
+            Some(false) => (
+                false,
+                Some("ADMIN_WRITE_ENABLED=false on this console".into()),
+            ),
+            None if env.default_write_enabled() => (true, None),
+            None => (
+                false,
+                Some(format!(
+                    "{env} is read-only by default (ADMIN_WRITE_ENABLED is not set)"
+                )),
+            ),
+        }
+    }
+}
+
+/// Settings of `opsdeck sim`.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SIM_BIND", default_value = "127.0.0.1:9000")]
+    pub bind: SocketAddr,
+
+    /// The platform environment the sim reports and enforces.
+    #[arg(long, env = "ENVIRONMENT", default_value = "DEVELOPMENT")]
+    pub environment: Environment,
+
+    /// The platform's `ADMIN_WRITE_ENABLED`. Defaults by environment.
+    #[arg(long, env = "ADMIN_WRITE_ENABLED")]
+    pub admin_write_enabled: Option<bool>,
+
+    /// Bearer token admin calls must carry. Generated and printed when unset.
+    #[arg(long, env = "SIM_ADMIN_API_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// SQLite file of the world.
+    #[arg(
+        long,
+        env = "SIM_DB_PATH",
+        default_value = ".opsdeck/sim-standalone.db"
+    )]
+    pub db: PathBuf,
+
+    /// Thresholds and world knobs.
+    #[command(flatten)]
+    pub sim: SimConfig,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line, for log pipelines.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// A CIDR (`10.0.0.0/8`) or a bare IP (`10.1.2.3`, meaning just that host).
+pub fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(net);
+    }
+    s.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("{s:?} is neither a CIDR (10.0.0.0/8) nor an IP address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_serve() {
+        let cli = Cli::parse_with_default(["opsdeck".to_string()]);
+        assert!(matches!(cli.command, Command::Serve(_)));
+        let cli =
+            Cli::parse_with_default(["opsdeck", "--bind", "127.0.0.1:9999"].map(String::from));
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve")
+        };
+        assert_eq!(args.bind.port(), 9999);
+        let cli = Cli::parse_with_default(["opsdeck", "sim"].map(String::from));
+        assert!(matches!(cli.command, Command::Sim(_)));
+    }
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let Command::Serve(parsed) = Cli::parse_with_default(["opsdeck".to_string()]).command
+        else {
+            panic!("expected serve")
+        };
+        let default = ServeArgs::default();
+        assert_eq!(parsed.bind, default.bind);
+        assert_eq!(parsed.admin_ip_allowlist, default.admin_ip_allowlist);
+        assert_eq!(parsed.upstream_timeout_ms, default.upstream_timeout_ms);
+        assert_eq!(parsed.auth_failure_limit, default.auth_failure_limit);
+    }
+
+    #[test]
+    fn nets_parse_with_or_without_prefix() {
+        assert_eq!(
+            parse_net("10.1.2.3").unwrap(),
+            "10.1.2.3/32".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            parse_net(" 192.168.0.0/16 ").unwrap(),
+            "192.168.0.0/16".parse::<IpNet>().unwrap()
+        );
+        assert!(parse_net("10.0.0.0/33").is_err());
+        assert!(parse_net("localhost").unwrap_err().contains("localhost"));
+    }
+
+    #[test]
+    fn production_is_read_only_unless_told_otherwise() {
+        let mut args = ServeArgs::default();
+        assert_eq!(args.effective_environment(), Environment::Development);
+        assert_eq!(args.write_policy(), (true, None));
+        args.upstream = Some("http://platform".into());
+        assert_eq!(args.effective_environment(), Environment::Production);
+        let (on, why) = args.write_policy();
+        assert!(!on);
+        assert!(why.unwrap().contains("PRODUCTION is read-only by default"));
+        args.admin_write_enabled = Some(true);
+        assert!(args.write_policy().0);
+        args.environment = Some(Environment::Development);
+        args.admin_write_enabled = Some(false);
+        assert_eq!(
+            args.write_policy().1.as_deref(),
+            Some("ADMIN_WRITE_ENABLED=false on this console")
+        );
+    }
+}

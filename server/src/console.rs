@@ -1,0 +1,89 @@
+//! The console's own API: who you are, and the audit log.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use chrono::Utc;
+use opsdeck_api::console::{
+    AUDIT_MAX_LIMIT, AuditPage, AuditQuery, Guard, GuardCheck, Session, paths,
+};
+use opsdeck_api::validate::{ErrorKind, ValidationError};
+
+use crate::error::Result;
+use crate::guard::Caller;
+use crate::state::AppState;
+
+/// Routes under `/api/console`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(paths::SESSION, get(session))
+        .route(paths::AUDIT, get(audit))
+}
+
+/// What the server thinks of this caller. Reaching this handler means the
+/// IP, rate-limit and token guards passed; the write guard is reported.
+async fn session(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Json<Session> {
+    let g = &state.guard;
+    let guards = vec![
+        GuardCheck {
+            guard: Guard::IpAllowlist,
+            pass: true,
+            detail: format!("{} is inside ADMIN_IP_ALLOWLIST", caller.ip),
+        },
+        GuardCheck {
+            guard: Guard::RateLimit,
+            pass: true,
+            detail: "no recent failed tokens from this IP".into(),
+        },
+        GuardCheck {
+            guard: Guard::Token,
+            pass: true,
+            detail: "ADMIN_API_TOKEN accepted".into(),
+        },
+        GuardCheck {
+            guard: Guard::WriteEnabled,
+            pass: g.write_enabled,
+            detail: match &g.writes_disabled_reason {
+                None => "writes enabled".into(),
+                Some(why) => why.clone(),
+            },
+        },
+    ];
+    Json(Session {
+        role: caller.role,
+        actor: caller.actor,
+        ip: caller.ip.to_string(),
+        environment: state.environment,
+        write_enabled: g.write_enabled,
+        writes_disabled_reason: g.writes_disabled_reason.clone(),
+        guards,
+        upstream: state.upstream.info(),
+        server_time: Utc::now(),
+    })
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    query: std::result::Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<AuditPage>> {
+    let Query(q) = query.map_err(|e| ValidationError {
+        field: "query",
+        message: format!("bad query: {}", e.body_text()),
+        kind: ErrorKind::Malformed,
+    })?;
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > AUDIT_MAX_LIMIT {
+        return Err(ValidationError {
+            field: "limit",
+            message: format!("limit must be between 1 and {AUDIT_MAX_LIMIT}, got {limit}"),
+            kind: ErrorKind::Invalid,
+        }
+        .into());
+    }
+    let rows = state.audit.recent(limit).await?;
+    Ok(Json(AuditPage { rows }))
+}

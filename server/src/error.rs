@@ -1,0 +1,188 @@
+//! The server's one error type. 4xx bodies say exactly what was wrong and which
+//! guard refused; 5xx bodies say little and the log says everything.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use opsdeck_api::ErrorBody;
+use opsdeck_api::console::Guard;
+use opsdeck_api::validate::{ErrorKind, ValidationError};
+
+/// Why a response failed, attached to it so the audit row can say.
+#[derive(Debug, Clone)]
+pub struct AuditNote {
+    /// The guard that refused, if one did.
+    pub guard: Option<Guard>,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Everything a console request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A guard refused the request.
+    #[error("{message}")]
+    Refused {
+        /// 401, 403 or 429.
+        status: StatusCode,
+        /// Which guard.
+        guard: Guard,
+        /// What the client must know.
+        message: String,
+        /// The IP the server saw, on IP refusals.
+        ip: Option<String>,
+        /// Seconds to wait, on rate limiting.
+        retry_after: Option<u64>,
+    },
+    /// Input could not be read or broke a rule.
+    #[error("{0}")]
+    Invalid(ValidationError),
+    /// Body over the limit.
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The upstream could not be reached or broke the connection.
+    #[error("upstream {upstream} is unavailable: {detail}")]
+    UpstreamUnavailable {
+        /// Base URL of the upstream.
+        upstream: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The upstream did not answer in time.
+    #[error("upstream {upstream} did not answer within {timeout_ms} ms")]
+    UpstreamTimeout {
+        /// Base URL of the upstream.
+        upstream: String,
+        /// The limit that was hit.
+        timeout_ms: u64,
+    },
+    /// The upstream refused the console's own credential: a server-side misconfiguration.
+    #[error("upstream {upstream} refused the console's credential (check UPSTREAM_ADMIN_TOKEN)")]
+    UpstreamAuth {
+        /// Base URL of the upstream.
+        upstream: String,
+    },
+    /// The audit log could not record a write, so the write was not attempted.
+    #[error("audit log unavailable: {0}")]
+    AuditUnavailable(String),
+    /// Anything else that is our fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The server cannot start with this configuration or environment.
+    #[error("{0}")]
+    Startup(String),
+}
+
+/// `Result` with [`AppError`].
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+impl From<ValidationError> for AppError {
+    fn from(e: ValidationError) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(format!("store: {e}"))
+    }
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Refused { status, .. } => *status,
+            AppError::Invalid(v) => match v.kind {
+                ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+                ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UpstreamUnavailable { .. } | AppError::UpstreamAuth { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
+            AppError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            AppError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) | AppError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        match self {
+            AppError::Refused {
+                guard,
+                message,
+                ip,
+                retry_after,
+                ..
+            } => ErrorBody {
+                error: message.clone(),
+                guard: Some(*guard),
+                ip: ip.clone(),
+                retry_after_seconds: *retry_after,
+                ..Default::default()
+            },
+            AppError::Invalid(v) => ErrorBody {
+                error: v.message.clone(),
+                field: Some(v.field.to_string()),
+                ..Default::default()
+            },
+            AppError::UpstreamUnavailable { upstream, .. } => ErrorBody {
+                // The detail (connection refused, reset, …) is useful to operators.
+                error: self.to_string(),
+                upstream: Some(upstream.clone()),
+                ..Default::default()
+            },
+            AppError::UpstreamTimeout { upstream, .. } | AppError::UpstreamAuth { upstream } => {
+                ErrorBody {
+                    error: self.to_string(),
+                    upstream: Some(upstream.clone()),
+                    ..Default::default()
+                }
+            }
+            AppError::AuditUnavailable(_) => {
+                ErrorBody::new("audit log unavailable; writes are refused until it recovers")
+            }
+            AppError::Internal(_) | AppError::Startup(_) => {
+                ErrorBody::new("internal error; see the server log")
+            }
+            AppError::TooLarge(_) => ErrorBody::new(self.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, status = status.as_u16(), "request failed");
+        }
+        let note = AuditNote {
+            guard: match &self {
+                AppError::Refused { guard, .. } => Some(*guard),
+                _ => None,
+            },
+            reason: self.to_string(),
+        };
+        let retry_after = match &self {
+            AppError::Refused {
+                retry_after: Some(s),
+                ..
+            } => Some(*s),
+            _ => None,
+        };
+        let mut resp = (status, Json(self.body())).into_response();
+        if let Some(s) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"opsdeck\""),
+            );
+        }
+        resp.extensions_mut().insert(note);
+        resp
+    }
+}

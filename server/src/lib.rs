@@ -1,0 +1,437 @@
+//! `opsdeck-server`: the console server.
+//!
+//! It serves the built browser app, and stands in front of the platform's
+//! admin API as a guarded, audited proxy. [`app`] composes every area's router
+//! in one place so tests can drive it without a socket; [`serve`] is what the
+//! `opsdeck` binary runs.
+
+pub mod audit;
+pub mod config;
+pub mod console;
+pub mod error;
+pub mod guard;
+pub mod proxy;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
+use axum::{Router, middleware};
+use base64::Engine;
+use opsdeck_api::console::UpstreamMode;
+use opsdeck_sim::{SimHandle, SimSettings};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::audit::AuditStore;
+use crate::config::{ServeArgs, SimArgs};
+use crate::error::{AppError, Result};
+use crate::guard::{FailureLimiter, GuardConfig};
+use crate::proxy::Upstream;
+use crate::state::{AppState, Inner};
+use crate::web::WebAssets;
+
+/// The whole HTTP surface, composed in one readable place.
+pub fn app(state: AppState) -> Router {
+    // Everything under the guard: the console API and the proxy.
+    let guarded = Router::new()
+        .merge(console::router())
+        .merge(proxy::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::layer));
+    let headers = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            state.web.csp().clone(),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        // API answers are live data: never cache them. Static handlers set their own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new()
+        .merge(guarded)
+        .merge(web::router())
+        .route(
+            opsdeck_api::console::paths::HEALTHZ,
+            get(telemetry::healthz),
+        )
+        .fallback(web::fallback)
+        .layer(headers)
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(telemetry::request_id_and_log))
+        .with_state(state)
+}
+
+/// Where the browser token came from, for the start-up banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `ADMIN_API_TOKEN` / `--admin-api-token`.
+    Configured,
+    /// Generated once and kept in this file.
+    File(std::path::PathBuf),
+}
+
+/// A prepared console: state plus the embedded sim, if any, which lives as
+/// long as this does.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The router state.
+    pub state: AppState,
+    /// The token browsers must present.
+    pub admin_token: String,
+    /// Where it came from.
+    pub token_source: TokenSource,
+    /// The embedded sim (None with `--upstream`).
+    pub sim: Option<SimHandle>,
+}
+
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AppError::Startup(format!("no randomness for a token: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn load_or_create_token(path: &Path) -> Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let token = existing.trim().to_owned();
+        if !token.is_empty() {
+            return Ok(token);
+        }
+    }
+    let token = random_token()?;
+    write_private(path, &token)
+        .map_err(|e| AppError::Startup(format!("cannot write {}: {e}", path.display())))?;
+    Ok(token)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+fn check_args(args: &ServeArgs) -> Result<()> {
+    let bad = |m: String| Err(AppError::Startup(m));
+    if let Some(url) = &args.upstream {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return bad(format!(
+                "--upstream {url:?} must be an http:// or https:// URL"
+            ));
+        }
+        if args
+            .upstream_admin_token
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
+            return bad(
+                "--upstream needs the platform's admin token in UPSTREAM_ADMIN_TOKEN \
+                 (or --upstream-admin-token)"
+                    .into(),
+            );
+        }
+    }
+    if args.admin_api_token.as_deref() == Some("") {
+        return bad("ADMIN_API_TOKEN is set but empty".into());
+    }
+    if args.upstream_timeout_ms == 0 || args.upstream_connect_timeout_ms == 0 {
+        return bad("UPSTREAM_TIMEOUT_MS and UPSTREAM_CONNECT_TIMEOUT_MS must be above 0".into());
+    }
+    if args.auth_failure_limit == 0 || args.auth_failure_window_seconds == 0 {
+        return bad("AUTH_FAILURE_LIMIT and AUTH_FAILURE_WINDOW_SECONDS must be above 0".into());
+    }
+    if args.upstream.is_none() {
+        args.sim.validate().map_err(AppError::Startup)?;
+    }
+    Ok(())
+}
+
+/// Check the configuration, open the stores, start the embedded sim when no
+/// upstream is given, and build the state.
+pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
+    check_args(args)?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        AppError::Startup(format!("cannot create {}: {e}", args.data_dir.display()))
+    })?;
+    let (admin_token, token_source) = match &args.admin_api_token {
+        Some(t) => (t.clone(), TokenSource::Configured),
+        None => {
+            let path = args.data_dir.join("admin-token");
+            (load_or_create_token(&path)?, TokenSource::File(path))
+        }
+    };
+    let audit_path = args.data_dir.join("console.db");
+    let audit = AuditStore::open(&audit_path).map_err(|e| {
+        AppError::Startup(format!(
+            "cannot open the audit log {}: {e}",
+            audit_path.display()
+        ))
+    })?;
+    let environment = args.effective_environment();
+    let (write_enabled, writes_disabled_reason) = args.write_policy();
+
+    let (upstream, sim) = match &args.upstream {
+        Some(url) => (
+            Upstream::new(
+                url,
+                UpstreamMode::Remote,
+                args.upstream_admin_token.clone().unwrap_or_default(),
+                args.upstream_connect_timeout_ms,
+                args.upstream_timeout_ms,
+            )?,
+            None,
+        ),
+        None => {
+            // The embedded sim gets its own secret: the browser's token never
+            // doubles as the platform's.
+            let sim_token = random_token()?;
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| AppError::Startup(format!("cannot bind the embedded sim: {e}")))?;
+            let sim = opsdeck_sim::spawn(
+                SimSettings {
+                    environment,
+                    admin_write_enabled: write_enabled,
+                    admin_token: sim_token.clone(),
+                    db_path: args.data_dir.join("sim.db"),
+                    config: args.sim.clone(),
+                },
+                listener,
+            )
+            .await
+            .map_err(|e| AppError::Startup(format!("cannot start the embedded sim: {e}")))?;
+            let upstream = Upstream::new(
+                &sim.url(),
+                UpstreamMode::Embedded,
+                sim_token,
+                args.upstream_connect_timeout_ms,
+                args.upstream_timeout_ms,
+            )?;
+            (upstream, Some(sim))
+        }
+    };
+
+    let state = AppState::new(Inner {
+        environment,
+        guard: GuardConfig {
+            allowlist: args.admin_ip_allowlist.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
+            admin_token: admin_token.clone(),
+            write_enabled,
+            writes_disabled_reason,
+        },
+        limiter: FailureLimiter::new(
+            args.auth_failure_limit,
+            Duration::from_secs(args.auth_failure_window_seconds),
+        ),
+        audit,
+        upstream,
+        web: WebAssets::load(&args.dist_dir),
+        started: Instant::now(),
+    });
+    Ok(Prepared {
+        state,
+        admin_token,
+        token_source,
+        sim,
+    })
+}
+
+/// A console serving on a socket; dropping it stops the server and its sim.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The browser token.
+    pub admin_token: String,
+    /// The state, for tests that look inside.
+    pub state: AppState,
+    task: tokio::task::JoinHandle<()>,
+    _sim: Option<SimHandle>,
+}
+
+impl Running {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Prepare and serve on `listener` in the background (tests and embedding).
+pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
+    let prepared = prepare(args).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Startup(format!("listener has no address: {e}")))?;
+    let router = app(prepared.state.clone());
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        admin_token: prepared.admin_token,
+        state: prepared.state,
+        task,
+        _sim: prepared.sim,
+    })
+}
+
+/// Run the console until Ctrl-C or SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let prepared = prepare(&args).await?;
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| AppError::Startup(format!("cannot listen on {}: {e}", args.bind)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Startup(format!("listener has no address: {e}")))?;
+    print_banner(&args, &prepared, addr);
+    let service = app(prepared.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| AppError::Startup(format!("server failed: {e}")))?;
+    drop(prepared);
+    Ok(())
+}
+
+fn print_banner(args: &ServeArgs, p: &Prepared, addr: SocketAddr) {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let g = &p.state.guard;
+    println!();
+    println!("  opsdeck console   http://{host}:{}/ops", addr.port());
+    match &p.token_source {
+        TokenSource::Configured => println!("  admin token       (from ADMIN_API_TOKEN)"),
+        TokenSource::File(path) => println!(
+            "  admin token       {}   (kept in {}; set ADMIN_API_TOKEN to choose your own)",
+            p.admin_token,
+            path.display()
+        ),
+    }
+    println!(
+        "  environment       {}, {}",
+        p.state.environment,
+        if g.write_enabled {
+            "write controls enabled".to_string()
+        } else {
+            format!(
+                "read-only ({})",
+                g.writes_disabled_reason.as_deref().unwrap_or("writes off")
+            )
+        }
+    );
+    match &p.sim {
+        Some(sim) => println!(
+            "  upstream          embedded sim at {} (world in {})",
+            sim.url(),
+            args.data_dir.join("sim.db").display()
+        ),
+        None => println!("  upstream          {}", p.state.upstream.info().url),
+    }
+    if !p.state.web.built() {
+        println!(
+            "  warning           {}/index.html missing: build the app with `make run`",
+            args.dist_dir.display()
+        );
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Run the sim alone until Ctrl-C (`opsdeck sim`).
+pub async fn serve_sim(args: SimArgs) -> Result<()> {
+    let token = match &args.admin_token {
+        Some(t) if !t.is_empty() => t.clone(),
+        _ => {
+            let t = random_token()?;
+            println!("  sim admin token   {t}   (set SIM_ADMIN_API_TOKEN to choose your own)");
+            t
+        }
+    };
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| AppError::Startup(format!("cannot listen on {}: {e}", args.bind)))?;
+    let sim = opsdeck_sim::spawn(
+        SimSettings {
+            environment: args.environment,
+            admin_write_enabled: args
+                .admin_write_enabled
+                .unwrap_or(args.environment.default_write_enabled()),
+            admin_token: token,
+            db_path: args.db.clone(),
+            config: args.sim.clone(),
+        },
+        listener,
+    )
+    .await
+    .map_err(|e| AppError::Startup(format!("cannot start the sim: {e}")))?;
+    println!("  sim               {} ({})", sim.url(), args.environment);
+    shutdown_signal().await;
+    drop(sim);
+    Ok(())
+}

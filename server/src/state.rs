@@ -1,0 +1,50 @@
+//! Shared server state, built once at start.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Instant;
+
+use opsdeck_api::admin::Environment;
+
+use crate::audit::AuditStore;
+use crate::guard::{FailureLimiter, GuardConfig};
+use crate::proxy::Upstream;
+use crate::web::WebAssets;
+
+/// Everything handlers share; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// The console's environment.
+    pub environment: Environment,
+    /// Guard settings.
+    pub guard: GuardConfig,
+    /// Failed-token counter.
+    pub limiter: FailureLimiter,
+    /// Audit log.
+    pub audit: AuditStore,
+    /// Where admin calls go.
+    pub upstream: Upstream,
+    /// The built browser app.
+    pub web: WebAssets,
+    /// Process start, for `/healthz`.
+    pub started: Instant,
+}
+
+impl AppState {
+    /// Wrap the parts.
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,419 @@
+//! Handler-level tests: the whole router driven with `oneshot`, no listening
+//! socket for the console (the embedded sim still runs on loopback, as it
+//! always does). Peers are set with `MockConnectInfo`.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use opsdeck_api::ErrorBody;
+use opsdeck_api::admin::{AdminStatus, Environment};
+use opsdeck_api::console::{AuditPage, Guard, Session};
+use opsdeck_server::config::{ServeArgs, parse_net};
+use opsdeck_server::{Prepared, app, prepare};
+use serde::de::DeserializeOwned;
+use tower::ServiceExt;
+
+const TOKEN: &str = "handler-test-token";
+
+struct Console {
+    prepared: Prepared,
+    _dir: tempfile::TempDir,
+}
+
+impl Console {
+    async fn new(tweak: impl FnOnce(&mut ServeArgs)) -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(
+            dist.join("index.html"),
+            "<html><head><script type=\"module\">boot()</script></head><body></body></html>",
+        )
+        .unwrap();
+        std::fs::write(dist.join("app-0123456789abcdef.js"), "export {}").unwrap();
+        let mut args = ServeArgs {
+            admin_api_token: Some(TOKEN.into()),
+            data_dir: dir.path().join("data"),
+            dist_dir: dist,
+            ..ServeArgs::default()
+        };
+        args.sim.sim_tick_ms = 50;
+        tweak(&mut args);
+        Console {
+            prepared: prepare(&args).await.unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn router(&self, peer: &str) -> Router {
+        let ip: std::net::IpAddr = peer.parse().unwrap();
+        let peer = SocketAddr::new(ip, 40000);
+        app(self.prepared.state.clone()).layer(MockConnectInfo(peer))
+    }
+
+    async fn send(
+        &self,
+        peer: &str,
+        req: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let resp = self.router(peer).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    async fn audit(&self) -> AuditPage {
+        let (status, _, body) = self
+            .send("127.0.0.1", get("/api/console/audit?limit=100"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    async fn status(&self) -> AdminStatus {
+        let (status, _, body) = self.send("127.0.0.1", get("/api/admin/status")).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header("x-actor", "Handler Test")
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn post(path: &str, body: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header("x-actor", "Handler Test")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn json<T: DeserializeOwned>(body: &[u8]) -> T {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
+}
+
+#[tokio::test]
+async fn missing_and_wrong_tokens_get_401_naming_the_guard() {
+    let c = Console::new(|_| {}).await;
+    let req = Request::get("/api/admin/status")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = c.send("127.0.0.1", req).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let err: ErrorBody = json(&body);
+    assert_eq!(err.guard, Some(Guard::Token));
+    assert!(err.error.contains("missing admin token"), "{}", err.error);
+    assert!(headers.contains_key(header::WWW_AUTHENTICATE));
+
+    let req = Request::get("/api/admin/status")
+        .header(header::AUTHORIZATION, "Bearer nope")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = c.send("127.0.0.1", req).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json::<ErrorBody>(&body).error, "invalid admin token");
+
+    let rows = c.audit().await.rows;
+    let refusals: Vec<_> = rows
+        .iter()
+        .filter(|r| r.guard == Some(Guard::Token))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{rows:?}");
+    assert!(
+        refusals
+            .iter()
+            .all(|r| r.status == Some(401) && r.ip == "127.0.0.1")
+    );
+    assert!(
+        refusals
+            .iter()
+            .all(|r| !r.request_id.is_empty() && r.request_id != "-")
+    );
+}
+
+#[tokio::test]
+async fn outside_the_allowlist_is_403_admin_ip_not_allowed() {
+    let c = Console::new(|_| {}).await;
+    let (status, _, body) = c.send("203.0.113.5", get("/api/admin/status")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let err: ErrorBody = json(&body);
+    assert_eq!(err.error, "Admin IP not allowed");
+    assert_eq!(err.guard, Some(Guard::IpAllowlist));
+    assert_eq!(err.ip.as_deref(), Some("203.0.113.5"));
+    let row = &c.audit().await.rows[0];
+    assert_eq!(row.guard, Some(Guard::IpAllowlist));
+    assert_eq!(row.ip, "203.0.113.5");
+    assert_eq!(row.actor.as_deref(), Some("Handler Test"));
+}
+
+#[tokio::test]
+async fn spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let c = Console::new(|_| {}).await;
+    let mut req = get("/api/admin/status");
+    req.headers_mut()
+        .insert("x-forwarded-for", "127.0.0.1".parse().unwrap());
+    let (status, _, body) = c.send("203.0.113.5", req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json::<ErrorBody>(&body).ip.as_deref(), Some("203.0.113.5"));
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_passes_on_the_real_client() {
+    let c = Console::new(|a| {
+        a.trusted_proxies = vec![parse_net("10.0.0.0/8").unwrap()];
+        a.admin_ip_allowlist = vec![parse_net("198.51.100.0/24").unwrap()];
+    })
+    .await;
+    let mut req = get("/api/console/session");
+    req.headers_mut().insert(
+        "x-forwarded-for",
+        "127.0.0.1, 198.51.100.7".parse().unwrap(),
+    );
+    let (status, _, body) = c.send("10.0.0.1", req).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let session: Session = json(&body);
+    assert_eq!(session.ip, "198.51.100.7");
+    // The proxy itself is not a client in the allowlist.
+    let (status, _, _) = c.send("10.0.0.1", get("/api/console/session")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn repeated_bad_tokens_get_429_even_with_the_right_one_next() {
+    let c = Console::new(|a| a.auth_failure_limit = 3).await;
+    let bad = || {
+        Request::get("/api/admin/status")
+            .header(header::AUTHORIZATION, "Bearer guess")
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(c.send("127.0.0.1", bad()).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, headers, body) = c.send("127.0.0.1", get("/api/admin/status")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let err: ErrorBody = json(&body);
+    assert_eq!(err.guard, Some(Guard::RateLimit));
+    assert!(err.retry_after_seconds.unwrap() > 0);
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    // Another client is not affected.
+    let c2 = c.router("::1");
+    let resp = c2.oneshot(get("/api/console/session")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn production_refuses_writes_with_a_valid_token() {
+    let c = Console::new(|a| a.environment = Some(Environment::Production)).await;
+    let (status, _, body) = c
+        .send(
+            "127.0.0.1",
+            post("/api/admin/control/run/start", r#"{"reset_world":true}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let err: ErrorBody = json(&body);
+    assert_eq!(err.guard, Some(Guard::WriteEnabled));
+    assert!(
+        err.error.contains("PRODUCTION is read-only"),
+        "{}",
+        err.error
+    );
+    assert!(!c.status().await.simulation_active);
+    let session: Session = json(&c.send("127.0.0.1", get("/api/console/session")).await.2);
+    assert_eq!(session.environment, Environment::Production);
+    assert!(!session.write_enabled);
+    let row = &c.audit().await.rows[0];
+    assert_eq!(row.guard, Some(Guard::WriteEnabled));
+    assert_eq!(row.status, Some(403));
+    assert_eq!(row.method, "POST");
+    assert_eq!(row.path, "/api/admin/control/run/start");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let c = Console::new(|_| {}).await;
+    let cases = [
+        ("{\"run_id\":", StatusCode::BAD_REQUEST, "body"),
+        (
+            r#"{"run_id":"a","colour":"red"}"#,
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (r#"["x"]"#, StatusCode::BAD_REQUEST, "body"),
+        (
+            r#"{"run_id":"has spaces"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "run_id",
+        ),
+        (
+            &format!(r#"{{"run_id":"{}"}}"#, "x".repeat(65)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "run_id",
+        ),
+        (
+            r#"{"reason":"two\nlines"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason",
+        ),
+    ];
+    for (body, want, field) in cases {
+        let (status, _, resp) = c
+            .send("127.0.0.1", post("/api/admin/control/run/start", body))
+            .await;
+        assert_eq!(status, want, "{body}: {}", String::from_utf8_lossy(&resp));
+        let err: ErrorBody = json(&resp);
+        assert_eq!(err.field.as_deref(), Some(field), "{body}");
+    }
+    assert!(!c.status().await.simulation_active);
+    // each attempt is audited with its status
+    let rows = c.audit().await.rows;
+    assert_eq!(
+        rows.iter().filter(|r| r.method == "POST").count(),
+        cases.len()
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.method == "POST")
+            .all(|r| matches!(r.status, Some(400 | 422)))
+    );
+}
+
+#[tokio::test]
+async fn writes_must_say_who_is_acting() {
+    let c = Console::new(|_| {}).await;
+    let mut req = post("/api/admin/control/run/start", "{}");
+    req.headers_mut().remove("x-actor");
+    let (status, _, body) = c.send("127.0.0.1", req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json::<ErrorBody>(&body).field.as_deref(), Some("actor"));
+    assert!(!c.status().await.simulation_active);
+}
+
+#[tokio::test]
+async fn a_write_goes_through_and_is_audited_with_its_actor() {
+    let c = Console::new(|_| {}).await;
+    let (status, headers, body) = c
+        .send(
+            "127.0.0.1",
+            post(
+                "/api/admin/control/run/start",
+                r#"{"run_id":"h-1","reset_world":true}"#,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let request_id = headers["x-request-id"].to_str().unwrap().to_owned();
+    let st = c.status().await;
+    assert!(st.simulation_active);
+    assert_eq!(st.run_started_by.as_deref(), Some("Handler Test"));
+    let row = c
+        .audit()
+        .await
+        .rows
+        .into_iter()
+        .find(|r| r.request_id == request_id)
+        .unwrap();
+    assert_eq!(row.status, Some(200));
+    assert_eq!(row.actor.as_deref(), Some("Handler Test"));
+    assert_eq!(row.guard, None);
+
+    // second start: 409 from the platform, audited with its reason
+    let (status, _, _) = c
+        .send("127.0.0.1", post("/api/admin/control/run/start", "{}"))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let row = &c.audit().await.rows[0];
+    assert_eq!(row.status, Some(409));
+    assert!(
+        row.reason.as_deref().unwrap().contains("already active"),
+        "{row:?}"
+    );
+}
+
+#[tokio::test]
+async fn session_reports_guards_and_health_needs_no_token() {
+    let c = Console::new(|_| {}).await;
+    let (status, _, body) = c.send("127.0.0.1", get("/api/console/session")).await;
+    assert_eq!(status, StatusCode::OK);
+    let s: Session = json(&body);
+    assert_eq!(s.environment, Environment::Development);
+    assert!(s.write_enabled);
+    assert_eq!(s.actor.as_deref(), Some("Handler Test"));
+    assert_eq!(s.guards.len(), 4);
+    assert!(s.guards.iter().all(|g| g.pass));
+
+    let req = Request::get("/healthz").body(Body::empty()).unwrap();
+    let (status, _, body) = c.send("203.0.113.5", req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&body).contains("\"status\":\"ok\""));
+}
+
+#[tokio::test]
+async fn the_app_is_served_with_a_strict_policy() {
+    let c = Console::new(|_| {}).await;
+    for path in ["/ops", "/ops/kpi", "/ops/anything/deep"] {
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        let (status, headers, body) = c.send("127.0.0.1", req).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(String::from_utf8_lossy(&body).contains("boot()"));
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+        assert!(csp.contains("'sha256-"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+    let req = Request::get("/").body(Body::empty()).unwrap();
+    let (status, headers, _) = c.send("127.0.0.1", req).await;
+    assert!(status.is_redirection());
+    assert_eq!(headers[header::LOCATION], "/ops");
+
+    let req = Request::get("/app-0123456789abcdef.js")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = c.send("127.0.0.1", req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+
+    let req = Request::get("/api/nothing-here")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = c.send("127.0.0.1", req).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(json::<ErrorBody>(&body).error.contains("/api/nothing-here"));
+}
+
+#[tokio::test]
+async fn audit_limit_is_checked() {
+    let c = Console::new(|_| {}).await;
+    let (status, _, body) = c.send("127.0.0.1", get("/api/console/audit?limit=0")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json::<ErrorBody>(&body).field.as_deref(), Some("limit"));
+    let (status, _, _) = c
+        .send("127.0.0.1", get("/api/console/audit?limit=abc"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,200 @@
+//! What the sim can be told: stop-condition thresholds under the runbook's
+//! variable names, and the world model's knobs.
+
+use std::path::PathBuf;
+
+use opsdeck_api::admin::Environment;
+
+/// Thresholds and world knobs. Each is a flag and an environment variable; the
+/// console server flattens this into its own command line so the embedded sim
+/// is configured the same way.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimConfig {
+    /// Hard daily LLM budget in USD. When today's spend reaches it the run
+    /// stops with reason `budget_exceeded`.
+    #[arg(long, env = "LLM_DAILY_BUDGET_USD_HARD", default_value_t = 25.0)]
+    pub llm_daily_budget_usd_hard: f64,
+
+    /// Provider failures within the trailing window that stop a run with
+    /// reason `provider_failures_repeated`.
+    #[arg(long, env = "STOP_PROVIDER_FAILURE_THRESHOLD", default_value_t = 25)]
+    pub stop_provider_failure_threshold: u32,
+
+    /// Length of the trailing provider-failure window, in seconds.
+    #[arg(
+        long,
+        env = "STOP_PROVIDER_FAILURE_WINDOW_SECONDS",
+        default_value_t = 300
+    )]
+    pub stop_provider_failure_window_seconds: u32,
+
+    /// DB pool use (0–1) that counts as pressure.
+    #[arg(
+        long,
+        env = "STOP_DB_POOL_UTILIZATION_THRESHOLD",
+        default_value_t = 0.9
+    )]
+    pub stop_db_pool_utilization_threshold: f64,
+
+    /// Seconds of uninterrupted pressure that stop a run with reason
+    /// `db_pool_pressure`.
+    #[arg(long, env = "STOP_DB_POOL_SUSTAINED_SECONDS", default_value_t = 60)]
+    pub stop_db_pool_sustained_seconds: u32,
+
+    /// Seed of the world model. A world reset reseeds from this plus the
+    /// number of resets so far, so every reset gives a fresh but reproducible world.
+    #[arg(long, env = "SIM_SEED", default_value_t = 7)]
+    pub sim_seed: u64,
+
+    /// Agents in a freshly seeded world.
+    #[arg(long, env = "SIM_AGENTS", default_value_t = 24)]
+    pub sim_agents: u32,
+
+    /// Milliseconds between world ticks while a run is active.
+    #[arg(long, env = "SIM_TICK_MS", default_value_t = 1000)]
+    pub sim_tick_ms: u64,
+
+    /// Chance (0–1) that an LLM call fails at the provider, outside incidents.
+    #[arg(long, env = "SIM_PROVIDER_FAILURE_RATE", default_value_t = 0.02)]
+    pub sim_provider_failure_rate: f64,
+
+    /// Mean cost of one LLM call in USD.
+    #[arg(long, env = "SIM_LLM_COST_PER_CALL_USD", default_value_t = 0.0005)]
+    pub sim_llm_cost_per_call_usd: f64,
+
+    /// DB connections in the simulated pool.
+    #[arg(long, env = "SIM_DB_POOL_SIZE", default_value_t = 20)]
+    pub sim_db_pool_size: u32,
+
+    /// Typical share (0–1) of the pool busy during an active run.
+    #[arg(long, env = "SIM_DB_POOL_LOAD", default_value_t = 0.35)]
+    pub sim_db_pool_load: f64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            llm_daily_budget_usd_hard: 25.0,
+            stop_provider_failure_threshold: 25,
+            stop_provider_failure_window_seconds: 300,
+            stop_db_pool_utilization_threshold: 0.9,
+            stop_db_pool_sustained_seconds: 60,
+            sim_seed: 7,
+            sim_agents: 24,
+            sim_tick_ms: 1000,
+            sim_provider_failure_rate: 0.02,
+            sim_llm_cost_per_call_usd: 0.0005,
+            sim_db_pool_size: 20,
+            sim_db_pool_load: 0.35,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Refuse values that make no sense, naming the variable.
+    pub fn validate(&self) -> Result<(), String> {
+        let fraction = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between 0 and 1, got {v}"))
+            }
+        };
+        if !(self.llm_daily_budget_usd_hard.is_finite() && self.llm_daily_budget_usd_hard > 0.0) {
+            return Err(format!(
+                "LLM_DAILY_BUDGET_USD_HARD must be a positive number of USD, got {}",
+                self.llm_daily_budget_usd_hard
+            ));
+        }
+        if self.stop_provider_failure_threshold == 0 {
+            return Err("STOP_PROVIDER_FAILURE_THRESHOLD must be at least 1".into());
+        }
+        if self.stop_provider_failure_window_seconds == 0 {
+            return Err("STOP_PROVIDER_FAILURE_WINDOW_SECONDS must be at least 1".into());
+        }
+        fraction(
+            "STOP_DB_POOL_UTILIZATION_THRESHOLD",
+            self.stop_db_pool_utilization_threshold,
+        )?;
+        fraction("SIM_PROVIDER_FAILURE_RATE", self.sim_provider_failure_rate)?;
+        fraction("SIM_DB_POOL_LOAD", self.sim_db_pool_load)?;
+        if self.sim_agents == 0 || self.sim_agents > 10_000 {
+            return Err(format!(
+                "SIM_AGENTS must be between 1 and 10000, got {}",
+                self.sim_agents
+            ));
+        }
+        if self.sim_tick_ms < 10 {
+            return Err(format!(
+                "SIM_TICK_MS must be at least 10, got {}",
+                self.sim_tick_ms
+            ));
+        }
+        if self.sim_db_pool_size == 0 {
+            return Err("SIM_DB_POOL_SIZE must be at least 1".into());
+        }
+        if !(self.sim_llm_cost_per_call_usd.is_finite() && self.sim_llm_cost_per_call_usd >= 0.0) {
+            return Err("SIM_LLM_COST_PER_CALL_USD must be zero or more".into());
+        }
+        Ok(())
+    }
+}
+
+/// Everything a running sim needs: its platform identity and the knobs.
+#[derive(Debug, Clone)]
+pub struct SimSettings {
+    /// The platform environment the sim reports and enforces.
+    pub environment: Environment,
+    /// The platform's own `ADMIN_WRITE_ENABLED`.
+    pub admin_write_enabled: bool,
+    /// Bearer token admin calls must carry.
+    pub admin_token: String,
+    /// SQLite file holding the world and the event log.
+    pub db_path: PathBuf,
+    /// Thresholds and world knobs.
+    pub config: SimConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: SimConfig,
+    }
+
+    #[test]
+    fn command_definition_is_valid_and_defaults_match() {
+        Cli::command().debug_assert();
+        let parsed = Cli::parse_from(["sim"]).config;
+        let default = SimConfig::default();
+        assert_eq!(
+            parsed.llm_daily_budget_usd_hard,
+            default.llm_daily_budget_usd_hard
+        );
+        assert_eq!(parsed.sim_tick_ms, default.sim_tick_ms);
+        assert_eq!(parsed.sim_db_pool_load, default.sim_db_pool_load);
+        default.validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let c = SimConfig {
+            sim_db_pool_load: 1.5,
+            ..SimConfig::default()
+        };
+        assert!(c.validate().unwrap_err().contains("SIM_DB_POOL_LOAD"));
+        let c = SimConfig {
+            llm_daily_budget_usd_hard: 0.0,
+            ..SimConfig::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("LLM_DAILY_BUDGET_USD_HARD")
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! The admin contract over HTTP: bearer token, JSON in and out.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use opsdeck_api::ACTOR_HEADER;
+use opsdeck_api::admin::{
+    AdminConfig, AdminStatus, ControlBody, ControlRequest, ControlResponse, EVENTS_MAX_LIMIT,
+    EventsPage, EventsQuery, RunMetrics, StartRunRequest, WorldResetResponse, paths,
+};
+use opsdeck_api::validate::{self, ErrorKind, ValidationError};
+use subtle::ConstantTimeEq;
+
+use crate::error::{Result, SimError};
+use crate::world::World;
+
+/// Shared between the HTTP handlers and the engine.
+#[derive(Clone)]
+pub struct SimState {
+    world: Arc<Mutex<World>>,
+    token: Arc<str>,
+}
+
+impl std::fmt::Debug for SimState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimState").finish_non_exhaustive()
+    }
+}
+
+impl SimState {
+    /// Wrap an opened world.
+    pub fn new(world: World) -> Self {
+        let token = world.settings().admin_token.clone().into();
+        SimState {
+            world: Arc::new(Mutex::new(world)),
+            token,
+        }
+    }
+
+    /// Run `f` on the world off the async threads: SQLite calls block.
+    pub async fn with_world<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut World) -> Result<T> + Send + 'static,
+    {
+        let world = self.world.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-operation leaves SQLite consistent (transactions roll
+            // back), so a poisoned lock is safe to reuse.
+            let mut w = world.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut w)
+        })
+        .await
+        .map_err(|e| SimError::Task(e.to_string()))?
+    }
+}
+
+/// The sim's router: the admin contract behind the bearer token, plus `/healthz`.
+pub fn router(state: SimState) -> Router {
+    let admin = Router::new()
+        .route(paths::STATUS, get(status))
+        .route(paths::CONFIG, get(config))
+        .route(paths::EVENTS, get(events))
+        .route(paths::METRICS_RUN, get(metrics))
+        .route(paths::RUN_START, post(start))
+        .route(paths::RUN_STOP, post(stop))
+        .route(paths::RUN_PAUSE, post(pause))
+        .route(paths::RUN_RESUME, post(resume))
+        .route(paths::WORLD_RESET, post(reset))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .merge(admin)
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn require_token(
+    State(state): State<SimState>,
+    req: Request,
+    next: Next,
+) -> Result<Response> {
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(presented.as_bytes().ct_eq(state.token.as_bytes())) && !presented.is_empty() {
+        Ok(next.run(req).await)
+    } else {
+        Err(SimError::Unauthorized)
+    }
+}
+
+async fn not_found(method: Method, uri: Uri) -> SimError {
+    SimError::NotFound(format!("no such endpoint: {method} {}", uri.path()))
+}
+
+fn actor(headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(value) = headers.get(ACTOR_HEADER) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ValidationError {
+        field: "actor",
+        message: "X-Actor must be plain text".into(),
+        kind: ErrorKind::Invalid,
+    })?;
+    validate::actor(value)?;
+    Ok(Some(value.to_owned()))
+}
+
+fn parse_body<T: serde::de::DeserializeOwned + Default>(
+    kind: ControlBody,
+    body: &Bytes,
+) -> Result<T> {
+    kind.check(body)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| SimError::Invalid(ValidationError::body(&e)))
+}
+
+async fn status(State(s): State<SimState>) -> Result<Json<AdminStatus>> {
+    s.with_world(|w| Ok(w.status())).await.map(Json)
+}
+
+async fn config(State(s): State<SimState>) -> Result<Json<AdminConfig>> {
+    s.with_world(|w| Ok(w.config())).await.map(Json)
+}
+
+async fn events(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Json<EventsPage>> {
+    let Query(q) = query.map_err(|e| ValidationError {
+        field: "query",
+        message: format!("bad query: {}", e.body_text()),
+        kind: ErrorKind::Malformed,
+    })?;
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > EVENTS_MAX_LIMIT {
+        return Err(ValidationError {
+            field: "limit",
+            message: format!("limit must be between 1 and {EVENTS_MAX_LIMIT}, got {limit}"),
+            kind: ErrorKind::Invalid,
+        }
+        .into());
+    }
+    let kind = q.event_type;
+    s.with_world(move |w| w.events(limit, kind.as_deref()))
+        .await
+        .map(|events| Json(EventsPage { events }))
+}
+
+async fn metrics(State(s): State<SimState>) -> Result<Json<RunMetrics>> {
+    s.with_world(|w| w.metrics(Utc::now())).await.map(Json)
+}
+
+async fn start(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ControlResponse>> {
+    let actor = actor(&headers)?;
+    let req: StartRunRequest = parse_body(ControlBody::Start, &body)?;
+    s.with_world(move |w| w.start(&req, actor.as_deref(), Utc::now()))
+        .await
+        .map(Json)
+}
+
+type ControlFn =
+    fn(&mut World, &ControlRequest, Option<&str>, chrono::DateTime<Utc>) -> Result<ControlResponse>;
+
+async fn control(
+    s: SimState,
+    headers: HeaderMap,
+    body: Bytes,
+    f: ControlFn,
+) -> Result<Json<ControlResponse>> {
+    let actor = actor(&headers)?;
+    let req: ControlRequest = parse_body(ControlBody::Control, &body)?;
+    s.with_world(move |w| f(w, &req, actor.as_deref(), Utc::now()))
+        .await
+        .map(Json)
+}
+
+async fn stop(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ControlResponse>> {
+    control(s, headers, body, World::stop).await
+}
+
+async fn pause(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ControlResponse>> {
+    control(s, headers, body, World::pause).await
+}
+
+async fn resume(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ControlResponse>> {
+    control(s, headers, body, World::resume).await
+}
+
+async fn reset(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WorldResetResponse>> {
+    let actor = actor(&headers)?;
+    let req: ControlRequest = parse_body(ControlBody::Control, &body)?;
+    s.with_world(move |w| w.reset(&req, actor.as_deref(), Utc::now()))
+        .await
+        .map(Json)
+}
