@@ -171,13 +171,14 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     response
 }
 
-/// Trunk names built assets `name-<16 hex>.ext`; those never change content.
+/// Trunk names built assets `name-<hex hash>.ext` (the hash is not zero-padded,
+/// so it can be shorter than 16 digits); those never change content.
 fn looks_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or("");
     let stem = file.split('.').next().unwrap_or("");
     stem.rsplit_once('-').is_some_and(|(_, hash)| {
         let hash = hash.strip_suffix("_bg").unwrap_or(hash);
-        hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit())
     })
 }
 
@@ -209,7 +210,9 @@ mod tests {
         assert!(looks_hashed("/opsdeck-app-0123456789abcdef_bg.wasm"));
         assert!(looks_hashed("/opsdeck-app-0123456789abcdef.js"));
         assert!(looks_hashed("/main-0123456789abcdef.css"));
+        assert!(looks_hashed("/opsdeck-app-224ad33b85829ca.js"));
         assert!(!looks_hashed("/favicon.svg"));
+        assert!(!looks_hashed("/boot.js"));
         assert!(!looks_hashed("/index.html"));
     }
 }

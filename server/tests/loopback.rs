@@ -4,14 +4,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::any;
-use axum::Router;
+use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::{AdminStatus, ControlResponse, EventsPage, RunMetrics};
 use opsdeck_api::console::AuditPage;
-use opsdeck_api::ErrorBody;
 use opsdeck_server::config::ServeArgs;
-use opsdeck_server::{spawn, Running};
+use opsdeck_server::{Running, spawn};
 use reqwest::StatusCode;
 use tokio::net::TcpListener;
 
@@ -112,8 +112,17 @@ async fn the_dev_flow_over_real_sockets() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["message"], "Dev world reset + reseeded");
 
-    let events: EventsPage = c.get("/api/admin/events?limit=10").await.json().await.unwrap();
-    let kinds: Vec<&str> = events.events.iter().map(|e| e.event_type.as_str()).collect();
+    let events: EventsPage = c
+        .get("/api/admin/events?limit=10")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
     assert_eq!(kinds[..3], ["world_reset", "run_stopped", "run_started"]);
     assert_eq!(events.events[2].actor.as_deref(), Some("Loop Tester"));
 }
@@ -130,7 +139,11 @@ async fn two_concurrent_starts_one_wins() {
     let mut codes = [a.status().as_u16(), b.status().as_u16()];
     codes.sort();
     assert_eq!(codes, [200, 409]);
-    let winner = if a.status() == StatusCode::OK { "a" } else { "b" };
+    let winner = if a.status() == StatusCode::OK {
+        "a"
+    } else {
+        "b"
+    };
     assert_eq!(c.status().await.run_id.as_deref(), Some(winner));
 }
 
@@ -171,7 +184,10 @@ async fn audit_and_run_state_survive_a_restart() {
     assert_eq!(write.path, "/api/admin/control/run/start");
     assert!(audit.rows.iter().any(|r| r.status == Some(401)));
     let st = c.status().await;
-    assert!(st.simulation_active, "the run is still active after a restart");
+    assert!(
+        st.simulation_active,
+        "the run is still active after a restart"
+    );
     assert_eq!(st.run_id.as_deref(), Some("durable"));
 }
 
@@ -218,7 +234,11 @@ async fn recording_upstream(delay: Duration, status: u16) -> (String, Arc<Mutex<
             tokio::time::sleep(delay).await;
             (
                 axum::http::StatusCode::from_u16(status).unwrap(),
-                [("content-type", "application/json"), ("connection", "close"), ("x-upstream", "yes")],
+                [
+                    ("content-type", "application/json"),
+                    ("connection", "close"),
+                    ("x-upstream", "yes"),
+                ],
                 r#"{"error":"from the stand-in"}"#,
             )
         }
@@ -247,7 +267,10 @@ async fn the_browser_token_never_reaches_the_platform() {
     let c = Client::new(&server);
     let r = c
         .http
-        .get(format!("{}/api/v1/ops/metrics/coder-vp?vp_id=x", server.url()))
+        .get(format!(
+            "{}/api/v1/ops/metrics/coder-vp?vp_id=x",
+            server.url()
+        ))
         .bearer_auth(TOKEN)
         .header("x-actor", "Loop Tester")
         .header("x-ua-ops-token", "browser-should-not-send-this")
@@ -257,7 +280,10 @@ async fn the_browser_token_never_reaches_the_platform() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-upstream"], "yes");
-    assert!(!r.headers().contains_key("connection"), "hop-by-hop header leaked");
+    assert!(
+        !r.headers().contains_key("connection"),
+        "hop-by-hop header leaked"
+    );
     let seen = seen.lock().unwrap();
     let h = &seen[0];
     assert_eq!(h["authorization"], "Bearer platform-secret");
@@ -280,7 +306,10 @@ async fn a_slow_upstream_is_a_504_naming_it_within_the_timeout() {
     let err: ErrorBody = r.json().await.unwrap();
     assert_eq!(err.upstream.as_deref(), Some(url.as_str()));
     assert!(err.error.contains("400 ms"), "{}", err.error);
-    assert!(took < Duration::from_secs(4), "answered only after {took:?}");
+    assert!(
+        took < Duration::from_secs(4),
+        "answered only after {took:?}"
+    );
 }
 
 #[tokio::test]
@@ -321,14 +350,19 @@ async fn with_an_upstream_the_console_defaults_to_read_only() {
         .post("/api/admin/control/run/start", "{}")
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(seen.lock().unwrap().is_empty(), "a refused write reached the platform");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "a refused write reached the platform"
+    );
 }
 
 #[tokio::test]
 async fn health_is_served_without_a_token() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&args(dir.path())).await;
-    let r = reqwest::get(format!("{}/healthz", server.url())).await.unwrap();
+    let r = reqwest::get(format!("{}/healthz", server.url()))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let _: opsdeck_api::console::Health = r.json().await.unwrap();
 }

@@ -1,0 +1,48 @@
+# opsdeck: the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing first (scripts/setup.sh) and are quick to
+# repeat once everything is built.
+
+SHELL := bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
+               app/Cargo.toml api/Cargo.toml index.html Trunk.toml Cargo.lock
+
+.PHONY: run test setup setup-browser app lint bench-size bench-page clean
+
+## run: build the app and serve the console on the embedded sim at http://127.0.0.1:8080/ops
+run: setup app
+	cargo run -p opsdeck-server --bin opsdeck -- $(ARGS)
+
+## test: formatting, lints, and every test (browser tests included)
+test: setup-browser app lint
+	cargo test --workspace
+
+setup:
+	@scripts/setup.sh
+
+setup-browser:
+	@scripts/setup.sh --browser
+
+## app: dist/ from the Trunk release build (rebuilt only when its sources change)
+app: dist/index.html
+
+dist/index.html: $(APP_SOURCES)
+	scripts/build-app.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p opsdeck-app --target wasm32-unknown-unknown -- -D warnings
+
+## bench-size: bundle sizes, raw and gzip
+bench-size: setup app
+	@scripts/bench-size.sh
+
+## bench-page: time from navigation to the Status panel showing data, in headless Chromium
+bench-page: setup-browser app
+	cargo run --release -p opsdeck-tests --bin bench-page
+
+clean:
+	cargo clean
+	rm -rf dist

@@ -1,0 +1,42 @@
+//! The environment banner: DEVELOPMENT and writable, or PRODUCTION and read-only,
+//! plus anything the upstream platform says to the contrary.
+
+use leptos::prelude::*;
+use opsdeck_api::admin::AdminStatus;
+
+use crate::hooks::use_polled::Polled;
+use crate::model::banner;
+use crate::state::connection::use_connection;
+
+/// `#env-banner`.
+#[component]
+pub fn EnvBanner(
+    /// The upstream's status, to cross-check environment and write flag.
+    status: Polled<AdminStatus>,
+) -> impl IntoView {
+    let conn = use_connection();
+    let model = Memo::new(move |_| {
+        conn.with_session(|session| status.with(|upstream| banner::banner(session, upstream)))
+    });
+    view! {
+        <section id="env-banner" class=move || model.with(|m| m.class.clone()) aria-label="Environment">
+            <strong class="env-name" id="env-name">
+                {move || model.with(|m| m.environment.clone())}
+            </strong>
+            <span class="env-mode" id="env-mode">
+                {move || model.with(|m| m.mode.clone())}
+            </span>
+            <Show when=move || model.with(|m| !m.notes.is_empty())>
+                <ul class="env-notes" id="env-notes">
+                    {move || {
+                        model
+                            .with(|m| m.notes.clone())
+                            .into_iter()
+                            .map(|note| view! { <li>{note}</li> })
+                            .collect::<Vec<_>>()
+                    }}
+                </ul>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,18 @@
+//! One component per file.
+
+pub mod audit_panel;
+pub mod config_panel;
+pub mod confirm_dialog;
+pub mod connect_bar;
+pub mod controls_panel;
+pub mod env_banner;
+pub mod error_banner;
+pub mod error_card;
+pub mod events_panel;
+pub mod kv_row;
+pub mod metrics_panel;
+pub mod nav_bar;
+pub mod notice;
+pub mod panel;
+pub mod refresh_bar;
+pub mod status_panel;

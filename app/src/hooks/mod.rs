@@ -1,0 +1,3 @@
+//! Reusable reactive behaviour, `use_x()` style.
+
+pub mod use_polled;

@@ -1,0 +1,272 @@
+//! `use_polled`: one panel's data source, fetched on connect and on every
+//! refresh pulse, remembering the last good value and when it arrived.
+//!
+//! The fetching itself is a `LocalResource` (gloo-net futures are not `Send`),
+//! which also drops answers to superseded requests. A bare resource is not
+//! enough for a panel, though: its value is the *latest* outcome, so one failed
+//! poll would replace good data with an error. The panels must keep showing the
+//! last good data next to the error, with its age. So each outcome is folded
+//! into a [`PolledState`] that holds both, and the folding rule is a plain
+//! function tested natively.
+
+use std::future::Future;
+
+use leptos::prelude::*;
+
+use crate::api::{ApiError, Credentials};
+use crate::state::clock::browser_now_ms;
+use crate::state::connection::use_connection;
+use crate::state::refresh::use_refresh;
+
+/// What a panel shows, in the words of its `data-state` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not connected: nothing to load yet.
+    Idle,
+    /// First load in flight.
+    Loading,
+    /// Data shown, last fetch succeeded.
+    Ok,
+    /// Last fetch failed and no data was ever received.
+    Error,
+    /// Last fetch failed; older data still shown.
+    Stale,
+}
+
+impl Phase {
+    /// The `data-state` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Loading => "loading",
+            Phase::Ok => "ok",
+            Phase::Error => "error",
+            Phase::Stale => "stale",
+        }
+    }
+}
+
+/// A value and when it was received (browser ms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot<T> {
+    /// The data.
+    pub value: T,
+    /// When it arrived.
+    pub at_ms: f64,
+}
+
+/// Everything known about one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolledState<T> {
+    /// The newest good data.
+    pub last_good: Option<Snapshot<T>>,
+    /// The error of the newest fetch, when it failed.
+    pub error: Option<ApiError>,
+}
+
+impl<T> Default for PolledState<T> {
+    fn default() -> Self {
+        PolledState {
+            last_good: None,
+            error: None,
+        }
+    }
+}
+
+impl<T> PolledState<T> {
+    /// Fold in the outcome of a fetch that finished at `at_ms`: success replaces
+    /// the data and clears the error; failure keeps the data and sets the error.
+    pub fn apply(&mut self, outcome: Result<T, ApiError>, at_ms: f64) {
+        match outcome {
+            Ok(value) => {
+                self.last_good = Some(Snapshot { value, at_ms });
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// The panel's phase, given whether a session exists.
+    pub fn phase(&self, connected: bool) -> Phase {
+        match (connected, &self.last_good, &self.error) {
+            (false, _, _) => Phase::Idle,
+            (true, None, None) => Phase::Loading,
+            (true, Some(_), None) => Phase::Ok,
+            (true, None, Some(_)) => Phase::Error,
+            (true, Some(_), Some(_)) => Phase::Stale,
+        }
+    }
+}
+
+/// What the panel frame needs, independent of the data type.
+#[derive(Clone, Copy)]
+pub struct PanelFrame {
+    /// `data-state`.
+    pub phase: Signal<Phase>,
+    /// The current error, if the last fetch failed.
+    pub error: Signal<Option<ApiError>>,
+    /// When the data shown was received.
+    pub last_good_ms: Signal<Option<f64>>,
+}
+
+/// A polled source: its state, and its data as a memo that only changes when
+/// the data does (so unchanged polls do not re-render anything).
+pub struct Polled<T: Send + Sync + 'static> {
+    state: RwSignal<PolledState<T>>,
+    data: Memo<Option<T>>,
+    phase: Memo<Phase>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Polled<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Polled<T> {}
+
+impl<T: Clone + PartialEq + Send + Sync + 'static> Polled<T> {
+    /// The last good data (kept while later fetches fail).
+    pub fn data(self) -> Memo<Option<T>> {
+        self.data
+    }
+
+    /// Read the last good data without cloning it.
+    pub fn with<R>(self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        self.data.with(|d| f(d.as_ref()))
+    }
+
+    /// The panel's phase.
+    pub fn phase(self) -> Memo<Phase> {
+        self.phase
+    }
+
+    /// The signals the panel frame renders.
+    pub fn frame(self) -> PanelFrame {
+        let state = self.state;
+        PanelFrame {
+            phase: self.phase.into(),
+            error: Signal::derive(move || state.with(|s| s.error.clone())),
+            last_good_ms: Signal::derive(move || {
+                state.with(|s| s.last_good.as_ref().map(|g| g.at_ms))
+            }),
+        }
+    }
+}
+
+/// Poll `fetch` with the session's credentials on connect and on every refresh
+/// pulse. Nothing is fetched while disconnected, and a disconnect or a new
+/// connect forgets everything learnt with the old credentials.
+pub fn use_polled<T, F, Fut>(fetch: F) -> Polled<T>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    F: Fn(Credentials) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let conn = use_connection();
+    let refresh = use_refresh();
+    let state = RwSignal::new(PolledState::<T>::default());
+
+    let resource = LocalResource::new(move || {
+        let creds = conn.creds();
+        if creds.is_some() {
+            refresh.track();
+        }
+        let pending = creds.map(|c| (fetch(c.clone()), c));
+        async move {
+            match pending {
+                // The outcome travels with the credentials it was fetched with
+                // and its arrival time, so the fold below can skip answers for
+                // an older session and outcomes it has already applied.
+                Some((fut, creds)) => Some((fut.await, creds, browser_now_ms())),
+                None => None,
+            }
+        }
+    });
+
+    let applied_ms = StoredValue::new(f64::NEG_INFINITY);
+    Effect::new(move |_| {
+        let Some(Some((outcome, creds, at_ms))) = resource.get() else {
+            return;
+        };
+        if !conn.is_current(&creds) || at_ms <= applied_ms.get_value() {
+            return;
+        }
+        applied_ms.set_value(at_ms);
+        if outcome.is_ok() {
+            refresh.record_success(at_ms);
+        }
+        state.update(|s| s.apply(outcome, at_ms));
+    });
+
+    // Forget data fetched with other credentials as soon as they change, rather
+    // than when the next fetch returns.
+    Effect::watch(
+        move || conn.creds(),
+        move |_, _, _| state.set(PolledState::default()),
+        false,
+    );
+
+    Polled {
+        state,
+        data: Memo::new(move |_| state.with(|s| s.last_good.as_ref().map(|g| g.value.clone()))),
+        phase: Memo::new(move |_| state.with(|s| s.phase(conn.is_connected()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(status: u16) -> ApiError {
+        ApiError {
+            status,
+            message: "upstream down".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn phases_follow_the_outcomes() {
+        let mut s = PolledState::<u32>::default();
+        assert_eq!(s.phase(false), Phase::Idle);
+        assert_eq!(s.phase(true), Phase::Loading);
+        s.apply(Err(err(502)), 1.0);
+        assert_eq!(s.phase(true), Phase::Error);
+        s.apply(Ok(7), 2.0);
+        assert_eq!(s.phase(true), Phase::Ok);
+        s.apply(Err(err(504)), 3.0);
+        assert_eq!(s.phase(true), Phase::Stale);
+        assert_eq!(s.phase(false), Phase::Idle);
+    }
+
+    #[test]
+    fn failures_keep_the_last_good_value_and_its_time() {
+        let mut s = PolledState::default();
+        s.apply(Ok("good"), 1_000.0);
+        s.apply(Err(err(502)), 4_000.0);
+        s.apply(Err(err(504)), 7_000.0);
+        let good = s.last_good.as_ref().unwrap();
+        assert_eq!(good.value, "good");
+        assert_eq!(good.at_ms, 1_000.0);
+        assert_eq!(s.error.as_ref().unwrap().status, 504);
+        s.apply(Ok("better"), 10_000.0);
+        assert_eq!(s.error, None);
+        assert_eq!(s.last_good.unwrap().at_ms, 10_000.0);
+    }
+
+    #[test]
+    fn data_state_names() {
+        let names: Vec<_> = [
+            Phase::Idle,
+            Phase::Loading,
+            Phase::Ok,
+            Phase::Error,
+            Phase::Stale,
+        ]
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+        assert_eq!(names, ["idle", "loading", "ok", "error", "stale"]);
+    }
+}

@@ -1,0 +1,7 @@
+//! Plain functions behind the components: formatting, button rules, banner
+//! wording. No signals and no browser APIs here, so all of it is tested natively.
+
+pub mod banner;
+pub mod connect;
+pub mod controls;
+pub mod format;

@@ -1,0 +1,4 @@
+//! One file per route.
+
+pub mod not_found;
+pub mod ops;

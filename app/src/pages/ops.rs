@@ -1,0 +1,49 @@
+//! `/ops`: environment, status, run controls, metrics, config, events, audit.
+//!
+//! Each panel polls its own source, so one failing endpoint degrades one panel
+//! and the rest of the page keeps working.
+
+use leptos::prelude::*;
+
+use crate::api;
+use crate::components::audit_panel::AuditPanel;
+use crate::components::config_panel::ConfigPanel;
+use crate::components::controls_panel::ControlsPanel;
+use crate::components::env_banner::EnvBanner;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::events_panel::EventsPanel;
+use crate::components::metrics_panel::MetricsPanel;
+use crate::components::notice::Notice;
+use crate::components::refresh_bar::RefreshBar;
+use crate::components::status_panel::StatusPanel;
+use crate::hooks::use_polled::use_polled;
+
+/// The ops console.
+#[component]
+pub fn OpsPage() -> impl IntoView {
+    let status = use_polled(|c| async move { api::status(&c).await });
+    let metrics = use_polled(|c| async move { api::run_metrics(&c).await });
+    let config = use_polled(|c| async move { api::config(&c).await });
+    let events = use_polled(|c| async move { api::events(&c, api::PANEL_ROWS).await });
+    let audit = use_polled(|c| async move { api::audit(&c, api::PANEL_ROWS).await });
+
+    view! {
+        <EnvBanner status />
+        <div class="page-head">
+            <h1 class="page-title">"Ops"</h1>
+            <RefreshBar />
+        </div>
+        <div class="feedback">
+            <Notice />
+            <ErrorBanner />
+        </div>
+        <div class="panels">
+            <StatusPanel status />
+            <ControlsPanel status />
+            <MetricsPanel metrics />
+            <ConfigPanel config />
+            <EventsPanel events />
+            <AuditPanel audit />
+        </div>
+    }
+}

@@ -1,0 +1,8 @@
+//! App-wide state, each piece a small `Copy` newtype handed out through context
+//! by its `provide_*()` function and fetched with its `use_*()` function.
+
+pub mod clock;
+pub mod connection;
+pub mod feedback;
+pub mod refresh;
+pub mod storage;

@@ -1,0 +1,318 @@
+//! Harness for opsdeck's end-to-end tests: a real console server (with the
+//! embedded sim or a given upstream) on a loopback port, and a real headless
+//! Chromium driven through chromedriver. Both are started and stopped here, on
+//! free ports, so a test needs nothing running beforehand.
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use opsdeck_server::Running;
+use opsdeck_server::config::ServeArgs;
+use tokio::net::TcpListener;
+
+/// The console token every harness server uses.
+pub const TOKEN: &str = "e2e-admin-token";
+
+/// `sessionStorage` keys where the app keeps the token and actor of this tab
+/// (see `app/src/state/storage.rs`).
+pub const SESSION_TOKEN_KEY: &str = "opsdeck.token";
+/// See [`SESSION_TOKEN_KEY`].
+pub const SESSION_ACTOR_KEY: &str = "opsdeck.actor";
+
+/// How long a wait for the page may take before the test fails.
+pub const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The workspace root (parent of `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// `dist/`, which must hold a Trunk build of the app.
+pub fn dist_dir() -> PathBuf {
+    let dist = workspace_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "browser tests need the built app, but {} is missing.\n\
+         Run `make test` (it builds the app with `trunk build --release` first).",
+        dist.join("index.html").display()
+    );
+    dist
+}
+
+/// Console arguments for a test: fixed token, fresh data directory, the built
+/// app, and a fast-ticking sim.
+pub fn console_args(data_dir: &Path) -> ServeArgs {
+    let mut args = ServeArgs {
+        admin_api_token: Some(TOKEN.into()),
+        data_dir: data_dir.to_path_buf(),
+        dist_dir: dist_dir(),
+        ..ServeArgs::default()
+    };
+    args.sim.sim_tick_ms = 200;
+    args
+}
+
+/// Start a console on a free loopback port.
+pub async fn start_console(args: &ServeArgs) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    opsdeck_server::spawn(args, listener)
+        .await
+        .expect("console starts")
+}
+
+fn executable(env: &str, default: &str, what: &str) -> PathBuf {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default));
+    assert!(
+        path.is_file(),
+        "{what} not found at {}.\n\
+         Browser tests drive a real Chromium and do not skip. Run `make test` (it installs \
+         Debian's `chromium` and `chromium-driver`), or set {env} to the binary.",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A headless Chromium session; dropping it ends chromedriver (and the browser).
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Browser").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    /// Start chromedriver on a free port and open a headless Chromium at 1280×800.
+    pub async fn start() -> Browser {
+        let chromium = executable("OPSDECK_CHROMIUM", "/usr/bin/chromium", "Chromium");
+        let chromedriver = executable(
+            "OPSDECK_CHROMEDRIVER",
+            "/usr/bin/chromedriver",
+            "chromedriver",
+        );
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let profile = tempfile::tempdir().expect("a temporary profile directory");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,800",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .collect::<Vec<_>>();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": chromium, "args": args }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut driver = driver;
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) => {
+                    if let Ok(Some(status)) = driver.try_wait() {
+                        panic!("chromedriver exited early ({status})");
+                    }
+                    if Instant::now() > deadline {
+                        let _ = driver.kill();
+                        panic!("could not open a Chromium session through chromedriver: {e}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Navigate to `url`.
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
+    /// Wait for an element matching `css`.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PAGE_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} within {PAGE_TIMEOUT:?}: {e}"))
+    }
+
+    /// The visible text of the element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("cannot read {css}: {e}"))
+    }
+
+    /// An attribute of the element matching `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.find(css)
+            .await
+            .attr(name)
+            .await
+            .unwrap_or_else(|e| panic!("cannot read {css}[{name}]: {e}"))
+    }
+
+    /// Click the element matching `css`.
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// Replace the value of the input matching `css`.
+    pub async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("cannot clear {css}: {e}"));
+        el.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
+    /// Whether the element matching `css` is enabled.
+    pub async fn enabled(&self, css: &str) -> bool {
+        self.find(css)
+            .await
+            .is_enabled()
+            .await
+            .unwrap_or_else(|e| panic!("cannot read {css}: {e}"))
+    }
+
+    /// Wait until the element matching `css` is enabled.
+    pub async fn wait_enabled(&self, css: &str) {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        while !self.enabled(css).await {
+            assert!(
+                Instant::now() < deadline,
+                "{css} stayed disabled for {PAGE_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Wait until the text of `css` satisfies `ok`; returns it.
+    pub async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if ok(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {what} within {PAGE_TIMEOUT:?}; last text: {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Wait until attribute `name` of `css` equals `want`.
+    pub async fn wait_attr(&self, css: &str, name: &str, want: &str) {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let value = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.attr(name).await.ok().flatten(),
+                Err(_) => None,
+            };
+            if value.as_deref() == Some(want) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}[{name}] never became {want:?} within {PAGE_TIMEOUT:?}; last: {value:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Fill the connect bar and connect.
+    pub async fn connect(&self, token: &str, actor: &str) {
+        self.fill("#connect-token", token).await;
+        self.fill("#connect-actor", actor).await;
+        self.click("#connect-button").await;
+    }
+
+    /// Save a PNG screenshot of the page.
+    pub async fn screenshot(&self, path: &Path) {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("cannot take a screenshot: {e}"));
+        std::fs::write(path, png)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+
+    /// End the session.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}

@@ -1,0 +1,331 @@
+//! Real-browser tests: headless Chromium, through chromedriver, against the
+//! Trunk-built wasm app served by a real console server and sim.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use opsdeck_api::admin::Environment;
+use opsdeck_sim::{SimConfig, SimSettings};
+use opsdeck_tests::{Browser, TOKEN, console_args, start_console, workspace_root};
+use tokio::net::TcpListener;
+
+fn field(panel: &str, name: &str) -> String {
+    format!("#{panel} [data-field='{name}']")
+}
+
+fn number(text: &str) -> u64 {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+async fn confirm(b: &Browser, expect: &str) {
+    let text = b
+        .wait_text("#confirm-text", expect, |t| t.contains(expect))
+        .await;
+    assert!(text.contains(expect), "{text}");
+    b.click("#confirm-ok").await;
+}
+
+/// The runbook's Standard Dev Operator Flow, steps 1–11 (step 9, KPI rollups,
+/// belongs to the KPI page).
+#[tokio::test]
+async fn standard_dev_operator_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = start_console(&console_args(dir.path())).await;
+    let b = Browser::start().await;
+
+    // 1–3: open /ops, enter token and actor, connect
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.connect(TOKEN, "E2E Dev").await;
+
+    // 4: banner
+    let banner = b
+        .wait_text("#env-banner", "DEVELOPMENT", |t| t.contains("DEVELOPMENT"))
+        .await;
+    assert!(banner.contains("Write controls enabled"), "{banner}");
+    assert!(
+        b.attr("#env-banner", "class")
+            .await
+            .unwrap()
+            .contains("env-development")
+    );
+
+    // 5: run controls, reset checked by default
+    b.fill("#run-id", "e2e-smoke-1").await;
+    b.fill("#run-reason", "browser flow").await;
+    assert!(b.find("#reset-world").await.is_selected().await.unwrap());
+
+    // 6: start and confirm
+    b.wait_enabled("#btn-start").await;
+    b.click("#btn-start").await;
+    confirm(&b, "e2e-smoke-1").await;
+
+    // 7: status
+    b.wait_text(&field("panel-status", "simulation_active"), "yes", |t| {
+        t.contains("yes")
+    })
+    .await;
+    let paused = b.text(&field("panel-status", "simulation_paused")).await;
+    assert!(paused.contains("no"), "{paused}");
+    let run_id = b.text(&field("panel-status", "run_id")).await;
+    assert!(run_id.contains("e2e-smoke-1"), "{run_id}");
+
+    // 8: run metrics counters rise
+    b.wait_text(
+        &field("panel-metrics", "runtime_actions"),
+        "runtime actions > 0",
+        |t| number(t) > 0,
+    )
+    .await;
+    for name in ["proposal_actions", "vote_actions", "forum_actions"] {
+        let t = b.text(&field("panel-metrics", name)).await;
+        assert!(t.chars().any(|c| c.is_ascii_digit()), "{name}: {t:?}");
+    }
+
+    // The README's screenshot: the page as an operator sees it mid-run.
+    b.screenshot(&workspace_root().join("docs/screenshot-ops.png"))
+        .await;
+
+    // 10: stop → paused = yes
+    b.click("#btn-stop").await;
+    confirm(&b, "Stop").await;
+    b.wait_text(&field("panel-status", "simulation_paused"), "yes", |t| {
+        t.contains("yes")
+    })
+    .await;
+    let active = b.text(&field("panel-status", "simulation_active")).await;
+    assert!(active.contains("no"), "{active}");
+
+    // 11: reset → notice
+    b.click("#btn-reset").await;
+    confirm(&b, "Reset").await;
+    b.wait_text("#notice", "the reset notice", |t| {
+        t.contains("Dev world reset + reseeded")
+    })
+    .await;
+
+    // and the audit panel shows the writes with the actor
+    b.wait_text("#panel-audit", "the reset in the audit", |t| {
+        t.contains("/api/admin/control/world/reset") && t.contains("E2E Dev")
+    })
+    .await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn production_is_read_only_in_the_page_and_at_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    args.environment = Some(Environment::Production);
+    let console = start_console(&args).await;
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.connect(TOKEN, "E2E Prod").await;
+
+    let banner = b
+        .wait_text("#env-banner", "PRODUCTION", |t| t.contains("PRODUCTION"))
+        .await;
+    assert!(banner.to_lowercase().contains("read-only"), "{banner}");
+    assert!(
+        b.attr("#env-banner", "class")
+            .await
+            .unwrap()
+            .contains("env-production")
+    );
+    let why = b
+        .wait_text("#writes-disabled-reason", "the reason", |t| !t.is_empty())
+        .await;
+    assert!(why.contains("PRODUCTION is read-only"), "{why}");
+    for button in [
+        "#btn-start",
+        "#btn-stop",
+        "#btn-pause",
+        "#btn-resume",
+        "#btn-reset",
+    ] {
+        assert!(!b.enabled(button).await, "{button} should be disabled");
+    }
+    // Status still reads fine.
+    b.wait_text(&field("panel-status", "simulation_active"), "no", |t| {
+        t.contains("no")
+    })
+    .await;
+
+    // The server refuses regardless of the page.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/admin/control/run/start", console.url()))
+        .bearer_auth(TOKEN)
+        .header("x-actor", "curl user")
+        .json(&serde_json::json!({"reset_world": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+    b.close().await;
+}
+
+/// An upstream the test can break: forwards to a real sim, except for paths
+/// it is told to fail.
+#[derive(Clone)]
+struct Faults {
+    sim: String,
+    failing: Arc<Mutex<HashSet<String>>>,
+    http: reqwest::Client,
+}
+
+async fn faulty(
+    State(f): State<Faults>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let failing = f.failing.lock().unwrap().clone();
+    if failing.contains("*") || failing.contains(&path) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("content-type", "application/json")],
+            r#"{"error":"injected fault: backend unavailable"}"#,
+        )
+            .into_response();
+    }
+    let url = format!(
+        "{}{}",
+        f.sim,
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    let mut req = f.http.request(method, url).body(body);
+    for (k, v) in &headers {
+        if k != "host" && k != "content-length" {
+            req = req.header(k, v);
+        }
+    }
+    match req.send().await {
+        Ok(r) => {
+            let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+            let bytes = r.bytes().await.unwrap_or_default();
+            (status, [("content-type", "application/json")], bytes).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+#[tokio::test]
+async fn a_failing_source_degrades_its_panel_not_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    // the platform: a real sim on loopback ...
+    let sim_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = opsdeck_sim::spawn(
+        SimSettings {
+            environment: Environment::Development,
+            admin_write_enabled: true,
+            admin_token: "platform-token".into(),
+            db_path: dir.path().join("platform.db"),
+            config: SimConfig::default(),
+        },
+        sim_listener,
+    )
+    .await
+    .unwrap();
+    // ... behind a link the test can break
+    let faults = Faults {
+        sim: sim.url(),
+        failing: Arc::default(),
+        http: reqwest::Client::new(),
+    };
+    let app = Router::new().fallback(faulty).with_state(faults.clone());
+    let link = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let link_url = format!("http://{}", link.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(link, app).await.unwrap() });
+
+    let mut args = console_args(&dir.path().join("console"));
+    args.upstream = Some(link_url);
+    args.upstream_admin_token = Some("platform-token".into());
+    args.environment = Some(Environment::Development);
+    let console = start_console(&args).await;
+
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.connect(TOKEN, "E2E Faults").await;
+    for panel in ["panel-status", "panel-metrics", "panel-audit"] {
+        b.wait_attr(&format!("#{panel}"), "data-state", "ok").await;
+    }
+
+    // the metrics source fails: only its panel goes stale
+    faults
+        .failing
+        .lock()
+        .unwrap()
+        .insert("/api/admin/metrics/run".into());
+    b.click("#btn-refresh").await;
+    b.wait_attr("#panel-metrics", "data-state", "stale").await;
+    let card = b
+        .wait_text("#panel-metrics .panel-error", "the error card", |t| {
+            t.contains("ago")
+        })
+        .await;
+    assert!(card.contains("injected fault"), "{card}");
+    assert_eq!(
+        b.attr("#panel-status", "data-state").await.as_deref(),
+        Some("ok")
+    );
+    // last good numbers are still on screen
+    let runtime = b.text(&field("panel-metrics", "runtime_actions")).await;
+    assert!(runtime.chars().any(|c| c.is_ascii_digit()), "{runtime:?}");
+
+    // the whole platform fails: its panels go stale, the console's own audit stays
+    faults.failing.lock().unwrap().insert("*".into());
+    b.click("#btn-refresh").await;
+    b.wait_attr("#panel-status", "data-state", "stale").await;
+    b.wait_attr("#panel-config", "data-state", "stale").await;
+    assert_eq!(
+        b.attr("#panel-audit", "data-state").await.as_deref(),
+        Some("ok")
+    );
+
+    // and it recovers
+    faults.failing.lock().unwrap().clear();
+    b.click("#btn-refresh").await;
+    b.wait_attr("#panel-status", "data-state", "ok").await;
+    b.wait_attr("#panel-metrics", "data-state", "ok").await;
+    b.close().await;
+    drop(sim);
+}
+
+#[tokio::test]
+async fn a_guardrail_stop_shows_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    args.sim.llm_daily_budget_usd_hard = 0.02;
+    let console = start_console(&args).await;
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.connect(TOKEN, "E2E Guardrail").await;
+    b.fill("#run-id", "tiny-budget").await;
+    b.wait_enabled("#btn-start").await;
+    b.click("#btn-start").await;
+    confirm(&b, "tiny-budget").await;
+    let stop = b
+        .wait_text(
+            &field("panel-status", "last_guardrail_stop"),
+            "budget_exceeded",
+            |t| t.contains("budget_exceeded"),
+        )
+        .await;
+    assert!(stop.contains("LLM_DAILY_BUDGET_USD_HARD"), "{stop}");
+    b.wait_text(&field("panel-status", "simulation_paused"), "yes", |t| {
+        t.contains("yes")
+    })
+    .await;
+    b.wait_text("#panel-events", "the guardrail event", |t| {
+        t.contains("simulation_stopped_guardrail")
+    })
+    .await;
+    b.close().await;
+}
