@@ -102,7 +102,8 @@ pub fn reason(value: &str) -> Result<(), ValidationError> {
     text("reason", value, REASON_MAX)
 }
 
-/// An actor name: 1–64 characters, no control characters.
+/// An actor name: 1–64 characters of printable ASCII. It travels in the
+/// `X-Actor` header, where browsers refuse anything else.
 pub fn actor(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
         return Err(ValidationError::invalid(
@@ -110,7 +111,14 @@ pub fn actor(value: &str) -> Result<(), ValidationError> {
             "actor name is empty; say who is acting".into(),
         ));
     }
-    text("actor", value, ACTOR_MAX)
+    text("actor", value, ACTOR_MAX)?;
+    if let Some(c) = value.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        return Err(ValidationError::invalid(
+            "actor",
+            format!("actor name must be plain ASCII to travel in the X-Actor header; found {c:?}"),
+        ));
+    }
+    Ok(())
 }
 
 fn text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
@@ -182,5 +190,6 @@ mod tests {
         assert!(actor("  ").is_err());
         assert!(actor(&"a".repeat(65)).is_err());
         assert!(actor("a\u{7}").is_err());
+        assert!(actor("Zoë").unwrap_err().message.contains("ASCII"));
     }
 }
