@@ -112,7 +112,12 @@ fn random_token() -> Result<String> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes)
         .map_err(|e| AppError::Startup(format!("no randomness for a token: {e}")))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    // The prefix keeps a token from starting with `-`, which would read as a
+    // flag when pasted onto a command line, and makes it recognisable in a leak scan.
+    Ok(format!(
+        "odk_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
 }
 
 fn load_or_create_token(path: &Path) -> Result<String> {
