@@ -54,8 +54,10 @@ pub struct SimConfig {
     #[arg(long, env = "SIM_TICK_MS", default_value_t = 1000)]
     pub sim_tick_ms: u64,
 
-    /// Chance (0–1) that an LLM call fails at the provider, outside incidents.
-    #[arg(long, env = "SIM_PROVIDER_FAILURE_RATE", default_value_t = 0.02)]
+    /// Chance (0–1) that an LLM call fails at the provider. The default keeps a
+    /// default world (about 10 calls a second) well under the failure stop
+    /// threshold; raise it to watch `provider_failures_repeated` trip.
+    #[arg(long, env = "SIM_PROVIDER_FAILURE_RATE", default_value_t = 0.003)]
     pub sim_provider_failure_rate: f64,
 
     /// Mean cost of one LLM call in USD.
@@ -82,7 +84,7 @@ impl Default for SimConfig {
             sim_seed: 7,
             sim_agents: 24,
             sim_tick_ms: 1000,
-            sim_provider_failure_rate: 0.02,
+            sim_provider_failure_rate: 0.003,
             sim_llm_cost_per_call_usd: 0.0005,
             sim_db_pool_size: 20,
             sim_db_pool_load: 0.35,
