@@ -293,6 +293,22 @@ impl Browser {
         }
     }
 
+    /// Wait until the element matching `css` lacks attribute `name`.
+    pub async fn wait_attr_absent(&self, css: &str, name: &str) {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let value = self.attr(css, name).await;
+            if value.is_none() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} kept [{name}={value:?}] for {PAGE_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Fill the connect bar and connect.
     pub async fn connect(&self, token: &str, actor: &str) {
         self.fill("#connect-token", token).await;

@@ -329,3 +329,62 @@ async fn a_guardrail_stop_shows_its_reason() {
     .await;
     b.close().await;
 }
+
+/// Keyboard only: Enter connects, Escape and Cancel close a confirmation
+/// without doing anything.
+#[tokio::test]
+async fn keyboard_connect_and_cancelled_confirmations_change_nothing() {
+    use fantoccini::key::Key;
+    let enter = char::from(Key::Enter).to_string();
+    let escape = char::from(Key::Escape).to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let console = start_console(&console_args(dir.path())).await;
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.fill("#connect-token", TOKEN).await;
+    b.fill("#connect-actor", "Keyboard User").await;
+    b.find("#connect-actor")
+        .await
+        .send_keys(&enter)
+        .await
+        .unwrap();
+    b.wait_text("#env-banner", "DEVELOPMENT", |t| t.contains("DEVELOPMENT"))
+        .await;
+    b.wait_attr("#panel-status", "data-state", "ok").await;
+
+    // Escape closes the dialog; the run does not start.
+    b.wait_enabled("#btn-start").await;
+    b.click("#btn-start").await;
+    b.wait_text("#confirm-text", "the question", |t| t.contains("Start"))
+        .await;
+    b.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&escape)
+        .await
+        .unwrap();
+    b.wait_attr_absent("#confirm-dialog", "open").await;
+
+    // Cancel does the same.
+    b.click("#btn-start").await;
+    b.wait_text("#confirm-text", "the question", |t| t.contains("Start"))
+        .await;
+    b.click("#confirm-cancel").await;
+    b.wait_attr_absent("#confirm-dialog", "open").await;
+
+    b.click("#btn-refresh").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let active = b.text(&field("panel-status", "simulation_active")).await;
+    assert!(
+        active.contains("no"),
+        "a cancelled start still started: {active}"
+    );
+    let audit = b.text("#panel-audit").await;
+    assert!(
+        !audit.contains("/run/start"),
+        "a cancelled start reached the server: {audit}"
+    );
+    b.close().await;
+}
