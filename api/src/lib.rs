@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod console;
 pub mod error;
+pub mod kpi;
 pub mod rate;
 pub mod validate;
 
