@@ -6,8 +6,9 @@
 //! a URL, a header or a JSON string.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
 use opsdeck_api::admin::{
     self, AdminConfig, AdminStatus, ControlRequest, ControlResponse, EventsPage, RunMetrics,
     StartRunRequest, WorldResetResponse,
@@ -157,36 +158,111 @@ impl std::error::Error for ApiError {}
 /// How many rows the panels ask for.
 pub const PANEL_ROWS: u32 = 20;
 
+/// A GET of the admin or console API, with an optional `limit` query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GetRequest {
+    path: &'static str,
+    limit: Option<u32>,
+}
+
+impl GetRequest {
+    /// Send it with the operator's credentials. The answer's status is checked;
+    /// its body is left for [`Reply::decode`].
+    pub async fn send(self, creds: &Credentials) -> Result<Reply, ApiError> {
+        let mut builder = authorize(Request::get(self.path), creds);
+        if let Some(limit) = self.limit {
+            builder = builder.query([("limit", limit.to_string())]);
+        }
+        send(builder.build()).await
+    }
+}
+
+/// A 2xx answer whose body is not read as its type yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    status: u16,
+    body: String,
+    request_id: Option<String>,
+}
+
+impl Reply {
+    /// Read the body as the type the contract promises.
+    // `ApiError` is large only on 64-bit hosts; every call of this client
+    // answers it, and the async ones are simply not linted.
+    #[allow(clippy::result_large_err)]
+    pub fn decode<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        serde_json::from_str(&self.body)
+            .map_err(|e| ApiError::unexpected_body(self.status, &e, self.request_id))
+    }
+}
+
+/// A GET whose answer is a `T`: what the panels poll.
+///
+/// Sending the [`GetRequest`] is the same code for every answer type and only
+/// [`Reply::decode`] is per type. A poller that keeps the two apart carries one
+/// copy of the fetching machinery in the wasm rather than one per panel.
+pub struct Read<T> {
+    request: GetRequest,
+    answer: PhantomData<fn() -> T>,
+}
+
+// Not derived: the derives would require `T: Clone`, which is not needed here.
+impl<T> Clone for Read<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Read<T> {}
+
+impl<T> Read<T> {
+    fn new(path: &'static str, limit: Option<u32>) -> Self {
+        Read {
+            request: GetRequest { path, limit },
+            answer: PhantomData,
+        }
+    }
+
+    /// The request, without its answer type.
+    pub fn request(self) -> GetRequest {
+        self.request
+    }
+}
+
 /// `GET /api/console/session`: who the server thinks we are.
 pub async fn session(creds: &Credentials) -> Result<Session, ApiError> {
-    get(creds, console::paths::SESSION, &[]).await
+    Read::<Session>::new(console::paths::SESSION, None)
+        .request()
+        .send(creds)
+        .await?
+        .decode()
 }
 
 /// `GET /api/admin/status`.
-pub async fn status(creds: &Credentials) -> Result<AdminStatus, ApiError> {
-    get(creds, admin::paths::STATUS, &[]).await
+pub fn status() -> Read<AdminStatus> {
+    Read::new(admin::paths::STATUS, None)
 }
 
 /// `GET /api/admin/config`.
-pub async fn config(creds: &Credentials) -> Result<AdminConfig, ApiError> {
-    get(creds, admin::paths::CONFIG, &[]).await
+pub fn config() -> Read<AdminConfig> {
+    Read::new(admin::paths::CONFIG, None)
 }
 
 /// `GET /api/admin/events?limit=`, newest first.
-pub async fn events(creds: &Credentials, limit: u32) -> Result<EventsPage, ApiError> {
-    let limit = limit.clamp(1, admin::EVENTS_MAX_LIMIT).to_string();
-    get(creds, admin::paths::EVENTS, &[("limit", &limit)]).await
+pub fn events(limit: u32) -> Read<EventsPage> {
+    let limit = limit.clamp(1, admin::EVENTS_MAX_LIMIT);
+    Read::new(admin::paths::EVENTS, Some(limit))
 }
 
 /// `GET /api/admin/metrics/run`.
-pub async fn run_metrics(creds: &Credentials) -> Result<RunMetrics, ApiError> {
-    get(creds, admin::paths::METRICS_RUN, &[]).await
+pub fn run_metrics() -> Read<RunMetrics> {
+    Read::new(admin::paths::METRICS_RUN, None)
 }
 
 /// `GET /api/console/audit?limit=`, newest first.
-pub async fn audit(creds: &Credentials, limit: u32) -> Result<AuditPage, ApiError> {
-    let limit = limit.clamp(1, console::AUDIT_MAX_LIMIT).to_string();
-    get(creds, console::paths::AUDIT, &[("limit", &limit)]).await
+pub fn audit(limit: u32) -> Read<AuditPage> {
+    let limit = limit.clamp(1, console::AUDIT_MAX_LIMIT);
+    Read::new(console::paths::AUDIT, Some(limit))
 }
 
 /// `POST /api/admin/control/run/start`.
@@ -236,41 +312,36 @@ fn authorize(builder: RequestBuilder, creds: &Credentials) -> RequestBuilder {
         .header("Accept", "application/json")
 }
 
-async fn get<T: DeserializeOwned>(
-    creds: &Credentials,
-    path: &str,
-    query: &[(&str, &str)],
-) -> Result<T, ApiError> {
-    let mut builder = authorize(Request::get(path), creds);
-    if !query.is_empty() {
-        builder = builder.query(query.iter().copied());
-    }
-    let request = builder
-        .build()
-        .map_err(|e| ApiError::network(e.to_string()))?;
-    read(request.send().await).await
-}
-
 async fn post<B: Serialize, T: DeserializeOwned>(
     creds: &Credentials,
     path: &str,
     body: &B,
 ) -> Result<T, ApiError> {
-    let request = authorize(Request::post(path), creds)
-        .json(body)
-        .map_err(|e| ApiError::network(e.to_string()))?;
-    read(request.send().await).await
+    send(authorize(Request::post(path), creds).json(body))
+        .await?
+        .decode()
 }
 
-async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ApiError> {
-    let response = sent.map_err(|e| ApiError::network(e.to_string()))?;
+/// Send a request and check its status. This part is the same for every answer
+/// type, so it is not generic: each instantiation of an async fn carries its own
+/// copy of the whole future into the wasm, and only [`Reply::decode`] need differ.
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Reply, ApiError> {
+    let request = request.map_err(|e| ApiError::network(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::network(e.to_string()))?;
     let status = response.status();
     let request_id = response.headers().get(REQUEST_ID_HEADER);
     // A body that cannot even be read as text is treated like an empty one: the
     // status alone still says what happened.
     let body = response.text().await.unwrap_or_default();
     if (200..300).contains(&status) {
-        serde_json::from_str(&body).map_err(|e| ApiError::unexpected_body(status, &e, request_id))
+        Ok(Reply {
+            status,
+            body,
+            request_id,
+        })
     } else {
         Err(ApiError::from_response(
             status,
@@ -329,6 +400,29 @@ mod tests {
             None,
         );
         assert_eq!(e.upstream.as_deref(), Some("http://127.0.0.1:9"));
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_is_an_error_with_its_request_id() {
+        let reply = Reply {
+            status: 200,
+            body: r#"{"rows":"not a list"}"#.into(),
+            request_id: Some("r3".into()),
+        };
+        let e = reply.decode::<AuditPage>().unwrap_err();
+        assert_eq!(e.status, 200);
+        assert_eq!(e.request_id.as_deref(), Some("r3"));
+        assert!(e.message.contains("expected shape"), "{e}");
+    }
+
+    #[test]
+    fn row_limits_stay_within_what_the_server_accepts() {
+        assert_eq!(events(0).request().limit, Some(1));
+        assert_eq!(
+            audit(10_000).request().limit,
+            Some(console::AUDIT_MAX_LIMIT)
+        );
+        assert_eq!(status().request().limit, None);
     }
 
     #[test]

@@ -9,11 +9,10 @@
 //! into a [`PolledState`] that holds both, and the folding rule is a plain
 //! function tested natively.
 
-use std::future::Future;
-
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
 
-use crate::api::{ApiError, Credentials};
+use crate::api::{self, ApiError, Credentials, Reply};
 use crate::state::clock::browser_now_ms;
 use crate::state::connection::use_connection;
 use crate::state::refresh::use_refresh;
@@ -154,45 +153,28 @@ impl<T: Clone + PartialEq + Send + Sync + 'static> Polled<T> {
     }
 }
 
-/// Poll `fetch` with the session's credentials on connect and on every refresh
+/// Poll `read` with the session's credentials on connect and on every refresh
 /// pulse. Nothing is fetched while disconnected, and a disconnect or a new
 /// connect forgets everything learnt with the old credentials.
-pub fn use_polled<T, F, Fut>(fetch: F) -> Polled<T>
+pub fn use_polled<T>(read: api::Read<T>) -> Polled<T>
 where
-    T: Clone + PartialEq + Send + Sync + 'static,
-    F: Fn(Credentials) -> Fut + 'static,
-    Fut: Future<Output = Result<T, ApiError>> + 'static,
+    T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
     let conn = use_connection();
     let refresh = use_refresh();
     let state = RwSignal::new(PolledState::<T>::default());
-
-    let resource = LocalResource::new(move || {
-        let creds = conn.creds();
-        if creds.is_some() {
-            refresh.track();
-        }
-        let pending = creds.map(|c| (fetch(c.clone()), c));
-        async move {
-            match pending {
-                // The outcome travels with the credentials it was fetched with
-                // and its arrival time, so the fold below can skip answers for
-                // an older session and outcomes it has already applied.
-                Some((fut, creds)) => Some((fut.await, creds, browser_now_ms())),
-                None => None,
-            }
-        }
-    });
+    let resource = fetch_on_refresh(read.request());
 
     let applied_ms = StoredValue::new(f64::NEG_INFINITY);
     Effect::new(move |_| {
-        let Some(Some((outcome, creds, at_ms))) = resource.get() else {
+        let Some(Some((reply, creds, at_ms))) = resource.get() else {
             return;
         };
         if !conn.is_current(&creds) || at_ms <= applied_ms.get_value() {
             return;
         }
         applied_ms.set_value(at_ms);
+        let outcome = reply.and_then(Reply::decode);
         if outcome.is_ok() {
             refresh.record_success(at_ms);
         }
@@ -212,6 +194,30 @@ where
         data: Memo::new(move |_| state.with(|s| s.last_good.as_ref().map(|g| g.value.clone()))),
         phase: Memo::new(move |_| state.with(|s| s.phase(conn.is_connected()))),
     }
+}
+
+/// A fetch's answer, with the credentials it was fetched with and its arrival
+/// time, so the fold can skip answers for an older session and outcomes it has
+/// already applied.
+type Arrival = (Result<Reply, ApiError>, Credentials, f64);
+
+/// The fetching half of [`use_polled`]. It does not depend on the data type, so
+/// the wasm holds one copy of the resource machinery for all panels, not one per
+/// panel; only decoding the answer is per type.
+fn fetch_on_refresh(request: api::GetRequest) -> LocalResource<Option<Arrival>> {
+    let conn = use_connection();
+    let refresh = use_refresh();
+    LocalResource::new(move || {
+        let creds = conn.creds();
+        if creds.is_some() {
+            refresh.track();
+        }
+        async move {
+            let creds = creds?;
+            let reply = request.send(&creds).await;
+            Some((reply, creds, browser_now_ms()))
+        }
+    })
 }
 
 #[cfg(test)]

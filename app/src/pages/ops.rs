@@ -21,11 +21,11 @@ use crate::hooks::use_polled::use_polled;
 /// The ops console.
 #[component]
 pub fn OpsPage() -> impl IntoView {
-    let status = use_polled(|c| async move { api::status(&c).await });
-    let metrics = use_polled(|c| async move { api::run_metrics(&c).await });
-    let config = use_polled(|c| async move { api::config(&c).await });
-    let events = use_polled(|c| async move { api::events(&c, api::PANEL_ROWS).await });
-    let audit = use_polled(|c| async move { api::audit(&c, api::PANEL_ROWS).await });
+    let status = use_polled(api::status());
+    let metrics = use_polled(api::run_metrics());
+    let config = use_polled(api::config());
+    let events = use_polled(api::events(api::PANEL_ROWS));
+    let audit = use_polled(api::audit(api::PANEL_ROWS));
 
     view! {
         <EnvBanner status />
