@@ -42,11 +42,15 @@ pub fn percent(fraction: f64) -> String {
     if !fraction.is_finite() {
         return "n/a".into();
     }
+    // Whole tenths printed as integers: formatting a float (`{:.1}`) would bring
+    // the float-printing machinery, about 10 KB, into the wasm.
     let tenths = (fraction * 1000.0).round() as i64;
-    if tenths % 10 == 0 {
-        format!("{}%", tenths / 10)
+    let sign = if tenths < 0 { "-" } else { "" };
+    let (whole, tenth) = (tenths.abs() / 10, tenths.abs() % 10);
+    if tenth == 0 {
+        format!("{sign}{whole}%")
     } else {
-        format!("{:.1}%", tenths as f64 / 10.0)
+        format!("{sign}{whole}.{tenth}%")
     }
 }
 
@@ -180,6 +184,7 @@ mod tests {
         assert_eq!(percent(0.125), "12.5%");
         assert_eq!(percent(0.0), "0%");
         assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(-0.005), "-0.5%");
     }
 
     #[test]
