@@ -277,12 +277,15 @@ pub fn button(kind: OpKind, input: &ControlsInput) -> ButtonState {
     }
 }
 
+/// Capitalise one of our own sentence starts ("run …", "the run"). They begin
+/// with ASCII, and `char::to_uppercase` would bring Unicode's case tables
+/// (over 10 KB) into the wasm for them.
 fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut s = s.to_string();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    s
 }
 
 /// The question the confirmation dialog asks, and a line of detail under it.
