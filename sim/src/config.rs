@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use opsdeck_api::admin::Environment;
+use opsdeck_api::kpi::KpiMetric;
 
 /// Thresholds and world knobs. Each is a flag and an environment variable; the
 /// console server flattens this into its own command line so the embedded sim
@@ -71,6 +72,38 @@ pub struct SimConfig {
     /// Typical share (0–1) of the pool busy during an active run.
     #[arg(long, env = "SIM_DB_POOL_LOAD", default_value_t = 0.35)]
     pub sim_db_pool_load: f64,
+
+    /// New visitors a day in the KPI funnel model, before the weekday rhythm,
+    /// trend and noise.
+    #[arg(long, env = "SIM_KPI_VISITORS_PER_DAY", default_value_t = 400)]
+    pub sim_kpi_visitors_per_day: u32,
+
+    /// Finished days of visitor history generated when the world is seeded.
+    #[arg(long, env = "SIM_KPI_BACKFILL_DAYS", default_value_t = 60)]
+    pub sim_kpi_backfill_days: u32,
+
+    /// Metrics to push down on the newest day alerts judge (comma-separated:
+    /// `ctr`, `completion`, `d1`, `d7`), to see KPI alerts fire. Applies to
+    /// data generated at seeding or reset.
+    #[arg(long, env = "SIM_KPI_DROP_METRIC", value_delimiter = ',', value_parser = parse_metric)]
+    pub sim_kpi_drop_metric: Vec<KpiMetric>,
+
+    /// How far (percent) those metrics drop.
+    #[arg(long, env = "SIM_KPI_DROP_PCT", default_value_t = 0.0)]
+    pub sim_kpi_drop_pct: f64,
+}
+
+/// `ctr`, `completion`, `d1` or `d7` (or the metric's full snake_case name).
+pub fn parse_metric(s: &str) -> Result<KpiMetric, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "ctr" | "landing_to_run_ctr" => Ok(KpiMetric::LandingToRunCtr),
+        "completion" | "replay_completion" => Ok(KpiMetric::ReplayCompletion),
+        "d1" => Ok(KpiMetric::D1),
+        "d7" => Ok(KpiMetric::D7),
+        other => Err(format!(
+            "unknown KPI metric {other:?}: expected ctr, completion, d1 or d7"
+        )),
+    }
 }
 
 impl Default for SimConfig {
@@ -88,6 +121,10 @@ impl Default for SimConfig {
             sim_llm_cost_per_call_usd: 0.0005,
             sim_db_pool_size: 20,
             sim_db_pool_load: 0.35,
+            sim_kpi_visitors_per_day: 400,
+            sim_kpi_backfill_days: 60,
+            sim_kpi_drop_metric: Vec::new(),
+            sim_kpi_drop_pct: 0.0,
         }
     }
 }
@@ -134,6 +171,15 @@ impl SimConfig {
         }
         if self.sim_db_pool_size == 0 {
             return Err("SIM_DB_POOL_SIZE must be at least 1".into());
+        }
+        if !(0.0..=100.0).contains(&self.sim_kpi_drop_pct) {
+            return Err(format!(
+                "SIM_KPI_DROP_PCT must be between 0 and 100, got {}",
+                self.sim_kpi_drop_pct
+            ));
+        }
+        if self.sim_kpi_backfill_days > 3650 {
+            return Err("SIM_KPI_BACKFILL_DAYS must be at most 3650".into());
         }
         if !(self.sim_llm_cost_per_call_usd.is_finite() && self.sim_llm_cost_per_call_usd >= 0.0) {
             return Err("SIM_LLM_COST_PER_CALL_USD must be zero or more".into());

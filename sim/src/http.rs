@@ -16,6 +16,9 @@ use opsdeck_api::admin::{
     AdminConfig, AdminStatus, ControlBody, ControlRequest, ControlResponse, EVENTS_MAX_LIMIT,
     EventsPage, EventsQuery, RunMetrics, StartRunRequest, WorldResetResponse, paths,
 };
+use opsdeck_api::kpi::{
+    KpiRollups, KpiRollupsQuery, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS, paths as kpi_paths,
+};
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use subtle::ConstantTimeEq;
 
@@ -75,6 +78,7 @@ pub fn router(state: SimState) -> Router {
         .route(paths::RUN_PAUSE, post(pause))
         .route(paths::RUN_RESUME, post(resume))
         .route(paths::WORLD_RESET, post(reset))
+        .route(kpi_paths::ROLLUPS, get(kpi_rollups))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .merge(admin)
@@ -121,6 +125,31 @@ fn actor(headers: &HeaderMap) -> Result<Option<String>> {
     Ok(Some(value.to_owned()))
 }
 
+fn parse_query<T>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
+    query.map(|Query(q)| q).map_err(|e| {
+        ValidationError {
+            field: "query",
+            message: format!("bad query: {}", e.body_text()),
+            kind: ErrorKind::Malformed,
+        }
+        .into()
+    })
+}
+
+/// `value` (or `default`) if it lies in `1..=max`.
+fn bounded(field: &'static str, value: Option<u32>, default: u32, max: u32) -> Result<u32> {
+    let v = value.unwrap_or(default);
+    if v == 0 || v > max {
+        return Err(ValidationError {
+            field,
+            message: format!("{field} must be between 1 and {max}, got {v}"),
+            kind: ErrorKind::Invalid,
+        }
+        .into());
+    }
+    Ok(v)
+}
+
 fn parse_body<T: serde::de::DeserializeOwned + Default>(
     kind: ControlBody,
     body: &Bytes,
@@ -144,24 +173,23 @@ async fn events(
     State(s): State<SimState>,
     query: std::result::Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Json<EventsPage>> {
-    let Query(q) = query.map_err(|e| ValidationError {
-        field: "query",
-        message: format!("bad query: {}", e.body_text()),
-        kind: ErrorKind::Malformed,
-    })?;
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > EVENTS_MAX_LIMIT {
-        return Err(ValidationError {
-            field: "limit",
-            message: format!("limit must be between 1 and {EVENTS_MAX_LIMIT}, got {limit}"),
-            kind: ErrorKind::Invalid,
-        }
-        .into());
-    }
+    let q = parse_query(query)?;
+    let limit = bounded("limit", q.limit, 50, EVENTS_MAX_LIMIT)?;
     let kind = q.event_type;
     s.with_world(move |w| w.events(limit, kind.as_deref()))
         .await
         .map(|events| Json(EventsPage { events }))
+}
+
+async fn kpi_rollups(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<KpiRollupsQuery>, QueryRejection>,
+) -> Result<Json<KpiRollups>> {
+    let q = parse_query(query)?;
+    let days = bounded("days", q.days, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS)?;
+    s.with_world(move |w| w.kpi_rollups(Utc::now(), days))
+        .await
+        .map(Json)
 }
 
 async fn metrics(State(s): State<SimState>) -> Result<Json<RunMetrics>> {

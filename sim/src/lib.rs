@@ -11,6 +11,7 @@ pub mod config;
 mod error;
 pub mod guardrail;
 mod http;
+pub mod kpi;
 mod rng;
 mod world;
 
@@ -84,11 +85,10 @@ async fn run_engine(state: SimState, tick: Duration) {
         interval.tick().await;
         let result = state
             .with_world(|w| {
-                if w.running() {
-                    w.tick(chrono::Utc::now())
-                } else {
-                    Ok(None)
-                }
+                let now = chrono::Utc::now();
+                // Visitors keep coming whether or not a run is active.
+                w.advance_kpi(now)?;
+                if w.running() { w.tick(now) } else { Ok(None) }
             })
             .await;
         if let Err(e) = result {

@@ -14,11 +14,13 @@ use opsdeck_api::admin::{
     RuntimeEvent, RuntimeOverrides, StartRunRequest, StopConditions, WORLD_RESET_MESSAGE,
     WorldResetResponse, event_type,
 };
+use opsdeck_api::kpi::KpiRollups;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::config::SimSettings;
 use crate::error::{Result, SimError};
 use crate::guardrail::{self, Readings, Verdict};
+use crate::kpi;
 use crate::rng::Rng;
 
 const SCHEMA: &str = r#"
@@ -174,6 +176,7 @@ impl World {
         }
         let conn = open_conn(&settings.db_path)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(kpi::SCHEMA)?;
         let seed = settings.config.sim_seed;
         conn.execute(
             "INSERT OR IGNORE INTO runtime (id, simulation_active, simulation_paused, world_seed, world_generation)
@@ -198,6 +201,11 @@ impl World {
             let agents = seed_agents(&tx, world.rt.world_seed, world.settings.config.sim_agents)?;
             tx.commit()?;
             world.agents = agents;
+        }
+        if !kpi::seeded(&world.conn)? {
+            let tx = world.conn.transaction()?;
+            kpi::reseed(&tx, world.rt.world_seed, &world.settings.config, Utc::now())?;
+            tx.commit()?;
         }
         // Continue the random stream from where a restarted world would be,
         // rather than replaying the same ticks.
@@ -472,7 +480,7 @@ impl World {
         let tx = self.conn.transaction()?;
         let mut fresh_agents = None;
         if req.reset_world {
-            let (agents, detail) = reset_world(&tx, &mut rt, &self.settings)?;
+            let (agents, detail) = reset_world(&tx, &mut rt, &self.settings, now)?;
             Self::event(
                 &tx,
                 now,
@@ -662,7 +670,7 @@ impl World {
         }
         let mut rt = self.rt.clone();
         let tx = self.conn.transaction()?;
-        let (agents, detail) = reset_world(&tx, &mut rt, &self.settings)?;
+        let (agents, detail) = reset_world(&tx, &mut rt, &self.settings, now)?;
         Self::event(
             &tx,
             now,
@@ -831,6 +839,28 @@ impl World {
         }
     }
 
+    /// Bring the visitor funnel up to `now`: plan new days, apply due events.
+    pub fn advance_kpi(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        kpi::advance(&tx, self.rt.world_seed, &self.settings.config, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `GET /api/admin/kpi/rollups`: the newest `days` days as of `now`.
+    pub fn kpi_rollups(&mut self, now: DateTime<Utc>, days: u32) -> Result<KpiRollups> {
+        self.advance_kpi(now)?;
+        Ok(KpiRollups {
+            generated_at: now,
+            days: kpi::rollups(&self.conn, now.date_naive(), days)?,
+        })
+    }
+
+    /// The connection, for tests and benchmarks that read the raw tables.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Whether the engine should tick.
     pub fn running(&self) -> bool {
         self.rt.active && !self.rt.paused
@@ -850,6 +880,7 @@ fn reset_world(
     tx: &Transaction<'_>,
     rt: &mut Runtime,
     settings: &SimSettings,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<Agent>, String)> {
     tx.execute_batch(
         "DELETE FROM agents; DELETE FROM proposals; DELETE FROM votes; DELETE FROM forum_posts;",
@@ -860,6 +891,7 @@ fn reset_world(
         .sim_seed
         .wrapping_add(rt.world_generation.wrapping_mul(0x9E37_79B9));
     let agents = seed_agents(tx, rt.world_seed, settings.config.sim_agents)?;
+    kpi::reseed(tx, rt.world_seed, &settings.config, now)?;
     let detail = format!(
         "reseeded with seed {} ({} agents, generation {})",
         rt.world_seed,

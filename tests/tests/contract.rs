@@ -11,6 +11,7 @@ use opsdeck_api::admin::{
     AdminConfig, AdminStatus, ControlResponse, EventsPage, RunMetrics, WORLD_RESET_MESSAGE,
     WorldResetResponse, paths,
 };
+use opsdeck_api::kpi::{KpiRollups, paths as kpi_paths};
 use opsdeck_sim::{SimConfig, SimHandle, SimSettings};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -125,6 +126,32 @@ async fn reads_match_the_wire_types() {
     let _: EventsPage = u.get(&format!("{}?limit=5", paths::EVENTS)).await;
     let m: RunMetrics = u.get(paths::METRICS_RUN).await;
     assert!(m.db_pool_in_use <= m.db_pool_size);
+}
+
+#[tokio::test]
+async fn kpi_rollups_are_newest_first_with_immature_retention_null() {
+    let u = upstream().await;
+    let r: KpiRollups = u.get(&format!("{}?days=10", kpi_paths::ROLLUPS)).await;
+    assert!(!r.days.is_empty() && r.days.len() <= 10);
+    assert!(
+        r.days.windows(2).all(|w| w[0].day > w[1].day),
+        "not newest first"
+    );
+    let newest = &r.days[0];
+    assert!(
+        newest.d1_rate.is_none() && newest.d7_rate.is_none(),
+        "{newest:?}"
+    );
+    let r = u
+        .http
+        .get(format!("{}{}?days=0", u.base, kpi_paths::ROLLUPS))
+        .bearer_auth(&u.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: ErrorBody = decode("the 422 body", &r.bytes().await.unwrap());
+    assert_eq!(err.field.as_deref(), Some("days"));
 }
 
 #[tokio::test]

@@ -1,0 +1,775 @@
+//! The visitor funnel: raw visitor events from a seeded model, and daily
+//! rollups maintained as each event is applied, so serving them costs O(days).
+//!
+//! Each UTC day is planned once, from the world seed and the day itself: new
+//! visitors arrive on a weekly rhythm with a slow trend and noise, earlier
+//! cohorts come back with a decaying probability, and every visit walks the
+//! funnel (landing → run click → replay start → replay completion) as far as
+//! its odds allow. Planned events wait in `visitor_plan` until their time has
+//! come; applying one writes the raw event and bumps the day's counters. Seeding
+//! backfills `SIM_KPI_BACKFILL_DAYS` finished days; after that the data grows
+//! in real time.
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use opsdeck_api::kpi::{KpiDay, KpiMetric, ratio};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::config::SimConfig;
+use crate::error::Result;
+use crate::rng::Rng;
+
+/// Tables of the funnel. `visitor_days` holds each visitor's furthest funnel
+/// stage per day; `kpi_daily` the maintained rollups.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS visitors (
+    id        INTEGER PRIMARY KEY,
+    first_day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS visitors_by_day ON visitors (first_day, id);
+CREATE TABLE IF NOT EXISTS visitor_events (
+    id         INTEGER PRIMARY KEY,
+    at_ms      INTEGER NOT NULL,
+    day        TEXT NOT NULL,
+    visitor_id INTEGER NOT NULL,
+    session    INTEGER NOT NULL,
+    kind       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS visitor_days (
+    visitor_id INTEGER NOT NULL,
+    day        TEXT NOT NULL,
+    stage      INTEGER NOT NULL,
+    PRIMARY KEY (visitor_id, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kpi_daily (
+    day                TEXT PRIMARY KEY,
+    visits             INTEGER NOT NULL DEFAULT 0,
+    landings           INTEGER NOT NULL DEFAULT 0,
+    run_clicks         INTEGER NOT NULL DEFAULT 0,
+    replay_starts      INTEGER NOT NULL DEFAULT 0,
+    replay_completions INTEGER NOT NULL DEFAULT 0,
+    cohort_size        INTEGER NOT NULL DEFAULT 0,
+    d1_retained        INTEGER NOT NULL DEFAULT 0,
+    d7_retained        INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS visitor_plan (
+    at_ms      INTEGER NOT NULL,
+    day        TEXT NOT NULL,
+    visitor_id INTEGER NOT NULL,
+    session    INTEGER NOT NULL,
+    kind       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS visitor_plan_by_time ON visitor_plan (at_ms);
+CREATE TABLE IF NOT EXISTS kpi_state (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    planned_through TEXT NOT NULL,
+    next_session    INTEGER NOT NULL
+);
+"#;
+
+/// Funnel stages as stored in `visitor_events.kind`.
+pub mod kind {
+    /// A visit landed.
+    pub const LANDING: i64 = 1;
+    /// The visitor clicked through to a run.
+    pub const RUN_CLICK: i64 = 2;
+    /// The visitor started a replay.
+    pub const REPLAY_START: i64 = 3;
+    /// The visitor finished the replay.
+    pub const REPLAY_COMPLETE: i64 = 4;
+}
+
+/// Days after which a cohort stops coming back in the model.
+const RETURN_HORIZON: u64 = 28;
+
+fn day_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn day_start_ms(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis())
+        .unwrap_or(0)
+}
+
+/// Odds of the model on one day.
+#[derive(Debug, Clone, Copy)]
+struct DayOdds {
+    click: f64,
+    start: f64,
+    complete: f64,
+}
+
+/// The share of a cohort that comes back `age` days after it arrived.
+fn return_probability(age: u64) -> f64 {
+    // About 0.32 on day 1 and 0.12 on day 7, thinning out over four weeks.
+    0.32 / (age as f64).powf(0.5) * (1.0 - age as f64 / (RETURN_HORIZON as f64 + 4.0))
+}
+
+/// Relative traffic by weekday (Monday first): quieter weekends.
+const WEEKDAY: [f64; 7] = [1.0, 1.06, 1.04, 1.0, 0.94, 0.74, 0.7];
+
+/// The shaped drop for `metric` on this plan, as a factor (1 = none).
+fn drop_factor(config: &SimConfig, metric: KpiMetric) -> f64 {
+    if config.sim_kpi_drop_metric.contains(&metric) {
+        1.0 - config.sim_kpi_drop_pct / 100.0
+    } else {
+        1.0
+    }
+}
+
+/// Whether seeding has happened.
+pub fn seeded(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM kpi_state WHERE id = 1", [], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Clear the funnel and backfill it from `seed`: every finished day of the
+/// backfill, and today up to `now`.
+pub fn reseed(
+    tx: &Transaction<'_>,
+    seed: u64,
+    config: &SimConfig,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute_batch(
+        "DELETE FROM visitors; DELETE FROM visitor_events; DELETE FROM visitor_days;
+         DELETE FROM kpi_daily; DELETE FROM visitor_plan; DELETE FROM kpi_state;",
+    )?;
+    let today = now.date_naive();
+    let first = today - Days::new(u64::from(config.sim_kpi_backfill_days));
+    tx.execute(
+        "INSERT INTO kpi_state (id, planned_through, next_session) VALUES (1, ?1, 1)",
+        params![day_str(first - Days::new(1))],
+    )?;
+    advance(tx, seed, config, now)
+}
+
+/// Plan any day not yet planned up to today, and apply every planned event
+/// whose time has come. Cheap when nothing is due.
+pub fn advance(conn: &Connection, seed: u64, config: &SimConfig, now: DateTime<Utc>) -> Result<()> {
+    let today = now.date_naive();
+    let Some((planned, mut next_session)) = conn
+        .query_row(
+            "SELECT planned_through, next_session FROM kpi_state WHERE id = 1",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let mut day = planned.parse::<NaiveDate>().unwrap_or(today - Days::new(1)) + Days::new(1);
+    while day <= today {
+        // Finish anything still queued from an earlier day first, so counters
+        // are applied in time order.
+        apply_due(conn, day_start_ms(day) - 1)?;
+        let (events, next) = plan_day(conn, seed, config, day, today, next_session)?;
+        next_session = next;
+        if day < today {
+            apply_finished_day(conn, day, &events)?;
+        } else {
+            queue_day(conn, day, &events)?;
+        }
+        conn.execute(
+            "UPDATE kpi_state SET planned_through = ?1, next_session = ?2 WHERE id = 1",
+            params![day_str(day), next_session],
+        )?;
+        day = day + Days::new(1);
+    }
+    apply_due(conn, now.timestamp_millis())
+}
+
+/// One generated funnel event.
+#[derive(Debug, Clone, Copy)]
+struct Planned {
+    at_ms: i64,
+    visitor: i64,
+    /// The day the visitor first came (their cohort).
+    first_day: NaiveDate,
+    session: i64,
+    kind: i64,
+}
+
+/// Generate day `day`'s visits (creating its new visitors). Returns the events
+/// and the next session id.
+fn plan_day(
+    conn: &Connection,
+    seed: u64,
+    config: &SimConfig,
+    day: NaiveDate,
+    today: NaiveDate,
+    mut session: i64,
+) -> Result<(Vec<Planned>, i64)> {
+    let mut rng =
+        Rng::new(seed ^ (day.num_days_from_ce() as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+    // The shaped drop lands on the newest day a check would judge, as seen
+    // from the day the data was seeded: yesterday's funnel, and the returns on
+    // yesterday of the newest cohorts whose D1 (2 days back) and D7 (8 days
+    // back) windows close then.
+    let shaped = day + Days::new(1) == today;
+    let weekday = WEEKDAY[day.weekday().num_days_from_monday() as usize];
+    // A slow swell over about three months, so charts show a trend.
+    let trend =
+        1.0 + 0.08 * (f64::from(day.num_days_from_ce()) / 90.0 * std::f64::consts::TAU).sin();
+    let expected = f64::from(config.sim_kpi_visitors_per_day) * weekday * trend;
+    let new_visitors = rng.lognormal_with_mean(expected.max(1.0), 0.08).round() as u64;
+    let noise = |rng: &mut Rng| 1.0 + rng.normal() * 0.03;
+    let mut odds = DayOdds {
+        click: 0.30 * noise(&mut rng),
+        start: 0.65 * noise(&mut rng),
+        complete: 0.60 * noise(&mut rng),
+    };
+    if shaped {
+        odds.click *= drop_factor(config, KpiMetric::LandingToRunCtr);
+        odds.complete *= drop_factor(config, KpiMetric::ReplayCompletion);
+    }
+    let day_s = day_str(day);
+    let start_ms = day_start_ms(day);
+
+    // Returning visitors first: who comes back today from earlier cohorts.
+    let mut visitors: Vec<(i64, NaiveDate)> = Vec::new();
+    {
+        let mut range = conn.prepare_cached(
+            "SELECT MIN(id), MAX(id), COUNT(*) FROM visitors WHERE first_day = ?1",
+        )?;
+        for age in 1..=RETURN_HORIZON {
+            let cohort = day - Days::new(age);
+            let (lo, hi, n): (Option<i64>, Option<i64>, i64) = range
+                .query_row(params![day_str(cohort)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let (Some(lo), Some(hi)) = (lo, hi) else {
+                continue;
+            };
+            let mut p = return_probability(age);
+            if shaped && age == 1 {
+                p *= drop_factor(config, KpiMetric::D1);
+            }
+            if shaped && age == 7 {
+                p *= drop_factor(config, KpiMetric::D7);
+            }
+            let n = n as f64;
+            let mean = n * p;
+            let count = (mean + rng.normal() * (mean * (1.0 - p)).sqrt())
+                .round()
+                .clamp(0.0, n) as usize;
+            // Ids of one cohort are contiguous: they were created together.
+            let mut picked = std::collections::HashSet::with_capacity(count);
+            while picked.len() < count {
+                picked.insert(lo + rng.below((hi - lo + 1) as u64) as i64);
+            }
+            let mut picked: Vec<i64> = picked.into_iter().collect();
+            picked.sort_unstable();
+            visitors.extend(picked.into_iter().map(|v| (v, cohort)));
+        }
+    }
+    // Then today's new visitors, who form today's cohort.
+    {
+        let mut insert = conn.prepare_cached("INSERT INTO visitors (first_day) VALUES (?1)")?;
+        for _ in 0..new_visitors {
+            insert.execute(params![day_s])?;
+            visitors.push((conn.last_insert_rowid(), day));
+        }
+    }
+
+    let mut events = Vec::with_capacity(visitors.len() * 3);
+    for (visitor, first_day) in visitors {
+        // One visit, occasionally two; busiest in the (UTC) afternoon.
+        let visits = if rng.chance(0.12) { 2 } else { 1 };
+        for _ in 0..visits {
+            let hour = diurnal_hour(&mut rng);
+            let mut at = start_ms + hour * 3_600_000 + rng.below(3_600_000) as i64;
+            let mut stages = vec![kind::LANDING];
+            if rng.chance(odds.click) {
+                stages.push(kind::RUN_CLICK);
+                if rng.chance(odds.start) {
+                    stages.push(kind::REPLAY_START);
+                    if rng.chance(odds.complete) {
+                        stages.push(kind::REPLAY_COMPLETE);
+                    }
+                }
+            }
+            for stage in stages {
+                // Keep the visit inside its day.
+                events.push(Planned {
+                    at_ms: at.min(start_ms + 86_400_000 - 1),
+                    visitor,
+                    first_day,
+                    session,
+                    kind: stage,
+                });
+                at += 5_000 + rng.below(115_000) as i64;
+            }
+            session += 1;
+        }
+    }
+    events.sort_by_key(|e| (e.at_ms, e.session, e.kind));
+    Ok((events, session))
+}
+
+/// Record a finished day in one pass: its raw events, and its rollup counters
+/// tallied in memory from the same events by the same rules as
+/// [`apply_event`]. Seeding and catching up use this; today's events go
+/// through `visitor_plan` one by one.
+fn apply_finished_day(conn: &Connection, day: NaiveDate, events: &[Planned]) -> Result<()> {
+    let day_s = day_str(day);
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO visitor_events (at_ms, day, visitor_id, session, kind) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    // counts: visits, landings, clicks, starts, completions, cohort
+    let mut counts = [0i64; 6];
+    let mut d1: std::collections::HashMap<NaiveDate, i64> = Default::default();
+    let mut d7: std::collections::HashMap<NaiveDate, i64> = Default::default();
+    let mut stage: std::collections::HashMap<i64, i64> = Default::default();
+    for e in events {
+        insert.execute(params![e.at_ms, day_s, e.visitor, e.session, e.kind])?;
+        let reached = stage.entry(e.visitor).or_insert_with(|| {
+            match (day - e.first_day).num_days() {
+                0 => counts[5] += 1,
+                1 => *d1.entry(e.first_day).or_default() += 1,
+                7 => *d7.entry(e.first_day).or_default() += 1,
+                _ => {}
+            }
+            0
+        });
+        if e.kind == kind::LANDING {
+            counts[0] += 1;
+        }
+        while *reached < e.kind {
+            *reached += 1;
+            counts[*reached as usize] += 1;
+        }
+    }
+    conn.execute(
+        "INSERT INTO kpi_daily (day, visits, landings, run_clicks, replay_starts,
+                                replay_completions, cohort_size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (day) DO UPDATE SET visits = visits + ?2, landings = landings + ?3,
+             run_clicks = run_clicks + ?4, replay_starts = replay_starts + ?5,
+             replay_completions = replay_completions + ?6, cohort_size = cohort_size + ?7",
+        params![
+            day_s, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]
+        ],
+    )?;
+    for (column, tally) in [("d1_retained", d1), ("d7_retained", d7)] {
+        for (cohort, n) in tally {
+            conn.execute(
+                &format!(
+                    "INSERT INTO kpi_daily (day, {column}) VALUES (?1, ?2)
+                     ON CONFLICT (day) DO UPDATE SET {column} = {column} + ?2"
+                ),
+                params![day_str(cohort), n],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Queue today's events; they are applied as their time comes.
+fn queue_day(conn: &Connection, day: NaiveDate, events: &[Planned]) -> Result<()> {
+    let day_s = day_str(day);
+    let mut plan = conn.prepare_cached(
+        "INSERT INTO visitor_plan (at_ms, day, visitor_id, session, kind) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for e in events {
+        plan.execute(params![e.at_ms, day_s, e.visitor, e.session, e.kind])?;
+    }
+    Ok(())
+}
+
+/// An hour of the day (0–23), weighted by a daily curve peaking mid-afternoon UTC.
+fn diurnal_hour(rng: &mut Rng) -> i64 {
+    loop {
+        let h = rng.below(24) as i64;
+        let weight = 0.55 + 0.45 * ((h as f64 - 15.0) / 24.0 * std::f64::consts::TAU).cos();
+        if rng.chance(weight) {
+            return h;
+        }
+    }
+}
+
+/// Apply every planned event due by `now_ms`, in time order.
+fn apply_due(conn: &Connection, now_ms: i64) -> Result<()> {
+    let due: Vec<(i64, String, i64, i64, i64)> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT at_ms, day, visitor_id, session, kind FROM visitor_plan
+             WHERE at_ms <= ?1 ORDER BY at_ms, session, kind",
+        )?;
+        let rows = stmt.query_map(params![now_ms], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if due.is_empty() {
+        return Ok(());
+    }
+    for (at_ms, day, visitor, session, kind) in &due {
+        apply_event(conn, *at_ms, day, *visitor, *session, *kind)?;
+    }
+    conn.execute(
+        "DELETE FROM visitor_plan WHERE at_ms <= ?1",
+        params![now_ms],
+    )?;
+    Ok(())
+}
+
+/// Record one raw event and update the rollups it changes: O(1) work.
+fn apply_event(
+    conn: &Connection,
+    at_ms: i64,
+    day: &str,
+    visitor: i64,
+    session: i64,
+    kind: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO visitor_events (at_ms, day, visitor_id, session, kind) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![at_ms, day, visitor, session, kind])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO kpi_daily (day) VALUES (?1)")?
+        .execute(params![day])?;
+    let first_visit_today = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO visitor_days (visitor_id, day, stage) VALUES (?1, ?2, 0)",
+        )?
+        .execute(params![visitor, day])?
+        == 1;
+    if first_visit_today {
+        let first_day: String = conn
+            .prepare_cached("SELECT first_day FROM visitors WHERE id = ?1")?
+            .query_row(params![visitor], |r| r.get(0))?;
+        let (Ok(first), Ok(today)) = (first_day.parse::<NaiveDate>(), day.parse::<NaiveDate>())
+        else {
+            return Ok(());
+        };
+        match (today - first).num_days() {
+            0 => bump(conn, day, "cohort_size")?,
+            1 => bump(conn, &first_day, "d1_retained")?,
+            7 => bump(conn, &first_day, "d7_retained")?,
+            _ => {}
+        }
+    }
+    if kind == kind::LANDING {
+        bump(conn, day, "visits")?;
+    }
+    let stage: i64 = conn
+        .prepare_cached("SELECT stage FROM visitor_days WHERE visitor_id = ?1 AND day = ?2")?
+        .query_row(params![visitor, day], |r| r.get(0))?;
+    if kind > stage {
+        for reached in stage + 1..=kind {
+            let column = match reached {
+                kind::LANDING => "landings",
+                kind::RUN_CLICK => "run_clicks",
+                kind::REPLAY_START => "replay_starts",
+                _ => "replay_completions",
+            };
+            bump(conn, day, column)?;
+        }
+        conn.prepare_cached(
+            "UPDATE visitor_days SET stage = ?3 WHERE visitor_id = ?1 AND day = ?2",
+        )?
+        .execute(params![visitor, day, kind])?;
+    }
+    Ok(())
+}
+
+fn bump(conn: &Connection, day: &str, column: &'static str) -> Result<()> {
+    // `column` is one of a fixed set of names, never input.
+    conn.prepare_cached(&format!(
+        "INSERT INTO kpi_daily (day, {column}) VALUES (?1, 1)
+         ON CONFLICT (day) DO UPDATE SET {column} = {column} + 1"
+    ))?
+    .execute(params![day])?;
+    Ok(())
+}
+
+/// The newest `days` rollup rows as of `today`, newest first. Reads one row per
+/// day; cost does not depend on how many events there are.
+pub fn rollups(conn: &Connection, today: NaiveDate, days: u32) -> Result<Vec<KpiDay>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, visits, landings, run_clicks, replay_starts, replay_completions,
+                cohort_size, d1_retained, d7_retained
+         FROM kpi_daily WHERE day <= ?1 ORDER BY day DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![day_str(today), days], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            [
+                r.get::<_, i64>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ],
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (day, n) = row?;
+        let Ok(day) = day.parse::<NaiveDate>() else {
+            continue;
+        };
+        out.push(kpi_day(day, today, n.map(|v| v as u64)));
+    }
+    Ok(out)
+}
+
+/// The same rows recomputed from raw events with plain `GROUP BY`s, ignoring
+/// the maintained counters: what tests and the benchmark compare against.
+pub fn rollups_from_raw_events(
+    conn: &Connection,
+    today: NaiveDate,
+    days: u32,
+) -> Result<Vec<KpiDay>> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.raw_first;
+         CREATE TEMP TABLE raw_first AS
+             SELECT visitor_id, MIN(day) AS first_day FROM visitor_events GROUP BY visitor_id;
+         DROP TABLE IF EXISTS temp.raw_days;
+         CREATE TEMP TABLE raw_days (visitor_id INTEGER, day TEXT, PRIMARY KEY (visitor_id, day)) WITHOUT ROWID;
+         INSERT OR IGNORE INTO raw_days SELECT visitor_id, day FROM visitor_events;",
+    )?;
+    let mut stmt = conn.prepare(
+        "WITH funnel AS (
+             SELECT day,
+                    SUM(kind = 1) AS visits,
+                    COUNT(DISTINCT CASE WHEN kind >= 1 THEN visitor_id END) AS landings,
+                    COUNT(DISTINCT CASE WHEN kind >= 2 THEN visitor_id END) AS clicks,
+                    COUNT(DISTINCT CASE WHEN kind >= 3 THEN visitor_id END) AS starts,
+                    COUNT(DISTINCT CASE WHEN kind >= 4 THEN visitor_id END) AS completions
+             FROM visitor_events GROUP BY day
+         ),
+         cohorts AS (
+             SELECT f.first_day AS day, COUNT(*) AS cohort,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id
+                                AND d.day = date(f.first_day, '+1 day'))) AS d1,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id
+                                AND d.day = date(f.first_day, '+7 day'))) AS d7
+             FROM raw_first f GROUP BY f.first_day
+         )
+         SELECT funnel.day, visits, landings, clicks, starts, completions,
+                COALESCE(cohort, 0), COALESCE(d1, 0), COALESCE(d7, 0)
+         FROM funnel LEFT JOIN cohorts ON cohorts.day = funnel.day
+         WHERE funnel.day <= ?1 ORDER BY funnel.day DESC LIMIT ?2",
+    )?;
+    let rows: Vec<(String, [i64; 8])> = stmt
+        .query_map(params![day_str(today), days], |r| {
+            Ok((
+                r.get(0)?,
+                [
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ],
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (day, n) in rows {
+        let Ok(day) = day.parse::<NaiveDate>() else {
+            continue;
+        };
+        out.push(kpi_day(day, today, n.map(|v| v as u64)));
+    }
+    Ok(out)
+}
+
+/// A rollup row from its counts (visits, landings, clicks, starts, completions,
+/// cohort, D1 retained, D7 retained), as of `today`: rates computed, and
+/// retention withheld until its window has ended.
+fn kpi_day(day: NaiveDate, today: NaiveDate, counts: [u64; 8]) -> KpiDay {
+    let [
+        visits,
+        landings,
+        clicks,
+        starts,
+        completions,
+        cohort,
+        d1,
+        d7,
+    ] = counts;
+    let d1_mature = day + Days::new(1) < today;
+    let d7_mature = day + Days::new(7) < today;
+    KpiDay {
+        day,
+        complete: day < today,
+        visits,
+        landings,
+        run_clicks: clicks,
+        replay_starts: starts,
+        replay_completions: completions,
+        landing_to_run_ctr: ratio(clicks, landings),
+        run_to_replay_start: ratio(starts, clicks),
+        replay_completion: ratio(completions, starts),
+        cohort_size: cohort,
+        d1_retained: d1_mature.then_some(d1),
+        d1_rate: if d1_mature { ratio(d1, cohort) } else { None },
+        d7_retained: d7_mature.then_some(d7),
+        d7_rate: if d7_mature { ratio(d7, cohort) } else { None },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{SimConfig, SimSettings};
+    use crate::world::World;
+    use chrono::Duration;
+    use opsdeck_api::admin::Environment;
+    use opsdeck_api::kpi::{KpiAlertThresholds, KpiCheck, Severity, evaluate_kpi_alerts};
+
+    fn world(dir: &tempfile::TempDir, config: SimConfig) -> World {
+        World::open(SimSettings {
+            environment: Environment::Development,
+            admin_write_enabled: true,
+            admin_token: "t".into(),
+            db_path: dir.path().join("sim.db"),
+            config,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn seeding_backfills_sixty_days_that_match_the_raw_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world(&dir, SimConfig::default());
+        let now = Utc::now();
+        let rollups = w.kpi_rollups(now, 400).unwrap().days;
+        assert!(rollups.len() >= 61, "{} days", rollups.len());
+        assert!(rollups.iter().filter(|d| d.complete).count() >= 60);
+        assert_eq!(rollups[0].day, now.date_naive());
+        let raw = rollups_from_raw_events(w.connection(), now.date_naive(), 400).unwrap();
+        assert_eq!(
+            rollups, raw,
+            "maintained rollups differ from a recount of raw events"
+        );
+        // plausible numbers
+        let y = &rollups[1];
+        assert!(y.visits > 200 && y.landings <= y.visits, "{y:?}");
+        assert!(y.run_clicks < y.landings && y.replay_completions < y.replay_starts);
+        let ctr = y.landing_to_run_ctr.unwrap();
+        assert!((0.2..0.4).contains(&ctr), "{ctr}");
+    }
+
+    #[test]
+    fn retention_is_null_until_the_window_has_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world(&dir, SimConfig::default());
+        let days = w.kpi_rollups(Utc::now(), 20).unwrap().days;
+        // today and yesterday: D1 still open; the last 8 days: D7 still open
+        assert!(days[0].d1_rate.is_none() && days[1].d1_rate.is_none());
+        assert!(days[2].d1_rate.is_some());
+        assert!(
+            days[..8]
+                .iter()
+                .all(|d| d.d7_rate.is_none() && d.d7_retained.is_none())
+        );
+        assert!(days[8].d7_rate.is_some());
+        let d1 = days[5].d1_rate.unwrap();
+        let d7 = days[12].d7_rate.unwrap();
+        assert!(d1 > d7 && d7 > 0.0, "d1 {d1}, d7 {d7}");
+    }
+
+    #[test]
+    fn the_funnel_grows_in_real_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world(&dir, SimConfig::default());
+        let events = |w: &World| -> i64 {
+            w.connection()
+                .query_row("SELECT COUNT(*) FROM visitor_events", [], |r| r.get(0))
+                .unwrap()
+        };
+        let now = Utc::now();
+        w.kpi_rollups(now, 1).unwrap();
+        let before = events(&w);
+        // Two hours on (possibly into tomorrow, which is then planned too).
+        let later = now + Duration::hours(2);
+        let rollups = w.kpi_rollups(later, 400).unwrap().days;
+        assert!(events(&w) > before, "no new events in two hours");
+        let raw = rollups_from_raw_events(w.connection(), later.date_naive(), 400).unwrap();
+        assert_eq!(rollups, raw);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_history() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let now = Utc::now();
+        let ra = world(&a, SimConfig::default())
+            .kpi_rollups(now, 30)
+            .unwrap()
+            .days;
+        let rb = world(&b, SimConfig::default())
+            .kpi_rollups(now, 30)
+            .unwrap()
+            .days;
+        assert_eq!(ra[1..], rb[1..]);
+    }
+
+    #[test]
+    fn unshaped_data_raises_no_alert() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world(&dir, SimConfig::default());
+        let days = w.kpi_rollups(Utc::now(), 30).unwrap().days;
+        let report = evaluate_kpi_alerts(&days, &KpiAlertThresholds::default());
+        assert_eq!((report.warning, report.critical), (0, 0), "{report:#?}");
+        assert!(
+            report
+                .checks
+                .iter()
+                .all(|c| matches!(c, KpiCheck::Healthy(_))),
+            "{report:#?}"
+        );
+    }
+
+    #[test]
+    fn a_shaped_drop_raises_the_right_severities() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world(
+            &dir,
+            SimConfig {
+                sim_kpi_drop_metric: vec![KpiMetric::LandingToRunCtr, KpiMetric::D1],
+                sim_kpi_drop_pct: 60.0,
+                ..SimConfig::default()
+            },
+        );
+        let days = w.kpi_rollups(Utc::now(), 30).unwrap().days;
+        let report = evaluate_kpi_alerts(&days, &KpiAlertThresholds::default());
+        let severity = |m| {
+            report.checks.iter().find_map(|c| match c {
+                KpiCheck::Alert(a) if a.measurement.metric == m => Some(a.severity),
+                _ => None,
+            })
+        };
+        assert_eq!(
+            severity(KpiMetric::LandingToRunCtr),
+            Some(Severity::Critical)
+        );
+        assert_eq!(severity(KpiMetric::D1), Some(Severity::Critical));
+        assert_eq!(severity(KpiMetric::ReplayCompletion), None);
+        assert_eq!(severity(KpiMetric::D7), None);
+    }
+
+    #[test]
+    fn a_world_reset_reseeds_the_funnel() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world(&dir, SimConfig::default());
+        let now = Utc::now();
+        let before = w.kpi_rollups(now, 30).unwrap().days;
+        w.reset(&Default::default(), Some("t"), now).unwrap();
+        let after = w.kpi_rollups(now, 30).unwrap().days;
+        assert_eq!(before.len(), after.len());
+        assert_ne!(before[1].visits, after[1].visits);
+        let raw = rollups_from_raw_events(w.connection(), now.date_naive(), 30).unwrap();
+        assert_eq!(after, raw);
+    }
+}
