@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 
-use crate::api::{self, ApiError, Credentials, Reply};
+use crate::api::{self, ApiError, Reply};
 use crate::state::clock::browser_now_ms;
 use crate::state::connection::use_connection;
 use crate::state::refresh::use_refresh;
@@ -163,32 +163,17 @@ where
     let conn = use_connection();
     let refresh = use_refresh();
     let state = RwSignal::new(PolledState::<T>::default());
-    let resource = fetch_on_refresh(read.request());
-
-    let applied_ms = StoredValue::new(f64::NEG_INFINITY);
-    Effect::new(move |_| {
-        let Some(Some((reply, creds, at_ms))) = resource.get() else {
-            return;
-        };
-        if !conn.is_current(&creds) || at_ms <= applied_ms.get_value() {
-            return;
-        }
-        applied_ms.set_value(at_ms);
-        let outcome = reply.and_then(Reply::decode);
-        if outcome.is_ok() {
-            refresh.record_success(at_ms);
-        }
-        state.update(|s| s.apply(outcome, at_ms));
-    });
-
-    // Forget data fetched with other credentials as soon as they change, rather
-    // than when the next fetch returns.
-    Effect::watch(
-        move || conn.creds(),
-        move |_, _, _| state.set(PolledState::default()),
-        false,
+    poll(
+        read.request(),
+        Box::new(move |reply, at_ms| {
+            let outcome = reply.and_then(Reply::decode);
+            if outcome.is_ok() {
+                refresh.record_success(at_ms);
+            }
+            state.update(|s| s.apply(outcome, at_ms));
+        }),
+        Box::new(move || state.set(PolledState::default())),
     );
-
     Polled {
         state,
         data: Memo::new(move |_| state.with(|s| s.last_good.as_ref().map(|g| g.value.clone()))),
@@ -196,18 +181,21 @@ where
     }
 }
 
-/// A fetch's answer, with the credentials it was fetched with and its arrival
-/// time, so the fold can skip answers for an older session and outcomes it has
-/// already applied.
-type Arrival = (Result<Reply, ApiError>, Credentials, f64);
-
-/// The fetching half of [`use_polled`]. It does not depend on the data type, so
-/// the wasm holds one copy of the resource machinery for all panels, not one per
-/// panel; only decoding the answer is per type.
-fn fetch_on_refresh(request: api::GetRequest) -> LocalResource<Option<Arrival>> {
+/// The untyped half of [`use_polled`]: fetch `request` on connect and on every
+/// refresh pulse, hand each new answer for the current session to `on_answer`
+/// with its arrival time, and call `on_forget` when the credentials change.
+///
+/// Only `on_answer` knows the data type. Keeping the resource and the effects
+/// out of the generic function means the wasm holds one copy of that machinery
+/// for all panels rather than one per panel.
+fn poll(
+    request: api::GetRequest,
+    on_answer: Box<dyn Fn(Result<Reply, ApiError>, f64)>,
+    on_forget: Box<dyn Fn()>,
+) {
     let conn = use_connection();
     let refresh = use_refresh();
-    LocalResource::new(move || {
+    let resource = LocalResource::new(move || {
         let creds = conn.creds();
         if creds.is_some() {
             refresh.track();
@@ -215,9 +203,28 @@ fn fetch_on_refresh(request: api::GetRequest) -> LocalResource<Option<Arrival>> 
         async move {
             let creds = creds?;
             let reply = request.send(&creds).await;
+            // The answer travels with the credentials it was fetched with and
+            // its arrival time, so the effect below can skip answers for an
+            // older session and answers it has already handed on.
             Some((reply, creds, browser_now_ms()))
         }
-    })
+    });
+
+    let handed_on_ms = StoredValue::new(f64::NEG_INFINITY);
+    Effect::new(move |_| {
+        let Some(Some((reply, creds, at_ms))) = resource.get() else {
+            return;
+        };
+        if !conn.is_current(&creds) || at_ms <= handed_on_ms.get_value() {
+            return;
+        }
+        handed_on_ms.set_value(at_ms);
+        on_answer(reply, at_ms);
+    });
+
+    // Forget data fetched with other credentials as soon as they change, rather
+    // than when the next fetch returns.
+    Effect::watch(move || conn.creds(), move |_, _, _| on_forget(), false);
 }
 
 #[cfg(test)]
