@@ -16,8 +16,8 @@ pub mod paths {
     pub const HEALTHZ: &str = "/healthz";
 }
 
-/// Largest `limit` the audit endpoint accepts.
-pub const AUDIT_MAX_LIMIT: u32 = 500;
+/// Largest `limit` the console's list endpoints accept.
+pub const LIST_MAX_LIMIT: u32 = 500;
 
 /// The server-side checks every admin request passes, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,10 +150,10 @@ pub struct AuditRow {
     pub reason: Option<String>,
 }
 
-/// Query of `GET /api/console/audit`.
+/// Query of the console's list endpoints (audit, webhook deliveries).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuditQuery {
+pub struct LimitQuery {
     /// Most rows to return (1–500, default 50).
     pub limit: Option<u32>,
 }

@@ -7,6 +7,7 @@
 //! reference sim all agree by construction.
 
 pub mod admin;
+pub mod alerts;
 pub mod console;
 pub mod error;
 pub mod kpi;

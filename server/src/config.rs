@@ -9,6 +9,8 @@ use ipnet::IpNet;
 use opsdeck_api::admin::Environment;
 use opsdeck_sim::SimConfig;
 
+use crate::alerts::AlertArgs;
+
 /// opsdeck: a guarded, audited ops console for the agent-simulation platform.
 #[derive(Debug, Parser)]
 #[command(name = "opsdeck", version, about)]
@@ -124,6 +126,10 @@ pub struct ServeArgs {
     #[arg(long, env = "OPSDECK_LOG_FORMAT", default_value = "json")]
     pub log_format: LogFormat,
 
+    /// KPI alerts and the critical-alert webhook.
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+
     /// Settings of the embedded sim (ignored with `--upstream`).
     #[command(flatten)]
     pub sim: SimConfig,
@@ -150,6 +156,7 @@ impl Default for ServeArgs {
             data_dir: PathBuf::from(".opsdeck"),
             dist_dir: PathBuf::from("dist"),
             log_format: LogFormat::Json,
+            alerts: AlertArgs::default(),
             sim: SimConfig::default(),
         }
     }

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::Utc;
 use opsdeck_api::console::{
-    AUDIT_MAX_LIMIT, AuditPage, AuditQuery, Guard, GuardCheck, Session, paths,
+    AuditPage, Guard, GuardCheck, LIST_MAX_LIMIT, LimitQuery, Session, paths,
 };
 use opsdeck_api::validate::{ErrorKind, ValidationError};
 
@@ -68,22 +68,35 @@ async fn session(
 
 async fn audit(
     State(state): State<AppState>,
-    query: std::result::Result<Query<AuditQuery>, QueryRejection>,
+    query: std::result::Result<Query<LimitQuery>, QueryRejection>,
 ) -> Result<Json<AuditPage>> {
-    let Query(q) = query.map_err(|e| ValidationError {
-        field: "query",
-        message: format!("bad query: {}", e.body_text()),
-        kind: ErrorKind::Malformed,
-    })?;
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > AUDIT_MAX_LIMIT {
+    let limit = bounded_limit(parse_query(query)?.limit)?;
+    let rows = state.audit.recent(limit).await?;
+    Ok(Json(AuditPage { rows }))
+}
+
+/// A query string read as `T`, or a 400 naming what was wrong.
+pub fn parse_query<T>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
+    query.map(|Query(q)| q).map_err(|e| {
+        ValidationError {
+            field: "query",
+            message: format!("bad query: {}", e.body_text()),
+            kind: ErrorKind::Malformed,
+        }
+        .into()
+    })
+}
+
+/// A list `limit`: 50 when absent, else 1–[`LIST_MAX_LIMIT`] or a 422.
+pub fn bounded_limit(limit: Option<u32>) -> Result<u32> {
+    let limit = limit.unwrap_or(50);
+    if limit == 0 || limit > LIST_MAX_LIMIT {
         return Err(ValidationError {
             field: "limit",
-            message: format!("limit must be between 1 and {AUDIT_MAX_LIMIT}, got {limit}"),
+            message: format!("limit must be between 1 and {LIST_MAX_LIMIT}, got {limit}"),
             kind: ErrorKind::Invalid,
         }
         .into());
     }
-    let rows = state.audit.recent(limit).await?;
-    Ok(Json(AuditPage { rows }))
+    Ok(limit)
 }

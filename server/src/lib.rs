@@ -5,11 +5,13 @@
 //! in one place so tests can drive it without a socket; [`serve`] is what the
 //! `opsdeck` binary runs.
 
+pub mod alerts;
 pub mod audit;
 pub mod config;
 pub mod console;
 pub mod error;
 pub mod guard;
+pub mod outbox;
 pub mod proxy;
 pub mod state;
 pub mod telemetry;
@@ -43,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     // Everything under the guard: the console API and the proxy.
     let guarded = Router::new()
         .merge(console::router())
+        .merge(alerts::router())
         .merge(proxy::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::layer));
     let headers = ServiceBuilder::new()
@@ -176,6 +179,7 @@ fn check_args(args: &ServeArgs) -> Result<()> {
     if args.auth_failure_limit == 0 || args.auth_failure_window_seconds == 0 {
         return bad("AUTH_FAILURE_LIMIT and AUTH_FAILURE_WINDOW_SECONDS must be above 0".into());
     }
+    args.alerts.validate().map_err(AppError::Startup)?;
     if args.upstream.is_none() {
         args.sim.validate().map_err(AppError::Startup)?;
     }
@@ -205,6 +209,13 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
     })?;
     let environment = args.effective_environment();
     let (write_enabled, writes_disabled_reason) = args.write_policy();
+    let outbox = outbox::Outbox::open(&audit_path).map_err(|e| {
+        AppError::Startup(format!(
+            "cannot open the webhook outbox {}: {e}",
+            audit_path.display()
+        ))
+    })?;
+    let alerts = alerts::Alerts::new(args.alerts.clone(), environment, outbox)?;
 
     let (upstream, sim) = match &args.upstream {
         Some(url) => (
@@ -262,6 +273,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         ),
         audit,
         upstream,
+        alerts,
         web: WebAssets::load(&args.dist_dir),
         started: Instant::now(),
     });
@@ -283,6 +295,7 @@ pub struct Running {
     /// The state, for tests that look inside.
     pub state: AppState,
     task: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
     _sim: Option<SimHandle>,
 }
 
@@ -296,6 +309,9 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
+        for task in &self.background {
+            task.abort();
+        }
     }
 }
 
@@ -306,6 +322,7 @@ pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
         .local_addr()
         .map_err(|e| AppError::Startup(format!("listener has no address: {e}")))?;
     let router = app(prepared.state.clone());
+    let background = alerts::spawn_tasks(prepared.state.clone());
     let task = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service).await {
@@ -317,6 +334,7 @@ pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
         admin_token: prepared.admin_token,
         state: prepared.state,
         task,
+        background,
         _sim: prepared.sim,
     })
 }
@@ -331,11 +349,15 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .local_addr()
         .map_err(|e| AppError::Startup(format!("listener has no address: {e}")))?;
     print_banner(&args, &prepared, addr);
+    let background = alerts::spawn_tasks(prepared.state.clone());
     let service = app(prepared.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| AppError::Startup(format!("server failed: {e}")))?;
+    for task in background {
+        task.abort();
+    }
     drop(prepared);
     Ok(())
 }

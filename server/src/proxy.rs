@@ -67,6 +67,41 @@ impl Upstream {
         self.mode
     }
 
+    /// GET `path` (with query) from the upstream as the console itself, acting
+    /// as `actor`, and read the answer as `T`. Non-2xx answers are errors that
+    /// quote the upstream's message.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        actor: &str,
+    ) -> Result<T> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header(ACTOR_HEADER, actor)
+            .send()
+            .await
+            .map_err(|e| self.error(&e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| self.error(&e))?;
+        if !status.is_success() {
+            let said = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error)
+                .unwrap_or_default();
+            return Err(AppError::UpstreamUnavailable {
+                upstream: self.base.clone(),
+                detail: format!("GET {path} answered {status} {said}")
+                    .trim_end()
+                    .to_owned(),
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| AppError::UpstreamUnavailable {
+            upstream: self.base.clone(),
+            detail: format!("GET {path} answered with an unexpected body: {e}"),
+        })
+    }
+
     fn error(&self, e: &reqwest::Error) -> AppError {
         if e.is_connect() {
             // The error chain holds the cause (refused, unreachable, connect timeout).

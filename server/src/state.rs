@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use opsdeck_api::admin::Environment;
 
+use crate::alerts::Alerts;
 use crate::audit::AuditStore;
 use crate::guard::{FailureLimiter, GuardConfig};
 use crate::proxy::Upstream;
@@ -28,6 +29,8 @@ pub struct Inner {
     pub audit: AuditStore,
     /// Where admin calls go.
     pub upstream: Upstream,
+    /// KPI alerts and the webhook.
+    pub alerts: Alerts,
     /// The built browser app.
     pub web: WebAssets,
     /// Process start, for `/healthz`.

@@ -1,0 +1,429 @@
+//! The webhook outbox: critical-alert payloads waiting to be delivered, kept
+//! in SQLite so nothing is lost across restarts, with the log of every
+//! attempt, retry, suppression and delivery.
+//!
+//! A payload is queued unless one with the same idempotency key was queued
+//! within the cooldown (checked against the table, so it holds across
+//! restarts); then the suppression is logged instead. The worker retries
+//! failures (connection errors, timeouts, 5xx, 408 and 429) with exponential
+//! backoff up to a cap, and gives up on other 4xx at once.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use opsdeck_api::alerts::{
+    DeliveryEvent, DeliveryStatus, KpiAlertPayload, WebhookDelivery, WebhookLog, WebhookLogEntry,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{AppError, Result};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key  TEXT NOT NULL,
+    created_ms       INTEGER NOT NULL,
+    day              TEXT,
+    summary          TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms  INTEGER,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    delivered_ms     INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_by_key ON webhook_outbox (idempotency_key, created_ms);
+CREATE INDEX IF NOT EXISTS outbox_due ON webhook_outbox (status, next_attempt_ms);
+CREATE TABLE IF NOT EXISTS webhook_log (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms           INTEGER NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    status_code     INTEGER,
+    detail          TEXT
+);
+"#;
+
+/// Retry policy of the worker.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Delay after the first failure.
+    pub first_backoff: Duration,
+    /// Longest delay between attempts.
+    pub max_backoff: Duration,
+    /// Attempts before giving up.
+    pub max_attempts: u32,
+}
+
+impl RetryPolicy {
+    /// Delay after `attempts` failed attempts: doubling from the first, capped.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
+        self.first_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    /// 2xx.
+    Delivered(u16),
+    /// Worth trying again: no answer, timeout, 5xx, 408, 429.
+    Transient(Option<u16>, String),
+    /// Not worth trying again: other 4xx (or a redirect).
+    Permanent(u16, String),
+}
+
+impl Attempt {
+    /// Classify a receiver's status code.
+    pub fn from_status(code: u16) -> Attempt {
+        match code {
+            200..=299 => Attempt::Delivered(code),
+            408 | 429 | 500..=599 => {
+                Attempt::Transient(Some(code), format!("receiver answered {code}"))
+            }
+            _ => Attempt::Permanent(code, format!("receiver refused with {code}")),
+        }
+    }
+}
+
+/// Whether a payload was queued or suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Queued as outbox row `id`.
+    Queued(i64),
+    /// An identical payload was queued within the cooldown.
+    Suppressed,
+}
+
+/// Handle to the outbox tables; cheap to clone.
+#[derive(Clone)]
+pub struct Outbox {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").finish_non_exhaustive()
+    }
+}
+
+fn ts(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// RFC 3339 in UTC with milliseconds.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn log(
+    c: &Connection,
+    at_ms: i64,
+    key: &str,
+    event: DeliveryEvent,
+    code: Option<u16>,
+    detail: Option<&str>,
+) -> rusqlite::Result<()> {
+    let event = serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    c.execute(
+        "INSERT INTO webhook_log (at_ms, idempotency_key, event, status_code, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![at_ms, key, event, code, detail],
+    )?;
+    Ok(())
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+}
+
+impl Outbox {
+    /// Open (or create) the outbox tables in the database at `path`.
+    pub fn open(path: &Path) -> Result<Outbox> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Outbox {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("outbox task: {e}")))?
+        .map_err(AppError::from)
+    }
+
+    /// Queue `payload` unless the same key was queued within `cooldown` of `now_ms`.
+    pub async fn enqueue(
+        &self,
+        payload: KpiAlertPayload,
+        cooldown: Duration,
+        now_ms: i64,
+    ) -> Result<Enqueued> {
+        self.with(move |c| {
+            let key = payload.idempotency_key.clone();
+            let last: Option<i64> = c
+                .query_row(
+                    "SELECT created_ms FROM webhook_outbox WHERE idempotency_key = ?1
+                     ORDER BY created_ms DESC LIMIT 1",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(last) = last
+                && now_ms - last < cooldown.as_millis() as i64
+            {
+                let detail = format!(
+                    "identical payload queued {} s ago, inside the {} min cooldown",
+                    (now_ms - last) / 1000,
+                    cooldown.as_secs() / 60
+                );
+                log(
+                    c,
+                    now_ms,
+                    &key,
+                    DeliveryEvent::Suppressed,
+                    None,
+                    Some(&detail),
+                )?;
+                return Ok(Enqueued::Suppressed);
+            }
+            let day = payload.alerts.iter().map(|a| a.measurement.day).max();
+            let body = serde_json::to_string(&payload).unwrap_or_default();
+            c.execute(
+                "INSERT INTO webhook_outbox (idempotency_key, created_ms, day, summary, payload,
+                                             status, next_attempt_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?2)",
+                params![
+                    key,
+                    now_ms,
+                    day.map(|d| d.to_string()),
+                    payload.summary(),
+                    body
+                ],
+            )?;
+            let id = c.last_insert_rowid();
+            log(
+                c,
+                now_ms,
+                &key,
+                DeliveryEvent::Queued,
+                None,
+                Some(&payload.summary()),
+            )?;
+            Ok(Enqueued::Queued(id))
+        })
+        .await
+    }
+
+    /// Pending rows due by `now_ms`: (id, key, payload JSON, attempts).
+    pub async fn due(&self, now_ms: i64) -> Result<Vec<(i64, String, String, u32)>> {
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, idempotency_key, payload, attempts FROM webhook_outbox
+                 WHERE status = 'pending' AND next_attempt_ms <= ?1 ORDER BY id LIMIT 20",
+            )?;
+            let rows = stmt.query_map(params![now_ms], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Record the outcome of an attempt on row `id`.
+    pub async fn record(
+        &self,
+        id: i64,
+        key: String,
+        attempts_before: u32,
+        outcome: Attempt,
+        policy: RetryPolicy,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.with(move |c| {
+            let attempts = attempts_before + 1;
+            match outcome {
+                Attempt::Delivered(code) => {
+                    c.execute(
+                        "UPDATE webhook_outbox SET status = 'delivered', attempts = ?2,
+                             last_status_code = ?3, last_error = NULL, next_attempt_ms = NULL,
+                             delivered_ms = ?4 WHERE id = ?1",
+                        params![id, attempts, code, now_ms],
+                    )?;
+                    log(
+                        c,
+                        now_ms,
+                        &key,
+                        DeliveryEvent::Delivered,
+                        Some(code),
+                        Some(&format!("attempt {attempts}")),
+                    )?;
+                }
+                Attempt::Transient(code, error) if attempts < policy.max_attempts => {
+                    let wait = policy.backoff(attempts);
+                    c.execute(
+                        "UPDATE webhook_outbox SET attempts = ?2, last_status_code = ?3,
+                             last_error = ?4, next_attempt_ms = ?5 WHERE id = ?1",
+                        params![id, attempts, code, error, now_ms + wait.as_millis() as i64],
+                    )?;
+                    let detail = format!(
+                        "attempt {attempts} failed: {error}; next in {:.1} s",
+                        wait.as_secs_f64()
+                    );
+                    log(
+                        c,
+                        now_ms,
+                        &key,
+                        DeliveryEvent::Retrying,
+                        code,
+                        Some(&detail),
+                    )?;
+                }
+                Attempt::Transient(code, error) => {
+                    Self::give_up(
+                        c,
+                        id,
+                        &key,
+                        attempts,
+                        code,
+                        &format!("{error}; gave up after {attempts} attempts"),
+                        now_ms,
+                    )?;
+                }
+                Attempt::Permanent(code, error) => {
+                    Self::give_up(c, id, &key, attempts, Some(code), &error, now_ms)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    fn give_up(
+        c: &Connection,
+        id: i64,
+        key: &str,
+        attempts: u32,
+        code: Option<u16>,
+        error: &str,
+        now_ms: i64,
+    ) -> rusqlite::Result<()> {
+        c.execute(
+            "UPDATE webhook_outbox SET status = 'failed', attempts = ?2, last_status_code = ?3,
+                 last_error = ?4, next_attempt_ms = NULL WHERE id = ?1",
+            params![id, attempts, code, error],
+        )?;
+        log(c, now_ms, key, DeliveryEvent::GaveUp, code, Some(error))
+    }
+
+    /// The newest `limit` deliveries and log lines.
+    pub async fn log(&self, limit: u32) -> Result<WebhookLog> {
+        self.with(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, idempotency_key, created_ms, day, summary, status, attempts,
+                        last_status_code, last_error, next_attempt_ms, delivered_ms
+                 FROM webhook_outbox ORDER BY id DESC LIMIT ?1",
+            )?;
+            let deliveries = stmt
+                .query_map(params![limit], |r| {
+                    let day: Option<String> = r.get(3)?;
+                    let status: String = r.get(5)?;
+                    Ok(WebhookDelivery {
+                        id: r.get(0)?,
+                        idempotency_key: r.get(1)?,
+                        created_at: ts(r.get(2)?),
+                        day: day.and_then(|d| d.parse::<NaiveDate>().ok()),
+                        summary: r.get(4)?,
+                        status: parse_enum(&status).unwrap_or(DeliveryStatus::Failed),
+                        attempts: r.get(6)?,
+                        last_status_code: r.get(7)?,
+                        last_error: r.get(8)?,
+                        next_attempt_at: r.get::<_, Option<i64>>(9)?.map(ts),
+                        delivered_at: r.get::<_, Option<i64>>(10)?.map(ts),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = c.prepare(
+                "SELECT id, at_ms, idempotency_key, event, status_code, detail
+                 FROM webhook_log ORDER BY id DESC LIMIT ?1",
+            )?;
+            let events = stmt
+                .query_map(params![limit], |r| {
+                    let event: String = r.get(3)?;
+                    Ok(WebhookLogEntry {
+                        id: r.get(0)?,
+                        at: ts(r.get(1)?),
+                        idempotency_key: r.get(2)?,
+                        event: parse_enum(&event).unwrap_or(DeliveryEvent::GaveUp),
+                        status_code: r.get(4)?,
+                        detail: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(WebhookLog { deliveries, events })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RetryPolicy {
+            first_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(5),
+            max_attempts: 10,
+        };
+        assert_eq!(p.backoff(1), Duration::from_millis(500));
+        assert_eq!(p.backoff(2), Duration::from_secs(1));
+        assert_eq!(p.backoff(4), Duration::from_secs(4));
+        assert_eq!(p.backoff(5), Duration::from_secs(5));
+        assert_eq!(p.backoff(60), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        assert_eq!(Attempt::from_status(204), Attempt::Delivered(204));
+        assert!(matches!(
+            Attempt::from_status(503),
+            Attempt::Transient(Some(503), _)
+        ));
+        assert!(matches!(
+            Attempt::from_status(429),
+            Attempt::Transient(Some(429), _)
+        ));
+        assert!(matches!(
+            Attempt::from_status(404),
+            Attempt::Permanent(404, _)
+        ));
+        assert!(matches!(
+            Attempt::from_status(301),
+            Attempt::Permanent(301, _)
+        ));
+    }
+}

@@ -1,0 +1,298 @@
+//! The critical-alert webhook against a real HTTP receiver on loopback: one
+//! delivery per payload, retries through failures and outages, and the
+//! cooldown holding across a restart.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use opsdeck_api::alerts::{
+    DeliveryEvent, DeliveryStatus, KpiAlertPayload, KpiAlertsView, WebhookLog,
+};
+use opsdeck_api::kpi::{KpiMetric, Severity};
+use opsdeck_server::config::ServeArgs;
+use opsdeck_server::{Running, spawn};
+use tokio::net::TcpListener;
+
+const TOKEN: &str = "webhook-test-token";
+
+#[derive(Clone, Default)]
+struct Receiver {
+    /// Answer 503 to this many requests first.
+    fail_first: Arc<AtomicUsize>,
+    /// Answer this status to everything, when set.
+    status: Arc<Mutex<Option<u16>>>,
+    /// (Idempotency-Key, payload) of every accepted request.
+    received: Arc<Mutex<Vec<(String, KpiAlertPayload)>>>,
+    attempts: Arc<AtomicUsize>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
+    r.attempts.fetch_add(1, Ordering::SeqCst);
+    if let Some(code) = *r.status.lock().unwrap() {
+        return StatusCode::from_u16(code).unwrap();
+    }
+    if r.fail_first
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let key = headers["idempotency-key"].to_str().unwrap().to_owned();
+    let payload: KpiAlertPayload = serde_json::from_str(&body).unwrap();
+    r.received.lock().unwrap().push((key, payload));
+    StatusCode::NO_CONTENT
+}
+
+async fn serve_receiver(r: Receiver, listener: TcpListener) {
+    let app = Router::new().route("/hook", post(receive)).with_state(r);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+}
+
+async fn receiver() -> (Receiver, String) {
+    let r = Receiver::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    serve_receiver(r.clone(), listener).await;
+    (r, url)
+}
+
+/// A console on the embedded sim whose newest day has a critical CTR drop.
+fn args(dir: &std::path::Path, hook: &str) -> ServeArgs {
+    let mut a = ServeArgs {
+        admin_api_token: Some(TOKEN.into()),
+        data_dir: dir.join("data"),
+        dist_dir: dir.join("dist"),
+        ..ServeArgs::default()
+    };
+    a.sim.sim_kpi_drop_metric = vec![KpiMetric::LandingToRunCtr];
+    a.sim.sim_kpi_drop_pct = 60.0;
+    a.alerts.kpi_alert_webhook_enabled = true;
+    a.alerts.kpi_alert_webhook_url = Some(hook.into());
+    a.alerts.kpi_alert_webhook_backoff_ms = 100;
+    a.alerts.kpi_alert_webhook_max_backoff_seconds = 1;
+    a.alerts.kpi_alert_webhook_timeout_ms = 1000;
+    a
+}
+
+async fn start(args: &ServeArgs) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn(args, listener).await.unwrap()
+}
+
+async fn get<T: serde::de::DeserializeOwned>(server: &Running, path: &str) -> T {
+    reqwest::Client::new()
+        .get(format!("{}{path}", server.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn evaluate(server: &Running) -> KpiAlertsView {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/console/kpi/alerts/evaluate", server.url()))
+        .bearer_auth(TOKEN)
+        .header("x-actor", "Webhook Tester")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+async fn log(server: &Running) -> WebhookLog {
+    get(server, "/api/console/kpi/webhook/deliveries?limit=100").await
+}
+
+async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn count(log: &WebhookLog, event: DeliveryEvent) -> usize {
+    log.events.iter().filter(|e| e.event == event).count()
+}
+
+#[tokio::test]
+async fn a_critical_alert_arrives_once_and_repeats_are_suppressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, hook) = receiver().await;
+    let server = start(&args(dir.path(), &hook)).await;
+    // the scheduler evaluates at start
+    wait_until("the first delivery", || {
+        r.received.lock().unwrap().len() == 1
+    })
+    .await;
+    let (key, payload) = r.received.lock().unwrap()[0].clone();
+    assert_eq!(payload.idempotency_key, key);
+    assert_eq!(payload.kind, "opsdeck.kpi_alert");
+    assert!(
+        payload
+            .alerts
+            .iter()
+            .all(|a| a.severity == Severity::Critical)
+    );
+    assert!(
+        payload
+            .alerts
+            .iter()
+            .any(|a| a.measurement.metric == KpiMetric::LandingToRunCtr)
+    );
+
+    // on demand, the same payload: suppressed, logged, not sent
+    let view = evaluate(&server).await;
+    assert!(view.report.unwrap().critical >= 1);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(r.received.lock().unwrap().len(), 1);
+    let log = log(&server).await;
+    assert_eq!(count(&log, DeliveryEvent::Queued), 1);
+    assert_eq!(count(&log, DeliveryEvent::Delivered), 1);
+    assert_eq!(count(&log, DeliveryEvent::Suppressed), 1);
+    assert_eq!(log.deliveries.len(), 1);
+    assert_eq!(log.deliveries[0].status, DeliveryStatus::Delivered);
+    assert_eq!(log.deliveries[0].last_status_code, Some(204));
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_until_it_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, hook) = receiver().await;
+    r.fail_first.store(3, Ordering::SeqCst);
+    let server = start(&args(dir.path(), &hook)).await;
+    wait_until("delivery after three failures", || {
+        r.received.lock().unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(r.attempts.load(Ordering::SeqCst), 4);
+    let log = log(&server).await;
+    assert_eq!(count(&log, DeliveryEvent::Retrying), 3);
+    let d = &log.deliveries[0];
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 4));
+    let retry = log
+        .events
+        .iter()
+        .find(|e| e.event == DeliveryEvent::Retrying)
+        .unwrap();
+    assert_eq!(retry.status_code, Some(503));
+}
+
+#[tokio::test]
+async fn nothing_is_lost_while_the_receiver_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    // the receiver's port, closed for now
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = probe.local_addr().unwrap();
+    drop(probe);
+    let hook = format!("http://{addr}/hook");
+    let server = start(&args(dir.path(), &hook)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = log(&server).await;
+        if count(&log, DeliveryEvent::Retrying) >= 2 {
+            assert!(log.events.iter().any(|e| {
+                e.detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("could not reach")
+            }));
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failed attempts logged");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // the receiver comes back
+    let r = Receiver::default();
+    serve_receiver(r.clone(), TcpListener::bind(addr).await.unwrap()).await;
+    wait_until("delivery once the receiver is back", || {
+        r.received.lock().unwrap().len() == 1
+    })
+    .await;
+    let log = log(&server).await;
+    assert_eq!(log.deliveries[0].status, DeliveryStatus::Delivered);
+}
+
+#[tokio::test]
+async fn the_cooldown_holds_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, hook) = receiver().await;
+    let a = args(dir.path(), &hook);
+    {
+        let _server = start(&a).await;
+        wait_until("the first delivery", || {
+            r.received.lock().unwrap().len() == 1
+        })
+        .await;
+    }
+    let server = start(&a).await;
+    // the new process evaluates at start: same payload, inside the cooldown
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&log(&server).await, DeliveryEvent::Suppressed) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no suppression logged after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        r.received.lock().unwrap().len(),
+        1,
+        "sent twice inside the cooldown"
+    );
+    let log = log(&server).await;
+    let suppressed = log
+        .events
+        .iter()
+        .find(|e| e.event == DeliveryEvent::Suppressed)
+        .unwrap();
+    assert!(suppressed.detail.as_deref().unwrap().contains("cooldown"));
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_is_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, hook) = receiver().await;
+    *r.status.lock().unwrap() = Some(404);
+    let server = start(&args(dir.path(), &hook)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = log(&server).await;
+        if count(&log, DeliveryEvent::GaveUp) == 1 {
+            assert_eq!(log.deliveries[0].status, DeliveryStatus::Failed);
+            assert_eq!(log.deliveries[0].attempts, 1);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the 404 was not given up on");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(r.attempts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn without_a_webhook_alerts_are_still_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = args(dir.path(), "http://127.0.0.1:9/never");
+    a.alerts.kpi_alert_webhook_enabled = false;
+    let server = start(&a).await;
+    let view = evaluate(&server).await;
+    assert!(!view.webhook.enabled);
+    let report = view.report.unwrap();
+    assert!(report.critical >= 1, "{report:?}");
+    assert!(log(&server).await.deliveries.is_empty());
+}
