@@ -261,7 +261,7 @@ pub fn run_metrics() -> Read<RunMetrics> {
 
 /// `GET /api/console/audit?limit=`, newest first.
 pub fn audit(limit: u32) -> Read<AuditPage> {
-    let limit = limit.clamp(1, console::AUDIT_MAX_LIMIT);
+    let limit = limit.clamp(1, console::LIST_MAX_LIMIT);
     Read::new(console::paths::AUDIT, Some(limit))
 }
 
@@ -420,7 +420,7 @@ mod tests {
         assert_eq!(events(0).request().limit, Some(1));
         assert_eq!(
             audit(10_000).request().limit,
-            Some(console::AUDIT_MAX_LIMIT)
+            Some(console::LIST_MAX_LIMIT)
         );
         assert_eq!(status().request().limit, None);
     }
