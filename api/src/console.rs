@@ -27,8 +27,11 @@ pub enum Guard {
     IpAllowlist,
     /// Too many failed tokens from this IP lately (429).
     RateLimit,
-    /// `Authorization: Bearer` equals `ADMIN_API_TOKEN` (401).
+    /// `Authorization: Bearer` is a known token (401).
     Token,
+    /// The token's role allows this request: viewers read KPI, VP and
+    /// retention data only (403).
+    Role,
     /// Writes need `ADMIN_WRITE_ENABLED=true` (403).
     WriteEnabled,
 }
@@ -40,6 +43,7 @@ impl Guard {
             Guard::IpAllowlist => "ip_allowlist",
             Guard::RateLimit => "rate_limit",
             Guard::Token => "token",
+            Guard::Role => "role",
             Guard::WriteEnabled => "write_enabled",
         }
     }
@@ -50,6 +54,7 @@ impl Guard {
             Guard::IpAllowlist,
             Guard::RateLimit,
             Guard::Token,
+            Guard::Role,
             Guard::WriteEnabled,
         ]
         .into_iter()
@@ -67,8 +72,41 @@ impl fmt::Display for Guard {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Holder of `ADMIN_API_TOKEN`: reads everything, writes when the write guard passes.
+    /// Reads everything, writes when the write guard passes (`ADMIN_API_TOKEN`).
     Admin,
+    /// Reads KPI, VP (dashboard-safe) and retention data; never writes or
+    /// controls runs (`VIEWER_API_TOKEN`, or a tokens file entry).
+    Viewer,
+}
+
+impl Role {
+    /// `admin` or `viewer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// Path prefixes a viewer token may GET: KPI, the dashboard-safe VP wrapper,
+/// retention, and the console's session and KPI alert views.
+pub const VIEWER_READABLE: &[&str] = &[
+    "/api/console/session",
+    "/api/console/kpi/",
+    "/api/admin/kpi/",
+    "/api/admin/retention/",
+    "/api/v1/dashboard/",
+];
+
+/// Whether `role` may make a `method` request to `path` (the role guard).
+pub fn role_allows(role: Role, method: &str, path: &str) -> bool {
+    match role {
+        Role::Admin => true,
+        Role::Viewer => {
+            matches!(method, "GET" | "HEAD") && VIEWER_READABLE.iter().any(|p| path.starts_with(p))
+        }
+    }
 }
 
 /// One guard's verdict for this session.
@@ -106,6 +144,8 @@ pub struct UpstreamInfo {
 pub struct Session {
     /// Your role.
     pub role: Role,
+    /// The name of the token you presented (`admin`, `viewer`, or its tokens-file name).
+    pub token_name: String,
     /// The actor name you sent in `X-Actor`.
     pub actor: Option<String>,
     /// Your IP as the server sees it (after trusted proxies).
@@ -188,6 +228,7 @@ mod tests {
             Guard::IpAllowlist,
             Guard::RateLimit,
             Guard::Token,
+            Guard::Role,
             Guard::WriteEnabled,
         ] {
             assert_eq!(Guard::parse(g.as_str()), Some(g));
@@ -197,5 +238,24 @@ mod tests {
             );
         }
         assert_eq!(Guard::parse("nope"), None);
+    }
+
+    #[test]
+    fn viewers_read_charts_and_nothing_else() {
+        let v = Role::Viewer;
+        assert!(role_allows(v, "GET", "/api/admin/kpi/rollups"));
+        assert!(role_allows(v, "GET", "/api/v1/dashboard/metrics/coder-vp"));
+        assert!(role_allows(v, "GET", "/api/console/kpi/alerts"));
+        assert!(role_allows(v, "GET", "/api/console/session"));
+        assert!(!role_allows(v, "POST", "/api/console/kpi/alerts/evaluate"));
+        assert!(!role_allows(v, "POST", "/api/admin/control/run/start"));
+        assert!(!role_allows(v, "GET", "/api/admin/status"));
+        assert!(!role_allows(v, "GET", "/api/v1/ops/metrics/coder-vp"));
+        assert!(!role_allows(v, "GET", "/api/console/audit"));
+        assert!(role_allows(
+            Role::Admin,
+            "POST",
+            "/api/admin/control/run/start"
+        ));
     }
 }

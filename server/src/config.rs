@@ -81,6 +81,17 @@ pub struct ServeArgs {
     #[arg(long, env = "ADMIN_API_TOKEN", hide_env_values = true)]
     pub admin_api_token: Option<String>,
 
+    /// A read-only token for stakeholders: KPI, VP (dashboard-safe) and
+    /// retention reads, nothing else. Audited under the name `viewer`.
+    #[arg(long, env = "VIEWER_API_TOKEN", hide_env_values = true)]
+    pub viewer_api_token: Option<String>,
+
+    /// A JSON file of named tokens, `[{"name": "dana", "role": "viewer",
+    /// "token": "..."}]` (roles `admin` or `viewer`), in addition to the
+    /// tokens above. The audit records each token's name.
+    #[arg(long, env = "OPSDECK_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+
     /// Client networks allowed to call the admin API (comma-separated CIDRs or
     /// IPs). Others get 403 `Admin IP not allowed`.
     #[arg(
@@ -144,6 +155,8 @@ impl Default for ServeArgs {
             environment: None,
             admin_write_enabled: None,
             admin_api_token: None,
+            viewer_api_token: None,
+            tokens_file: None,
             admin_ip_allowlist: vec![
                 parse_net("127.0.0.1/32").expect("valid"),
                 parse_net("::1/128").expect("valid"),

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::Utc;
 use opsdeck_api::console::{
-    AuditPage, Guard, GuardCheck, LIST_MAX_LIMIT, LimitQuery, Session, paths,
+    AuditPage, Guard, GuardCheck, LIST_MAX_LIMIT, LimitQuery, Role, Session, paths,
 };
 use opsdeck_api::validate::{ErrorKind, ValidationError};
 
@@ -28,6 +28,10 @@ async fn session(
     Extension(caller): Extension<Caller>,
 ) -> Json<Session> {
     let g = &state.guard;
+    let (write_enabled, writes_disabled_reason) = match caller.role {
+        Role::Viewer => (false, Some("viewer tokens are read-only".to_string())),
+        Role::Admin => (g.write_enabled, g.writes_disabled_reason.clone()),
+    };
     let guards = vec![
         GuardCheck {
             guard: Guard::IpAllowlist,
@@ -45,9 +49,17 @@ async fn session(
             detail: "ADMIN_API_TOKEN accepted".into(),
         },
         GuardCheck {
+            guard: Guard::Role,
+            pass: true,
+            detail: match caller.role {
+                Role::Admin => "admin token: every console API".into(),
+                Role::Viewer => "viewer token: KPI, VP and retention reads only".into(),
+            },
+        },
+        GuardCheck {
             guard: Guard::WriteEnabled,
-            pass: g.write_enabled,
-            detail: match &g.writes_disabled_reason {
+            pass: write_enabled,
+            detail: match &writes_disabled_reason {
                 None => "writes enabled".into(),
                 Some(why) => why.clone(),
             },
@@ -55,11 +67,12 @@ async fn session(
     ];
     Json(Session {
         role: caller.role,
+        token_name: caller.token_name,
         actor: caller.actor,
         ip: caller.ip.to_string(),
         environment: state.environment,
-        write_enabled: g.write_enabled,
-        writes_disabled_reason: g.writes_disabled_reason.clone(),
+        write_enabled,
+        writes_disabled_reason,
         guards,
         upstream: state.upstream.info(),
         server_time: Utc::now(),

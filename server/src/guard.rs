@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
-use opsdeck_api::console::{Guard, Role};
+use opsdeck_api::console::{Guard, Role, role_allows};
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use opsdeck_api::{ACTOR_HEADER, REQUEST_ID_HEADER};
 use subtle::ConstantTimeEq;
@@ -28,10 +28,57 @@ use crate::state::AppState;
 pub struct Caller {
     /// Client IP after trusted proxies.
     pub ip: IpAddr,
-    /// `X-Actor`, validated.
+    /// `X-Actor`, validated; for viewers, the token's name.
     pub actor: Option<String>,
     /// What the token allows.
     pub role: Role,
+    /// The token's name.
+    pub token_name: String,
+}
+
+/// One token the console accepts.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// Who holds it, for the audit log.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// The secret.
+    pub token: String,
+}
+
+impl std::fmt::Debug for TokenEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenEntry")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shortest token accepted from a tokens file or `VIEWER_API_TOKEN`.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Check a token list: names are valid actor names, tokens long enough and unique.
+pub fn check_tokens(tokens: &[TokenEntry]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for t in tokens {
+        validate::actor(&t.name).map_err(|e| format!("token name {:?}: {e}", t.name))?;
+        if t.token.chars().count() < MIN_TOKEN_LEN {
+            return Err(format!(
+                "token {:?} is shorter than {MIN_TOKEN_LEN} characters",
+                t.name
+            ));
+        }
+        if !seen.insert(t.token.as_str()) {
+            return Err(format!(
+                "token {:?} is the same secret as another token",
+                t.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The guard's fixed settings.
@@ -41,8 +88,9 @@ pub struct GuardConfig {
     pub allowlist: Vec<IpNet>,
     /// `TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpNet>,
-    /// `ADMIN_API_TOKEN`.
-    pub admin_token: String,
+    /// Every token accepted: `ADMIN_API_TOKEN` as `admin`, `VIEWER_API_TOKEN`
+    /// as `viewer`, and the tokens file.
+    pub tokens: Vec<TokenEntry>,
     /// Whether writes pass.
     pub write_enabled: bool,
     /// Why they don't, when they don't.
@@ -183,6 +231,7 @@ pub fn check(
     state: &AppState,
     peer: IpAddr,
     method: &Method,
+    path: &str,
     headers: &HeaderMap,
     now: Instant,
 ) -> Result<Caller, AppError> {
@@ -213,11 +262,16 @@ pub fn check(
             retry_after: Some(secs),
         });
     }
-    let presented = bearer(headers);
-    let good = presented.is_some_and(|t| {
-        !t.is_empty() && bool::from(t.as_bytes().ct_eq(cfg.admin_token.as_bytes()))
+    let presented = bearer(headers).filter(|t| !t.is_empty());
+    // Compare against every token so the time taken says nothing about which
+    // (if any) matched.
+    let matched = presented.and_then(|p| {
+        cfg.tokens.iter().fold(None, |found, entry| {
+            let hit = bool::from(p.as_bytes().ct_eq(entry.token.as_bytes()));
+            found.or(hit.then_some(entry))
+        })
     });
-    if !good {
+    let Some(entry) = matched else {
         state.limiter.fail(ip, now);
         return Err(AppError::Refused {
             status: StatusCode::UNAUTHORIZED,
@@ -230,8 +284,21 @@ pub fn check(
             ip: None,
             retry_after: None,
         });
-    }
+    };
     state.limiter.clear(ip);
+    if !role_allows(entry.role, method.as_str(), path) {
+        return Err(AppError::Refused {
+            status: StatusCode::FORBIDDEN,
+            guard: Guard::Role,
+            message: format!(
+                "{} tokens may only read KPI, VP and retention data; {method} {path} is not allowed (token {:?})",
+                entry.role.as_str(),
+                entry.name
+            ),
+            ip: None,
+            retry_after: None,
+        });
+    }
     if is_write(method) && !cfg.write_enabled {
         return Err(AppError::Refused {
             status: StatusCode::FORBIDDEN,
@@ -246,7 +313,11 @@ pub fn check(
             retry_after: None,
         });
     }
-    let actor = actor(headers)?;
+    // A viewer's token is its identity; an admin says who is acting.
+    let actor = match entry.role {
+        Role::Viewer => Some(entry.name.clone()),
+        Role::Admin => actor(headers)?,
+    };
     if is_write(method) && actor.is_none() {
         return Err(ValidationError {
             field: "actor",
@@ -258,7 +329,8 @@ pub fn check(
     Ok(Caller {
         ip,
         actor,
-        role: Role::Admin,
+        role: entry.role,
+        token_name: entry.name.clone(),
     })
 }
 
@@ -289,7 +361,14 @@ pub async fn layer(
         path: req.uri().path().to_owned(),
     };
     let write = is_write(req.method());
-    let caller = match check(&state, peer, req.method(), req.headers(), Instant::now()) {
+    let caller = match check(
+        &state,
+        peer,
+        req.method(),
+        req.uri().path(),
+        req.headers(),
+        Instant::now(),
+    ) {
         Ok(caller) => caller,
         Err(refusal) => {
             let mut entry = entry;
@@ -317,6 +396,7 @@ pub async fn layer(
     };
     let mut entry = entry;
     entry.ip = caller.ip.to_string();
+    entry.actor = caller.actor.clone();
     req.extensions_mut().insert(caller);
     if !write {
         return next.run(req).await;

@@ -186,6 +186,42 @@ fn check_args(args: &ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// Every token the console accepts, checked.
+fn token_table(args: &ServeArgs, admin_token: &str) -> Result<Vec<guard::TokenEntry>> {
+    use opsdeck_api::console::Role;
+    let mut tokens = vec![guard::TokenEntry {
+        name: "admin".into(),
+        role: Role::Admin,
+        token: admin_token.to_owned(),
+    }];
+    if let Some(t) = &args.viewer_api_token {
+        tokens.push(guard::TokenEntry {
+            name: "viewer".into(),
+            role: Role::Viewer,
+            token: t.clone(),
+        });
+    }
+    if let Some(path) = &args.tokens_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Startup(format!("cannot read {}: {e}", path.display())))?;
+        let more: Vec<guard::TokenEntry> = serde_json::from_str(&text).map_err(|e| {
+            AppError::Startup(format!(
+                "{} is not a list of {{\"name\", \"role\", \"token\"}} objects: {e}",
+                path.display()
+            ))
+        })?;
+        tokens.extend(more);
+    }
+    // The admin token may be short when it was set by hand; the others are new.
+    guard::check_tokens(&tokens[1..]).map_err(AppError::Startup)?;
+    if tokens[1..].iter().any(|t| t.token == admin_token) {
+        return Err(AppError::Startup(
+            "a viewer or tokens-file token equals ADMIN_API_TOKEN".into(),
+        ));
+    }
+    Ok(tokens)
+}
+
 /// Check the configuration, open the stores, start the embedded sim when no
 /// upstream is given, and build the state.
 pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
@@ -200,6 +236,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
             (load_or_create_token(&path)?, TokenSource::File(path))
         }
     };
+    let tokens = token_table(args, &admin_token)?;
     let audit_path = args.data_dir.join("console.db");
     let audit = AuditStore::open(&audit_path).map_err(|e| {
         AppError::Startup(format!(
@@ -263,7 +300,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         guard: GuardConfig {
             allowlist: args.admin_ip_allowlist.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
-            admin_token: admin_token.clone(),
+            tokens,
             write_enabled,
             writes_disabled_reason,
         },

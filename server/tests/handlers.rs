@@ -358,7 +358,7 @@ async fn session_reports_guards_and_health_needs_no_token() {
     assert_eq!(s.environment, Environment::Development);
     assert!(s.write_enabled);
     assert_eq!(s.actor.as_deref(), Some("Handler Test"));
-    assert_eq!(s.guards.len(), 4);
+    assert_eq!(s.guards.len(), 5);
     assert!(s.guards.iter().all(|g| g.pass));
 
     let req = Request::get("/healthz").body(Body::empty()).unwrap();
@@ -416,4 +416,136 @@ async fn audit_limit_is_checked() {
         .send("127.0.0.1", get("/api/console/audit?limit=abc"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+const VIEWER: &str = "stakeholder-read-only-token";
+
+fn as_viewer(method: &str, path: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {VIEWER}"))
+        .header("x-actor", "Pretending Admin")
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_viewer_reads_charts_and_is_refused_everything_else() {
+    let c = Console::new(|a| a.viewer_api_token = Some(VIEWER.into())).await;
+    for path in [
+        "/api/admin/kpi/rollups?days=7",
+        "/api/console/kpi/alerts",
+        "/api/console/kpi/webhook/deliveries",
+    ] {
+        let (status, _, body) = c.send("127.0.0.1", as_viewer("GET", path)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let (status, _, body) = c
+        .send("127.0.0.1", as_viewer("GET", "/api/console/session"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let s: Session = json(&body);
+    assert_eq!(s.role, opsdeck_api::console::Role::Viewer);
+    assert_eq!(s.token_name, "viewer");
+    assert!(!s.write_enabled);
+
+    for (method, path) in [
+        ("POST", "/api/admin/control/run/start"),
+        ("POST", "/api/admin/control/world/reset"),
+        ("POST", "/api/console/kpi/alerts/evaluate"),
+        ("GET", "/api/admin/status"),
+        ("GET", "/api/admin/metrics/run"),
+        ("GET", "/api/console/audit"),
+        ("GET", "/api/v1/ops/metrics/coder-vp"),
+    ] {
+        let (status, _, body) = c.send("127.0.0.1", as_viewer(method, path)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+        let err: ErrorBody = json(&body);
+        assert_eq!(err.guard, Some(Guard::Role), "{method} {path}");
+    }
+    assert!(!c.status().await.simulation_active);
+    let rows = c.audit().await.rows;
+    let role_refusals: Vec<_> = rows
+        .iter()
+        .filter(|r| r.guard == Some(Guard::Role))
+        .collect();
+    assert_eq!(role_refusals.len(), 7);
+    assert!(
+        role_refusals
+            .iter()
+            .all(|r| r.reason.as_deref().unwrap().contains("\"viewer\""))
+    );
+}
+
+#[tokio::test]
+async fn named_tokens_from_a_file_are_audited_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens.json");
+    std::fs::write(
+        &file,
+        format!(r#"[{{"name": "Dana (finance)", "role": "viewer", "token": "{VIEWER}"}}]"#),
+    )
+    .unwrap();
+    let c = Console::new(|a| a.tokens_file = Some(file.clone())).await;
+    let (status, _, _) = c
+        .send(
+            "127.0.0.1",
+            as_viewer("POST", "/api/admin/control/run/stop"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let row = &c.audit().await.rows[0];
+    assert_eq!(row.guard, Some(Guard::Role));
+    assert!(
+        row.reason.as_deref().unwrap().contains("Dana (finance)"),
+        "{row:?}"
+    );
+    // a successful viewer request records the token's name as the actor
+    let (status, _, body) = c
+        .send("127.0.0.1", as_viewer("GET", "/api/console/session"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        json::<Session>(&body).actor.as_deref(),
+        Some("Dana (finance)")
+    );
+}
+
+#[tokio::test]
+async fn bad_token_files_stop_the_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"[{"name": "x", "role": "viewer", "token": "short"}]"#,
+            "shorter than 16",
+        ),
+        (
+            r#"[{"name": "x", "role": "owner", "token": "long-enough-token-1"}]"#,
+            "unknown variant",
+        ),
+        (r#"{"not": "a list"}"#, "not a list"),
+        (
+            r#"[{"name": "a", "role": "viewer", "token": "same-secret-twice!"},
+               {"name": "b", "role": "viewer", "token": "same-secret-twice!"}]"#,
+            "same secret",
+        ),
+    ];
+    for (text, want) in cases {
+        let file = dir.path().join("tokens.json");
+        std::fs::write(&file, text).unwrap();
+        let args = ServeArgs {
+            admin_api_token: Some(TOKEN.into()),
+            data_dir: dir.path().join("data"),
+            tokens_file: Some(file),
+            ..ServeArgs::default()
+        };
+        let err = prepare(&args).await.unwrap_err().to_string();
+        assert!(err.contains(want), "{text}: {err}");
+    }
 }

@@ -2,7 +2,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use opsdeck_api::console::{Role, UpstreamMode};
+use opsdeck_api::console::UpstreamMode;
 
 use crate::state::connection::use_connection;
 use crate::state::storage;
@@ -84,9 +84,7 @@ pub fn ConnectBar() -> impl IntoView {
                     .clone()
                     .or_else(|| conn.creds().map(|c| c.actor))
                     .unwrap_or_default();
-                let role = match s.role {
-                    Role::Admin => "admin",
-                };
+                let role = s.role.as_str();
                 let upstream = match s.upstream.mode {
                     UpstreamMode::Embedded => "embedded sim",
                     UpstreamMode::Remote => "remote platform",

@@ -74,6 +74,7 @@ mod tests {
     fn session(env: Environment, write: bool, reason: Option<&str>) -> Session {
         Session {
             role: Role::Admin,
+            token_name: "admin".into(),
             actor: Some("dana".into()),
             ip: "127.0.0.1".into(),
             environment: env,
