@@ -8,7 +8,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
                app/Cargo.toml api/Cargo.toml index.html Trunk.toml Cargo.lock
 
-.PHONY: run test setup setup-browser app lint bench-size bench-page clean
+.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi clean
 
 ## run: build the app and serve the console on the embedded sim at http://127.0.0.1:8080/ops
 run: setup app
@@ -42,6 +42,10 @@ bench-size: setup app
 ## bench-page: time from navigation to the Status panel showing data, in headless Chromium
 bench-page: setup-browser app
 	cargo run --release -p opsdeck-tests --bin bench-page
+
+## bench-kpi: rollup endpoint latency at 100k, 1M and 10M raw events; rebuild vs GROUP BY
+bench-kpi:
+	cargo run --release -p opsdeck-tests --bin bench-kpi
 
 clean:
 	cargo clean
