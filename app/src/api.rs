@@ -418,10 +418,7 @@ mod tests {
     #[test]
     fn row_limits_stay_within_what_the_server_accepts() {
         assert_eq!(events(0).request().limit, Some(1));
-        assert_eq!(
-            audit(10_000).request().limit,
-            Some(console::LIST_MAX_LIMIT)
-        );
+        assert_eq!(audit(10_000).request().limit, Some(console::LIST_MAX_LIMIT));
         assert_eq!(status().request().limit, None);
     }
 
