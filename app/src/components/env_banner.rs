@@ -18,6 +18,15 @@ pub fn EnvBanner(
     let model = Memo::new(move |_| {
         conn.with_session(|session| status.with(|upstream| banner::banner(session, upstream)))
     });
+    // Rendered only when there are notes: the list is a full-width flex row.
+    let notes = move || {
+        model.with(|m| {
+            (!m.notes.is_empty()).then(|| {
+                let items = m.notes.iter().map(|note| view! { <li>{note.clone()}</li> });
+                view! { <ul class="env-notes" id="env-notes">{items.collect_view()}</ul> }
+            })
+        })
+    };
     view! {
         <section id="env-banner" class=move || model.with(|m| m.class.clone()) aria-label="Environment">
             <strong class="env-name" id="env-name">
@@ -26,17 +35,7 @@ pub fn EnvBanner(
             <span class="env-mode" id="env-mode">
                 {move || model.with(|m| m.mode.clone())}
             </span>
-            <Show when=move || model.with(|m| !m.notes.is_empty())>
-                <ul class="env-notes" id="env-notes">
-                    {move || {
-                        model
-                            .with(|m| m.notes.clone())
-                            .into_iter()
-                            .map(|note| view! { <li>{note}</li> })
-                            .collect::<Vec<_>>()
-                    }}
-                </ul>
-            </Show>
+            {notes}
         </section>
     }
 }
