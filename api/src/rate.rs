@@ -41,16 +41,17 @@ impl Rate {
         }
     }
 
-    /// `12.5%`, or `n/a` when the sample is too small. Rounded half up, in
-    /// integers: exact for any counts, and without the float-printing code
-    /// (about 10 KB) in the browser app's wasm.
+    /// `12.5%`, or `n/a` when the sample is too small. The digits are printed
+    /// from whole tenths rather than with `{:.1}`, which would bring the
+    /// float-printing code (about 10 KB) into the browser app's wasm.
     pub fn percent(&self) -> String {
-        if self.value().is_none() {
-            return "n/a".into();
+        match self.value() {
+            Some(v) => {
+                let tenths = (v * 1000.0).round() as u64;
+                format!("{}.{}%", tenths / 10, tenths % 10)
+            }
+            None => "n/a".into(),
         }
-        let (n, d) = (u128::from(self.numerator), u128::from(self.denominator));
-        let tenths = (n * 1000 + d / 2) / d;
-        format!("{}.{}%", tenths / 10, tenths % 10)
     }
 
     /// `12.5% (5 of 40)` or `n/a (3 of 3, too few)`.
