@@ -67,24 +67,20 @@ pub fn pool(in_use: u32, size: u32) -> String {
 }
 
 /// A UTC instant as operators read it: `2026-11-25 14:03:09 UTC`.
-// Written out rather than with `format("%Y…")`: chrono's strftime machinery
-// costs several KB of wasm for one fixed layout.
 pub fn utc(at: &DateTime<Utc>) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    date_time(at, ' ', " UTC")
 }
 
 /// The same instant for a `<time datetime>` attribute: `2026-11-25T14:03:09Z`.
 pub fn iso(at: &DateTime<Utc>) -> String {
+    date_time(at, 'T', "Z")
+}
+
+// Written out rather than with `format("%Y…")`: chrono's strftime machinery
+// costs several KB of wasm for one fixed layout.
+fn date_time(at: &DateTime<Utc>, separator: char, zone: &str) -> String {
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        "{:04}-{:02}-{:02}{separator}{:02}:{:02}:{:02}{zone}",
         at.year(),
         at.month(),
         at.day(),
