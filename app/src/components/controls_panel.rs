@@ -7,6 +7,7 @@ use opsdeck_api::admin::{AdminStatus, ControlRequest, WORLD_RESET_MESSAGE};
 
 use crate::api::{self, ApiError, Credentials};
 use crate::components::confirm_dialog::{ConfirmDialog, PendingWrite};
+use crate::components::text_field::OptionalTextField;
 use crate::hooks::use_polled::Polled;
 use crate::model::controls::{self, ControlsInput, OpKind, RunState, StartForm, WriteOp};
 use crate::state::connection::use_connection;
@@ -174,36 +175,15 @@ pub fn ControlsPanel(
         <section id="panel-controls" class="panel panel-controls" aria-labelledby="panel-controls-title">
             <h2 id="panel-controls-title" class="panel-title">"Run Controls"</h2>
             <form class="controls-form" on:submit=on_submit novalidate=true>
-                <div class="field">
-                    <label for="run-id">"Run ID" <span class="optional">" (optional)"</span></label>
-                    <input
-                        id="run-id"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        placeholder="generated when blank"
-                        aria-invalid=move || run_id_error.with(Option::is_some).to_string()
-                        aria-describedby="run-id-error"
-                        bind:value=run_id
-                    />
-                    <p id="run-id-error" class="field-error" aria-live="polite">
-                        {move || run_id_error.get()}
-                    </p>
-                </div>
-                <div class="field">
-                    <label for="run-reason">"Run reason" <span class="optional">" (optional)"</span></label>
-                    <input
-                        id="run-reason"
-                        type="text"
-                        autocomplete="off"
-                        aria-invalid=move || reason_error.with(Option::is_some).to_string()
-                        aria-describedby="run-reason-error"
-                        bind:value=reason
-                    />
-                    <p id="run-reason-error" class="field-error" aria-live="polite">
-                        {move || reason_error.get()}
-                    </p>
-                </div>
+                <OptionalTextField
+                    id="run-id"
+                    label="Run ID"
+                    value=run_id
+                    error=run_id_error
+                    placeholder="generated when blank"
+                    identifier=true
+                />
+                <OptionalTextField id="run-reason" label="Run reason" value=reason error=reason_error />
                 <label class="check">
                     <input id="reset-world" type="checkbox" bind:checked=reset_world />
                     "Reset + reseed world before test start"

@@ -16,3 +16,4 @@ pub mod notice;
 pub mod panel;
 pub mod refresh_bar;
 pub mod status_panel;
+pub mod text_field;
