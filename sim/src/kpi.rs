@@ -309,62 +309,91 @@ fn plan_day(
     Ok((events, session))
 }
 
+/// One day's rollup counters, tallied in memory by the same rules as
+/// [`count_event`]: a visitor's first event of the day counts them into the
+/// cohort (day 0) or their cohort's D1/D7 (day 1 or 7), and each funnel stage
+/// reached for the first time that day counts once.
+struct DayTally {
+    day: NaiveDate,
+    /// visits, landings, run clicks, replay starts, completions, cohort
+    counts: [i64; 6],
+    d1: std::collections::HashMap<NaiveDate, i64>,
+    d7: std::collections::HashMap<NaiveDate, i64>,
+    stage: std::collections::HashMap<i64, i64>,
+}
+
+impl DayTally {
+    fn new(day: NaiveDate) -> Self {
+        DayTally {
+            day,
+            counts: [0; 6],
+            d1: Default::default(),
+            d7: Default::default(),
+            stage: Default::default(),
+        }
+    }
+
+    fn add(&mut self, visitor: i64, first_day: NaiveDate, kind: i64) {
+        let (counts, d1, d7, day) = (&mut self.counts, &mut self.d1, &mut self.d7, self.day);
+        let reached = self.stage.entry(visitor).or_insert_with(|| {
+            match (day - first_day).num_days() {
+                0 => counts[5] += 1,
+                1 => *d1.entry(first_day).or_default() += 1,
+                7 => *d7.entry(first_day).or_default() += 1,
+                _ => {}
+            }
+            0
+        });
+        if kind == kind::LANDING {
+            counts[0] += 1;
+        }
+        while *reached < kind {
+            *reached += 1;
+            counts[*reached as usize] += 1;
+        }
+    }
+
+    /// Add the tally to `kpi_daily`.
+    fn write(self, conn: &Connection) -> Result<()> {
+        let c = self.counts;
+        conn.execute(
+            "INSERT INTO kpi_daily (day, visits, landings, run_clicks, replay_starts,
+                                    replay_completions, cohort_size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (day) DO UPDATE SET visits = visits + ?2, landings = landings + ?3,
+                 run_clicks = run_clicks + ?4, replay_starts = replay_starts + ?5,
+                 replay_completions = replay_completions + ?6, cohort_size = cohort_size + ?7",
+            params![day_str(self.day), c[0], c[1], c[2], c[3], c[4], c[5]],
+        )?;
+        for (column, tally) in [("d1_retained", self.d1), ("d7_retained", self.d7)] {
+            for (cohort, n) in tally {
+                conn.execute(
+                    &format!(
+                        "INSERT INTO kpi_daily (day, {column}) VALUES (?1, ?2)
+                         ON CONFLICT (day) DO UPDATE SET {column} = {column} + ?2"
+                    ),
+                    params![day_str(cohort), n],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Record a finished day in one pass: its raw events, and its rollup counters
-/// tallied in memory from the same events by the same rules as
-/// [`apply_event`]. Seeding and catching up use this; today's events go
-/// through `visitor_plan` one by one.
+/// tallied from the same events. Seeding and catching up use this; today's
+/// events go through `visitor_plan` one by one.
 fn apply_finished_day(conn: &Connection, day: NaiveDate, events: &[Planned]) -> Result<()> {
     let day_s = day_str(day);
     let mut insert = conn.prepare_cached(
         "INSERT INTO visitor_events (at_ms, day, visitor_id, session, kind) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    // counts: visits, landings, clicks, starts, completions, cohort
-    let mut counts = [0i64; 6];
-    let mut d1: std::collections::HashMap<NaiveDate, i64> = Default::default();
-    let mut d7: std::collections::HashMap<NaiveDate, i64> = Default::default();
-    let mut stage: std::collections::HashMap<i64, i64> = Default::default();
+    let mut tally = DayTally::new(day);
     for e in events {
         insert.execute(params![e.at_ms, day_s, e.visitor, e.session, e.kind])?;
-        let reached = stage.entry(e.visitor).or_insert_with(|| {
-            match (day - e.first_day).num_days() {
-                0 => counts[5] += 1,
-                1 => *d1.entry(e.first_day).or_default() += 1,
-                7 => *d7.entry(e.first_day).or_default() += 1,
-                _ => {}
-            }
-            0
-        });
-        if e.kind == kind::LANDING {
-            counts[0] += 1;
-        }
-        while *reached < e.kind {
-            *reached += 1;
-            counts[*reached as usize] += 1;
-        }
+        tally.add(e.visitor, e.first_day, e.kind);
     }
-    conn.execute(
-        "INSERT INTO kpi_daily (day, visits, landings, run_clicks, replay_starts,
-                                replay_completions, cohort_size)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (day) DO UPDATE SET visits = visits + ?2, landings = landings + ?3,
-             run_clicks = run_clicks + ?4, replay_starts = replay_starts + ?5,
-             replay_completions = replay_completions + ?6, cohort_size = cohort_size + ?7",
-        params![
-            day_s, counts[0], counts[1], counts[2], counts[3], counts[4], counts[5]
-        ],
-    )?;
-    for (column, tally) in [("d1_retained", d1), ("d7_retained", d7)] {
-        for (cohort, n) in tally {
-            conn.execute(
-                &format!(
-                    "INSERT INTO kpi_daily (day, {column}) VALUES (?1, ?2)
-                     ON CONFLICT (day) DO UPDATE SET {column} = {column} + ?2"
-                ),
-                params![day_str(cohort), n],
-            )?;
-        }
-    }
-    Ok(())
+    tally.write(conn)
 }
 
 /// Queue today's events; they are applied as their time comes.
@@ -490,18 +519,51 @@ fn bump(conn: &Connection, day: &str, column: &'static str) -> Result<()> {
     Ok(())
 }
 
-/// Throw the rollups away and rebuild them by replaying every raw event, in
-/// time order, through the same incremental path live events take.
+/// Throw the rollups away and rebuild them from every raw event: one pass in
+/// insertion order (which is time order), tallying a day at a time, then the
+/// per-visitor funnel stages of the newest day so live events carry on.
 pub fn rebuild_rollups(conn: &Connection) -> Result<()> {
     conn.execute_batch("DELETE FROM kpi_daily; DELETE FROM visitor_days;")?;
-    let mut stmt = conn.prepare(
-        "SELECT day, visitor_id, kind FROM visitor_events ORDER BY at_ms, session, kind",
-    )?;
+    let mut first_days: std::collections::HashMap<i64, NaiveDate> = Default::default();
+    {
+        let mut stmt = conn.prepare("SELECT id, first_day FROM visitors")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Ok(d) = row.get::<_, String>(1)?.parse::<NaiveDate>() {
+                first_days.insert(row.get(0)?, d);
+            }
+        }
+    }
+    let mut stmt = conn.prepare("SELECT day, visitor_id, kind FROM visitor_events ORDER BY id")?;
     let mut rows = stmt.query([])?;
+    let mut tally: Option<DayTally> = None;
+    let mut day_s = String::new();
     while let Some(row) = rows.next()? {
         let day: String = row.get(0)?;
-        count_event(conn, &day, row.get(1)?, row.get(2)?)?;
+        let visitor: i64 = row.get(1)?;
+        if day != day_s {
+            if let Some(done) = tally.take() {
+                done.write(conn)?;
+            }
+            let Ok(d) = day.parse::<NaiveDate>() else {
+                continue;
+            };
+            tally = Some(DayTally::new(d));
+            day_s = day;
+        }
+        if let (Some(t), Some(first)) = (tally.as_mut(), first_days.get(&visitor)) {
+            t.add(visitor, *first, row.get(2)?);
+        }
     }
+    if let Some(done) = tally {
+        done.write(conn)?;
+    }
+    conn.execute(
+        "INSERT INTO visitor_days (visitor_id, day, stage)
+         SELECT visitor_id, day, MAX(kind) FROM visitor_events
+         WHERE day = (SELECT MAX(day) FROM visitor_events) GROUP BY visitor_id, day",
+        [],
+    )?;
     Ok(())
 }
 
