@@ -66,6 +66,10 @@ pub struct KpiDay {
     pub d7_retained: Option<u64>,
     /// `d7_retained / cohort_size`; `None` until mature (or for an empty cohort).
     pub d7_rate: Option<f64>,
+    /// The cohort table's row: index 0 is the cohort size (D0), index k the
+    /// members back on day k (D1 … D7), `None` while day k has not ended.
+    #[serde(default)]
+    pub retention: Vec<Option<u64>>,
 }
 
 /// `GET /api/admin/kpi/rollups`.
@@ -421,6 +425,7 @@ mod tests {
             d1_rate: d1.and_then(|r| ratio(r, cohort)),
             d7_retained: d7,
             d7_rate: d7.and_then(|r| ratio(r, cohort)),
+            retention: Vec::new(),
         }
     }
 

@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS kpi_daily (
     replay_completions INTEGER NOT NULL DEFAULT 0,
     cohort_size        INTEGER NOT NULL DEFAULT 0,
     d1_retained        INTEGER NOT NULL DEFAULT 0,
+    d2_retained        INTEGER NOT NULL DEFAULT 0,
+    d3_retained        INTEGER NOT NULL DEFAULT 0,
+    d4_retained        INTEGER NOT NULL DEFAULT 0,
+    d5_retained        INTEGER NOT NULL DEFAULT 0,
+    d6_retained        INTEGER NOT NULL DEFAULT 0,
     d7_retained        INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS visitor_plan (
@@ -76,6 +81,22 @@ pub mod kind {
     pub const REPLAY_START: i64 = 3;
     /// The visitor finished the replay.
     pub const REPLAY_COMPLETE: i64 = 4;
+}
+
+/// Days after the cohort day for which returns are counted (D1 … D7).
+const RETENTION_DAYS: i64 = 7;
+
+/// The `kpi_daily` column counting a cohort's returns `age` days on (1–7).
+fn retained_column(age: i64) -> &'static str {
+    match age {
+        1 => "d1_retained",
+        2 => "d2_retained",
+        3 => "d3_retained",
+        4 => "d4_retained",
+        5 => "d5_retained",
+        6 => "d6_retained",
+        _ => "d7_retained",
+    }
 }
 
 /// Days after which a cohort stops coming back in the model.
@@ -317,8 +338,8 @@ struct DayTally {
     day: NaiveDate,
     /// visits, landings, run clicks, replay starts, completions, cohort
     counts: [i64; 6],
-    d1: std::collections::HashMap<NaiveDate, i64>,
-    d7: std::collections::HashMap<NaiveDate, i64>,
+    /// Returns per (cohort day, days since), for days 1–7.
+    returns: std::collections::HashMap<(NaiveDate, i64), i64>,
     stage: std::collections::HashMap<i64, i64>,
 }
 
@@ -327,19 +348,17 @@ impl DayTally {
         DayTally {
             day,
             counts: [0; 6],
-            d1: Default::default(),
-            d7: Default::default(),
+            returns: Default::default(),
             stage: Default::default(),
         }
     }
 
     fn add(&mut self, visitor: i64, first_day: NaiveDate, kind: i64) {
-        let (counts, d1, d7, day) = (&mut self.counts, &mut self.d1, &mut self.d7, self.day);
+        let (counts, returns, day) = (&mut self.counts, &mut self.returns, self.day);
         let reached = self.stage.entry(visitor).or_insert_with(|| {
             match (day - first_day).num_days() {
                 0 => counts[5] += 1,
-                1 => *d1.entry(first_day).or_default() += 1,
-                7 => *d7.entry(first_day).or_default() += 1,
+                age @ 1..=RETENTION_DAYS => *returns.entry((first_day, age)).or_default() += 1,
                 _ => {}
             }
             0
@@ -365,16 +384,15 @@ impl DayTally {
                  replay_completions = replay_completions + ?6, cohort_size = cohort_size + ?7",
             params![day_str(self.day), c[0], c[1], c[2], c[3], c[4], c[5]],
         )?;
-        for (column, tally) in [("d1_retained", self.d1), ("d7_retained", self.d7)] {
-            for (cohort, n) in tally {
-                conn.execute(
-                    &format!(
-                        "INSERT INTO kpi_daily (day, {column}) VALUES (?1, ?2)
-                         ON CONFLICT (day) DO UPDATE SET {column} = {column} + ?2"
-                    ),
-                    params![day_str(cohort), n],
-                )?;
-            }
+        for ((cohort, age), n) in self.returns {
+            let column = retained_column(age);
+            conn.execute(
+                &format!(
+                    "INSERT INTO kpi_daily (day, {column}) VALUES (?1, ?2)
+                     ON CONFLICT (day) DO UPDATE SET {column} = {column} + ?2"
+                ),
+                params![day_str(cohort), n],
+            )?;
         }
         Ok(())
     }
@@ -480,8 +498,7 @@ fn count_event(conn: &Connection, day: &str, visitor: i64, kind: i64) -> Result<
         };
         match (today - first).num_days() {
             0 => bump(conn, day, "cohort_size")?,
-            1 => bump(conn, &first_day, "d1_retained")?,
-            7 => bump(conn, &first_day, "d7_retained")?,
+            age @ 1..=RETENTION_DAYS => bump(conn, &first_day, retained_column(age))?,
             _ => {}
         }
     }
@@ -572,24 +589,11 @@ pub fn rebuild_rollups(conn: &Connection) -> Result<()> {
 pub fn rollups(conn: &Connection, today: NaiveDate, days: u32) -> Result<Vec<KpiDay>> {
     let mut stmt = conn.prepare_cached(
         "SELECT day, visits, landings, run_clicks, replay_starts, replay_completions,
-                cohort_size, d1_retained, d7_retained
+                cohort_size, d1_retained, d2_retained, d3_retained, d4_retained,
+                d5_retained, d6_retained, d7_retained
          FROM kpi_daily WHERE day <= ?1 ORDER BY day DESC LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![day_str(today), days], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            [
-                r.get::<_, i64>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ],
-        ))
-    })?;
+    let rows = stmt.query_map(params![day_str(today), days], read_counts)?;
     let mut out = Vec::new();
     for row in rows {
         let (day, n) = row?;
@@ -627,34 +631,23 @@ pub fn rollups_from_raw_events(
              FROM visitor_events GROUP BY day
          ),
          cohorts AS (
-             SELECT f.first_day AS day, COUNT(*) AS cohort,
-                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id
-                                AND d.day = date(f.first_day, '+1 day'))) AS d1,
-                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id
-                                AND d.day = date(f.first_day, '+7 day'))) AS d7
+             SELECT f.first_day AS day, COUNT(*) AS cohort, SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+1 day'))) AS d1,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+2 day'))) AS d2,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+3 day'))) AS d3,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+4 day'))) AS d4,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+5 day'))) AS d5,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+6 day'))) AS d6,
+                    SUM(EXISTS (SELECT 1 FROM raw_days d WHERE d.visitor_id = f.visitor_id AND d.day = date(f.first_day, '+7 day'))) AS d7
              FROM raw_first f GROUP BY f.first_day
          )
          SELECT funnel.day, visits, landings, clicks, starts, completions,
-                COALESCE(cohort, 0), COALESCE(d1, 0), COALESCE(d7, 0)
+                COALESCE(cohort, 0), COALESCE(d1, 0), COALESCE(d2, 0), COALESCE(d3, 0),
+                COALESCE(d4, 0), COALESCE(d5, 0), COALESCE(d6, 0), COALESCE(d7, 0)
          FROM funnel LEFT JOIN cohorts ON cohorts.day = funnel.day
          WHERE funnel.day <= ?1 ORDER BY funnel.day DESC LIMIT ?2",
     )?;
-    let rows: Vec<(String, [i64; 8])> = stmt
-        .query_map(params![day_str(today), days], |r| {
-            Ok((
-                r.get(0)?,
-                [
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                ],
-            ))
-        })?
+    let rows: Vec<(String, Counts)> = stmt
+        .query_map(params![day_str(today), days], read_counts)?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for (day, n) in rows {
@@ -666,10 +659,21 @@ pub fn rollups_from_raw_events(
     Ok(out)
 }
 
-/// A rollup row from its counts (visits, landings, clicks, starts, completions,
-/// cohort, D1 retained, D7 retained), as of `today`: rates computed, and
-/// retention withheld until its window has ended.
-fn kpi_day(day: NaiveDate, today: NaiveDate, counts: [u64; 8]) -> KpiDay {
+/// Counts of one `kpi_daily` row: visits, landings, clicks, starts,
+/// completions, cohort, then returns on days 1–7.
+type Counts = [i64; 13];
+
+fn read_counts(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Counts)> {
+    let mut counts = [0i64; 13];
+    for (i, c) in counts.iter_mut().enumerate() {
+        *c = r.get(i + 1)?;
+    }
+    Ok((r.get(0)?, counts))
+}
+
+/// A rollup row from its counts, as of `today`: rates computed, and each
+/// retention day withheld until it has ended.
+fn kpi_day(day: NaiveDate, today: NaiveDate, counts: [u64; 13]) -> KpiDay {
     let [
         visits,
         landings,
@@ -677,11 +681,12 @@ fn kpi_day(day: NaiveDate, today: NaiveDate, counts: [u64; 8]) -> KpiDay {
         starts,
         completions,
         cohort,
-        d1,
-        d7,
+        returns @ ..,
     ] = counts;
-    let d1_mature = day + Days::new(1) < today;
-    let d7_mature = day + Days::new(7) < today;
+    let mature = |age: u64| day + Days::new(age) < today;
+    let retained = |age: u64| mature(age).then_some(returns[age as usize - 1]);
+    let mut retention = vec![Some(cohort)];
+    retention.extend((1..=7).map(retained));
     KpiDay {
         day,
         complete: day < today,
@@ -694,10 +699,11 @@ fn kpi_day(day: NaiveDate, today: NaiveDate, counts: [u64; 8]) -> KpiDay {
         run_to_replay_start: ratio(starts, clicks),
         replay_completion: ratio(completions, starts),
         cohort_size: cohort,
-        d1_retained: d1_mature.then_some(d1),
-        d1_rate: if d1_mature { ratio(d1, cohort) } else { None },
-        d7_retained: d7_mature.then_some(d7),
-        d7_rate: if d7_mature { ratio(d7, cohort) } else { None },
+        d1_retained: retained(1),
+        d1_rate: retained(1).and_then(|n| ratio(n, cohort)),
+        d7_retained: retained(7),
+        d7_rate: retained(7).and_then(|n| ratio(n, cohort)),
+        retention,
     }
 }
 
@@ -757,6 +763,15 @@ mod tests {
                 .all(|d| d.d7_rate.is_none() && d.d7_retained.is_none())
         );
         assert!(days[8].d7_rate.is_some());
+        // the cohort table row: D0 is the cohort, then each day once it has ended
+        let row = &days[3].retention;
+        assert_eq!(row.len(), 8);
+        assert_eq!(row[0], Some(days[3].cohort_size));
+        assert!(row[1].is_some() && row[2].is_some());
+        assert!(row[3..].iter().all(Option::is_none), "{row:?}");
+        assert_eq!(row[1], days[3].d1_retained);
+        assert!(days[10].retention.iter().all(Option::is_some));
+        assert_eq!(days[10].retention[7], days[10].d7_retained);
         let d1 = days[5].d1_rate.unwrap();
         let d7 = days[12].d7_rate.unwrap();
         assert!(d1 > d7 && d7 > 0.0, "d1 {d1}, d7 {d7}");
