@@ -17,12 +17,13 @@ pub mod paths {
     pub const WEBHOOK_DELIVERIES: &str = "/api/console/kpi/webhook/deliveries";
 }
 
-/// The webhook as configured (the URL is shown without credentials or query).
+/// The webhook as configured (the URL is shown as scheme and host only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookInfo {
     /// `KPI_ALERT_WEBHOOK_ENABLED` and a URL is set.
     pub enabled: bool,
-    /// Scheme, host and path of `KPI_ALERT_WEBHOOK_URL`.
+    /// Scheme and host of `KPI_ALERT_WEBHOOK_URL` (never the path or query:
+    /// webhook URLs often carry their secret there).
     pub target: Option<String>,
     /// `KPI_ALERT_NOTIFY_COOLDOWN_MINUTES`.
     pub cooldown_minutes: u64,

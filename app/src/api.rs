@@ -13,7 +13,9 @@ use opsdeck_api::admin::{
     self, AdminConfig, AdminStatus, ControlRequest, ControlResponse, EventsPage, RunMetrics,
     StartRunRequest, WorldResetResponse,
 };
+use opsdeck_api::alerts::{self, KpiAlertsView, WebhookLog};
 use opsdeck_api::console::{self, AuditPage, Guard, Session};
+use opsdeck_api::kpi::{self, KpiRollups};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -158,11 +160,12 @@ impl std::error::Error for ApiError {}
 /// How many rows the panels ask for.
 pub const PANEL_ROWS: u32 = 20;
 
-/// A GET of the admin or console API, with an optional `limit` query.
+/// A GET of the admin or console API, with an optional numeric query
+/// parameter (`limit`, `days`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetRequest {
     path: &'static str,
-    limit: Option<u32>,
+    query: Option<(&'static str, u32)>,
 }
 
 impl GetRequest {
@@ -170,8 +173,8 @@ impl GetRequest {
     /// its body is left for [`Reply::decode`].
     pub async fn send(self, creds: &Credentials) -> Result<Reply, ApiError> {
         let mut builder = authorize(Request::get(self.path), creds);
-        if let Some(limit) = self.limit {
-            builder = builder.query([("limit", limit.to_string())]);
+        if let Some((name, value)) = self.query {
+            builder = builder.query([(name, value.to_string())]);
         }
         send(builder.build()).await
     }
@@ -217,8 +220,12 @@ impl<T> Copy for Read<T> {}
 
 impl<T> Read<T> {
     fn new(path: &'static str, limit: Option<u32>) -> Self {
+        Self::with_query(path, limit.map(|l| ("limit", l)))
+    }
+
+    fn with_query(path: &'static str, query: Option<(&'static str, u32)>) -> Self {
         Read {
-            request: GetRequest { path, limit },
+            request: GetRequest { path, query },
             answer: PhantomData,
         }
     }
@@ -263,6 +270,33 @@ pub fn run_metrics() -> Read<RunMetrics> {
 pub fn audit(limit: u32) -> Read<AuditPage> {
     let limit = limit.clamp(1, console::LIST_MAX_LIMIT);
     Read::new(console::paths::AUDIT, Some(limit))
+}
+
+/// `GET /api/admin/kpi/rollups?days=`, newest day first.
+pub fn kpi_rollups(days: u32) -> Read<KpiRollups> {
+    let days = days.clamp(1, kpi::ROLLUPS_MAX_DAYS);
+    Read::with_query(kpi::paths::ROLLUPS, Some(("days", days)))
+}
+
+/// `GET /api/console/kpi/alerts`: the latest evaluation.
+pub fn kpi_alerts() -> Read<KpiAlertsView> {
+    Read::new(alerts::paths::KPI_ALERTS, None)
+}
+
+/// Most webhook deliveries the console lists.
+pub const WEBHOOK_MAX_LIMIT: u32 = 500;
+
+/// `GET /api/console/kpi/webhook/deliveries?limit=`, newest first.
+pub fn webhook_deliveries(limit: u32) -> Read<WebhookLog> {
+    let limit = limit.clamp(1, WEBHOOK_MAX_LIMIT);
+    Read::new(alerts::paths::WEBHOOK_DELIVERIES, Some(limit))
+}
+
+/// `POST /api/console/kpi/alerts/evaluate` (no body): evaluate now.
+pub async fn evaluate_kpi_alerts(creds: &Credentials) -> Result<KpiAlertsView, ApiError> {
+    send(authorize(Request::post(alerts::paths::KPI_ALERTS_EVALUATE), creds).build())
+        .await?
+        .decode()
 }
 
 /// `POST /api/admin/control/run/start`.
@@ -417,9 +451,21 @@ mod tests {
 
     #[test]
     fn row_limits_stay_within_what_the_server_accepts() {
-        assert_eq!(events(0).request().limit, Some(1));
-        assert_eq!(audit(10_000).request().limit, Some(console::LIST_MAX_LIMIT));
-        assert_eq!(status().request().limit, None);
+        assert_eq!(events(0).request().query, Some(("limit", 1)));
+        assert_eq!(
+            audit(10_000).request().query,
+            Some(("limit", console::LIST_MAX_LIMIT))
+        );
+        assert_eq!(status().request().query, None);
+        assert_eq!(kpi_rollups(0).request().query, Some(("days", 1)));
+        assert_eq!(
+            kpi_rollups(10_000).request().query,
+            Some(("days", kpi::ROLLUPS_MAX_DAYS))
+        );
+        assert_eq!(
+            webhook_deliveries(9_999).request().query,
+            Some(("limit", WEBHOOK_MAX_LIMIT))
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! holds the plain, natively tested rules the components wire to signals.
 
 pub mod api;
+pub mod charts;
 pub mod components;
 pub mod hooks;
 pub mod model;
@@ -17,6 +18,7 @@ use leptos_router::path;
 
 use crate::components::connect_bar::ConnectBar;
 use crate::components::nav_bar::NavBar;
+use crate::pages::kpi::KpiPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::ops::OpsPage;
 use crate::state::clock::provide_clock;
@@ -44,6 +46,7 @@ pub fn App() -> impl IntoView {
             <main id="main" class="app-main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/ops") view=OpsPage />
+                    <Route path=path!("/ops/kpi") view=KpiPage />
                 </Routes>
             </main>
         </Router>

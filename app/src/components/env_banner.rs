@@ -11,12 +11,17 @@ use crate::state::connection::use_connection;
 /// `#env-banner`.
 #[component]
 pub fn EnvBanner(
-    /// The upstream's status, to cross-check environment and write flag.
-    status: Polled<AdminStatus>,
+    /// The upstream's status, to cross-check environment and write flag
+    /// (pages a viewer opens go without: a viewer may not read it).
+    #[prop(optional)]
+    status: Option<Polled<AdminStatus>>,
 ) -> impl IntoView {
     let conn = use_connection();
     let model = Memo::new(move |_| {
-        conn.with_session(|session| status.with(|upstream| banner::banner(session, upstream)))
+        conn.with_session(|session| match status {
+            Some(status) => status.with(|upstream| banner::banner(session, upstream)),
+            None => banner::banner(session, None),
+        })
     });
     // Rendered only when there are notes: the list is a full-width flex row.
     let notes = move || {

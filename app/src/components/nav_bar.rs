@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// Brand and the list of screens (only `/ops` so far).
+/// Brand and the list of screens .
 #[component]
 pub fn NavBar() -> impl IntoView {
     view! {
@@ -14,6 +14,9 @@ pub fn NavBar() -> impl IntoView {
                     <A href="/ops" exact=true>
                         "Ops"
                     </A>
+                </li>
+                <li>
+                    <A href="/ops/kpi">"KPI"</A>
                 </li>
             </ul>
         </nav>

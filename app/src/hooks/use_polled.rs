@@ -160,11 +160,28 @@ pub fn use_polled<T>(read: api::Read<T>) -> Polled<T>
 where
     T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
+    use_polled_with(Box::new(move || read.request()))
+}
+
+/// [`use_polled`] of a request that follows signals (a range in the URL):
+/// `read` is re-run reactively, and a change fetches at once. The data of the
+/// previous request stays shown until the new answer arrives.
+pub fn use_polled_by<T>(read: impl Fn() -> api::Read<T> + 'static) -> Polled<T>
+where
+    T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
+{
+    use_polled_with(Box::new(move || read().request()))
+}
+
+fn use_polled_with<T>(request: Box<dyn Fn() -> api::GetRequest>) -> Polled<T>
+where
+    T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
+{
     let conn = use_connection();
     let refresh = use_refresh();
     let state = RwSignal::new(PolledState::<T>::default());
     poll(
-        read.request(),
+        request,
         Box::new(move |reply, at_ms| {
             let outcome = reply.and_then(Reply::decode);
             if outcome.is_ok() {
@@ -189,7 +206,7 @@ where
 /// out of the generic function means the wasm holds one copy of that machinery
 /// for all panels rather than one per panel.
 fn poll(
-    request: api::GetRequest,
+    request: Box<dyn Fn() -> api::GetRequest>,
     on_answer: Box<dyn Fn(Result<Reply, ApiError>, f64)>,
     on_forget: Box<dyn Fn()>,
 ) {
@@ -200,6 +217,7 @@ fn poll(
         if creds.is_some() {
             refresh.track();
         }
+        let request = request();
         async move {
             let creds = creds?;
             let reply = request.send(&creds).await;

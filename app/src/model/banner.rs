@@ -1,7 +1,7 @@
 //! What the environment banner says.
 
 use opsdeck_api::admin::{AdminStatus, Environment};
-use opsdeck_api::console::Session;
+use opsdeck_api::console::{Role, Session};
 
 /// The banner's look and words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,13 @@ pub fn banner(session: Option<&Session>, upstream: Option<&AdminStatus>) -> Bann
     };
     let mut notes = Vec::new();
     let mut writable = session.write_enabled;
+    if session.role == Role::Viewer {
+        writable = false;
+        notes.push(format!(
+            "Viewer token \u{2018}{}\u{2019}: KPI, VP and retention pages only; no writes or run controls",
+            session.token_name
+        ));
+    }
     if !session.write_enabled {
         notes.push(match session.writes_disabled_reason.as_deref() {
             Some(r) if !r.trim().is_empty() => r.to_string(),
@@ -69,7 +76,7 @@ pub fn banner(session: Option<&Session>, upstream: Option<&AdminStatus>) -> Bann
 mod tests {
     use super::*;
     use chrono::DateTime;
-    use opsdeck_api::console::{Role, UpstreamInfo, UpstreamMode};
+    use opsdeck_api::console::{UpstreamInfo, UpstreamMode};
 
     fn session(env: Environment, write: bool, reason: Option<&str>) -> Session {
         Session {
@@ -111,6 +118,21 @@ mod tests {
         assert_eq!(b.environment, "DEVELOPMENT");
         assert_eq!(b.mode, "Write controls enabled");
         assert!(b.notes.is_empty());
+    }
+
+    #[test]
+    fn a_viewer_reads_only_and_is_told_so() {
+        let mut s = session(Environment::Development, true, None);
+        s.role = Role::Viewer;
+        s.token_name = "board".into();
+        let b = banner(Some(&s), None);
+        assert_eq!(b.mode, "Read-only");
+        assert_eq!(b.notes.len(), 1);
+        assert!(
+            b.notes[0].contains("board") && b.notes[0].contains("no writes"),
+            "{:?}",
+            b.notes
+        );
     }
 
     #[test]

@@ -5,3 +5,4 @@ pub mod banner;
 pub mod connect;
 pub mod controls;
 pub mod format;
+pub mod kpi;

@@ -1,4 +1,5 @@
 //! One file per route.
 
+pub mod kpi;
 pub mod not_found;
 pub mod ops;

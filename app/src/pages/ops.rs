@@ -1,4 +1,5 @@
-//! `/ops`: environment, status, run controls, metrics, config, events, audit.
+//! `/ops`: environment, status, run controls, metrics, the KPI summary,
+//! config, events, audit.
 //!
 //! Each panel polls its own source, so one failing endpoint degrades one panel
 //! and the rest of the page keeps working.
@@ -10,11 +11,10 @@ use crate::components::audit_panel::AuditPanel;
 use crate::components::config_panel::ConfigPanel;
 use crate::components::controls_panel::ControlsPanel;
 use crate::components::env_banner::EnvBanner;
-use crate::components::error_banner::ErrorBanner;
 use crate::components::events_panel::EventsPanel;
+use crate::components::kpi_summary_panel::{KpiSummaryPanel, SUMMARY_DAYS};
 use crate::components::metrics_panel::MetricsPanel;
-use crate::components::notice::Notice;
-use crate::components::refresh_bar::RefreshBar;
+use crate::components::page_head::PageHead;
 use crate::components::status_panel::StatusPanel;
 use crate::hooks::use_polled::use_polled;
 
@@ -26,21 +26,17 @@ pub fn OpsPage() -> impl IntoView {
     let config = use_polled(api::config());
     let events = use_polled(api::events(api::PANEL_ROWS));
     let audit = use_polled(api::audit(api::PANEL_ROWS));
+    let kpi_rollups = use_polled(api::kpi_rollups(SUMMARY_DAYS));
+    let kpi_alerts = use_polled(api::kpi_alerts());
 
     view! {
         <EnvBanner status />
-        <div class="page-head">
-            <h1 class="page-title">"Ops"</h1>
-            <RefreshBar />
-        </div>
-        <div class="feedback">
-            <Notice />
-            <ErrorBanner />
-        </div>
+        <PageHead title="Ops" />
         <div class="panels">
             <StatusPanel status />
             <ControlsPanel status />
             <MetricsPanel metrics />
+            <KpiSummaryPanel rollups=kpi_rollups alerts=kpi_alerts />
             <ConfigPanel config />
             <EventsPanel events />
             <AuditPanel audit />
