@@ -13,6 +13,7 @@ pub mod error;
 pub mod kpi;
 pub mod rate;
 pub mod validate;
+pub mod vp;
 
 pub use error::ErrorBody;
 pub use rate::Rate;
