@@ -94,6 +94,7 @@ impl Role {
 pub const VIEWER_READABLE: &[&str] = &[
     "/api/console/session",
     "/api/console/kpi/",
+    "/api/console/vp/",
     "/api/admin/kpi/",
     "/api/admin/retention/",
     "/api/v1/dashboard/",

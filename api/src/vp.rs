@@ -42,6 +42,9 @@ pub mod paths {
     /// GET [`super::VpSeries`]; query [`super::VpSeriesQuery`]: the fallback and
     /// latency charts. Not in the runbook; dashboard-safe like the wrapper.
     pub const DASHBOARD_SERIES: &str = "/api/v1/dashboard/metrics/vp/series";
+    /// GET [`super::VpThresholds`]: the console's decision thresholds, so the
+    /// page judges a snapshot exactly as `opsdeck capture` does.
+    pub const CONSOLE_THRESHOLDS: &str = "/api/console/vp/thresholds";
 }
 
 /// Header carrying `UA_OPS_TOKEN` to the platform's ops endpoint. Only the
@@ -1520,9 +1523,19 @@ fn group_signatures<'a>(
     out
 }
 
-/// Header and separator of the evidence table, one column per item the
-/// runbook says to record (§5), in its order.
-pub const EVIDENCE_HEADER: &str = "| Query timestamp (generated_at) | Fallback metrics | Latency metrics | Notable failure signatures | Decision |\n|---|---|---|---|---|";
+/// Header and separator of the evidence table: the window and its scope (the
+/// capture helper's `--window-label` and `--scope`), then one column per item
+/// the runbook says to record (§5), in its order.
+pub const EVIDENCE_HEADER: &str = "| Window | Scope | Query timestamp (generated_at) | Fallback metrics | Latency metrics | Notable failure signatures | Decision |\n|---|---|---|---|---|---|---|";
+
+/// Which rollout window an evidence row records, in the operator's words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceWindow {
+    /// `--window-label`, e.g. `Limited cohort window #1`.
+    pub label: String,
+    /// `--scope`, e.g. `vp.coder.primary limited cohort`.
+    pub scope: String,
+}
 
 /// The copy-ready evidence-log row for `snapshot` and its `assessment`,
 /// matching [`EVIDENCE_HEADER`]: `generated_at` (UTC, seconds, `Z`);
@@ -1531,7 +1544,12 @@ pub const EVIDENCE_HEADER: &str = "| Query timestamp (generated_at) | Fallback m
 /// failure signatures; the decision with the criteria that failed. Missing
 /// numbers read `n/a`, never `0`. Pipes in any text are escaped and line
 /// breaks folded, so the row stays one table row.
-pub fn evidence_row<S: VpSnapshot + ?Sized>(snapshot: &S, assessment: &VpAssessment) -> String {
+/// An empty label or scope reads `—`.
+pub fn evidence_row<S: VpSnapshot + ?Sized>(
+    window: &EvidenceWindow,
+    snapshot: &S,
+    assessment: &VpAssessment,
+) -> String {
     let m = snapshot.aggregates();
     let opt = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), fixed3);
     let f = &m.fallback;
@@ -1554,7 +1572,16 @@ pub fn evidence_row<S: VpSnapshot + ?Sized>(snapshot: &S, assessment: &VpAssessm
     } else {
         format!("{} (failed: {})", assessment.decision, failed.join(", "))
     };
+    let words = |text: &str| {
+        if text.trim().is_empty() {
+            "—".to_owned()
+        } else {
+            text.trim().to_owned()
+        }
+    };
     let cells = [
+        words(&window.label),
+        words(&window.scope),
         m.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         format!(
             "missions_with_fallback={}, missions_considered={}, rate={}",
@@ -2589,10 +2616,14 @@ mod tests {
     fn evidence_row_follows_the_runbooks_five_items() {
         let ops: VpOpsMetrics = serde_json::from_value(ops_json()).unwrap();
         let a = assess_rollout(&ops.aggregates, &t());
-        let row = evidence_row(&ops, &a);
+        let window = EvidenceWindow {
+            label: "Limited cohort window #1".into(),
+            scope: "vp.coder.primary | limited".into(),
+        };
+        let row = evidence_row(&window, &ops, &a);
         assert_eq!(
             row,
-            "| 2026-02-16T14:07:42Z \
+            "| Limited cohort window #1 | vp.coder.primary \\| limited | 2026-02-16T14:07:42Z \
              | missions_with_fallback=1, missions_considered=4, rate=0.250 \
              | avg_seconds=0.400, p95_seconds=0.534, max_seconds=0.534 \
              | 2× vp.mission.fallback (vp_execution_error: boom SECRET-token-in-error); 1× vp.mission.failed \
@@ -2603,7 +2634,7 @@ mod tests {
         assert_eq!(cols(EVIDENCE_HEADER.lines().next().unwrap()), cols(&row));
         assert_eq!(
             EVIDENCE_HEADER.lines().nth(1),
-            Some("|---|---|---|---|---|")
+            Some("|---|---|---|---|---|---|---|")
         );
     }
 
@@ -2612,13 +2643,13 @@ mod tests {
         let m = agg(20, 0, Some(0.377));
         let a = assess_rollout(&m, &t());
         assert_eq!(
-            evidence_row(&m, &a),
-            "| 2026-02-16T14:07:42Z | missions_with_fallback=0, missions_considered=20, rate=0.000 \
+            evidence_row(&EvidenceWindow::default(), &m, &a),
+            "| — | — | 2026-02-16T14:07:42Z | missions_with_fallback=0, missions_considered=20, rate=0.000 \
              | avg_seconds=0.377, p95_seconds=0.377, max_seconds=0.377 | none | READY_FOR_LIMITED_COHORT_PILOT |"
         );
         let m = agg(0, 0, None);
         let a = assess_sustained(&m, &t());
-        let row = evidence_row(&m, &a);
+        let row = evidence_row(&EvidenceWindow::default(), &m, &a);
         assert!(row.contains("missions_considered=0, rate=n/a |"), "{row}");
         assert!(
             row.contains("avg_seconds=n/a, p95_seconds=n/a, max_seconds=n/a"),
@@ -2639,18 +2670,18 @@ mod tests {
             ..Default::default()
         });
         let a = assess_sustained(&ops.aggregates, &t());
-        let row = evidence_row(&ops, &a);
+        let row = evidence_row(&EvidenceWindow::default(), &ops, &a);
         assert!(!row.contains('\n') && !row.contains('\r'), "{row}");
         assert!(
             row.contains("(adapter\\|crash: line one line \\| two)"),
             "{row}"
         );
-        // every unescaped pipe is a column border: 6 borders for 5 columns
+        // every unescaped pipe is a column border: 8 borders for 7 columns
         let borders = row
             .char_indices()
             .filter(|&(i, c)| c == '|' && (i == 0 || &row[i - 1..i] != "\\"))
             .count();
-        assert_eq!(borders, 6, "{row}");
+        assert_eq!(borders, 8, "{row}");
         assert!(row.contains("SUSTAINED_FORCE_FALLBACK"), "{row}");
         assert_eq!(escape_cell("a|b\nc"), "a\\|b c");
     }
@@ -2683,7 +2714,11 @@ mod tests {
             (sigs[0].signature.as_deref(), sigs[0].count),
             (Some("b"), 3)
         );
-        let row = evidence_row(&ops, &assess_rollout(&ops.aggregates, &t()));
+        let row = evidence_row(
+            &EvidenceWindow::default(),
+            &ops,
+            &assess_rollout(&ops.aggregates, &t()),
+        );
         assert!(
             row.contains(
                 "| 3× vp.mission.fallback (b); 1× vp.mission.failed (c); 1× vp.mission.failed (d); +1 more |"
@@ -2696,7 +2731,11 @@ mod tests {
     fn dashboard_evidence_rows_name_event_types_only() {
         let ops: VpOpsMetrics = serde_json::from_value(ops_json()).unwrap();
         let dash = ops.to_dashboard();
-        let row = evidence_row(&dash, &assess_rollout(&dash.aggregates, &t()));
+        let row = evidence_row(
+            &EvidenceWindow::default(),
+            &dash,
+            &assess_rollout(&dash.aggregates, &t()),
+        );
         assert!(
             row.contains("| 2× vp.mission.fallback; 1× vp.mission.failed |"),
             "{row}"

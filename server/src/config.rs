@@ -27,6 +27,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Run the reference platform backend alone, without the console.
     Sim(Box<SimArgs>),
+    /// Capture a VP lane snapshot: the JSON and the evidence-log row.
+    Capture(Box<CaptureArgs>),
 }
 
 impl Cli {
@@ -64,6 +66,12 @@ pub struct ServeArgs {
     /// `ADMIN_API_TOKEN`). Required with `--upstream`; generated for the embedded sim.
     #[arg(long, env = "UPSTREAM_ADMIN_TOKEN", hide_env_values = true)]
     pub upstream_admin_token: Option<String>,
+
+    /// The platform's `UA_OPS_TOKEN`: the console adds it as `x-ua-ops-token`
+    /// to `/api/v1/ops/*` calls (admins only); browsers never see it. Without
+    /// it those calls are refused with 503. Generated for the embedded sim.
+    #[arg(long, env = "UA_OPS_TOKEN", hide_env_values = true)]
+    pub ua_ops_token: Option<String>,
 
     /// `DEVELOPMENT` or `PRODUCTION`. Defaults to DEVELOPMENT on the embedded sim
     /// and to PRODUCTION (read-only) with `--upstream`, so pointing the console
@@ -141,6 +149,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub alerts: AlertArgs,
 
+    /// VP lane decision thresholds (the `/ops/vp` page's checklist).
+    #[command(flatten)]
+    pub vp: VpThresholdArgs,
+
     /// Settings of the embedded sim (ignored with `--upstream`).
     #[command(flatten)]
     pub sim: SimConfig,
@@ -152,6 +164,7 @@ impl Default for ServeArgs {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             upstream: None,
             upstream_admin_token: None,
+            ua_ops_token: None,
             environment: None,
             admin_write_enabled: None,
             admin_api_token: None,
@@ -170,6 +183,7 @@ impl Default for ServeArgs {
             dist_dir: PathBuf::from("dist"),
             log_format: LogFormat::Json,
             alerts: AlertArgs::default(),
+            vp: VpThresholdArgs::default(),
             sim: SimConfig::default(),
         }
     }
@@ -224,6 +238,11 @@ pub struct SimArgs {
     #[arg(long, env = "SIM_ADMIN_API_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// `x-ua-ops-token` the ops endpoints (`/api/v1/ops/*`) require.
+    /// Generated and printed when unset.
+    #[arg(long, env = "UA_OPS_TOKEN", hide_env_values = true)]
+    pub ua_ops_token: Option<String>,
+
     /// SQLite file of the world.
     #[arg(
         long,
@@ -235,6 +254,146 @@ pub struct SimArgs {
     /// Thresholds and world knobs.
     #[command(flatten)]
     pub sim: SimConfig,
+}
+
+/// Where `opsdeck capture` reads the lane from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CaptureMode {
+    /// `GET /api/v1/ops/metrics/coder-vp` from a running console or platform.
+    Http,
+    /// Straight from a sim database file, no server needed.
+    Direct,
+}
+
+/// Settings of `opsdeck capture` (the runbook's rollout capture helper).
+#[derive(Debug, Clone, Args)]
+pub struct CaptureArgs {
+    /// `http` (a running console or platform) or `direct` (a sim database).
+    #[arg(long, value_enum, default_value = "http")]
+    pub mode: CaptureMode,
+
+    /// Base URL of the console or platform (http mode).
+    #[arg(long, env = "UA_GATEWAY_URL", default_value = "http://127.0.0.1:8080")]
+    pub gateway_url: String,
+
+    /// The platform's ops token, sent as `x-ua-ops-token` (http mode, when
+    /// talking to the platform itself; a console adds its own).
+    #[arg(long, env = "UA_OPS_TOKEN", hide_env_values = true)]
+    pub ops_token: Option<String>,
+
+    /// The console's token, sent as `Authorization: Bearer` (http mode, when
+    /// talking to an opsdeck console).
+    #[arg(long, env = "ADMIN_API_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Sim database to read (direct mode).
+    #[arg(long, env = "SIM_DB_PATH", default_value = ".opsdeck/sim.db")]
+    pub db: PathBuf,
+
+    /// The lane.
+    #[arg(long, default_value = opsdeck_api::vp::DEFAULT_VP_ID)]
+    pub vp_id: String,
+
+    /// `rollout` (HOLD_SHADOW / READY_FOR_LIMITED_COHORT_PILOT) or
+    /// `sustained` (SUSTAINED_DEFAULT_ON_HEALTHY / _WATCH / _FORCE_FALLBACK).
+    #[arg(long, value_enum, default_value = "rollout")]
+    pub assessment_profile: ProfileArg,
+
+    /// Newest missions to consider.
+    #[arg(long, default_value_t = opsdeck_api::vp::MISSION_DEFAULT_LIMIT)]
+    pub mission_limit: u32,
+
+    /// Newest events to read.
+    #[arg(long, default_value_t = opsdeck_api::vp::EVENT_DEFAULT_LIMIT)]
+    pub event_limit: u32,
+
+    /// The window this snapshot records, e.g. "Limited cohort window #1".
+    #[arg(long, default_value = "")]
+    pub window_label: String,
+
+    /// What the window covers, e.g. "vp.coder.primary limited cohort".
+    #[arg(long, default_value = "")]
+    pub scope: String,
+
+    /// Thresholds of the decision.
+    #[command(flatten)]
+    pub thresholds: VpThresholdArgs,
+}
+
+/// The assessment profile on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    /// Guarded rollout.
+    Rollout,
+    /// Sustained default-on monitoring.
+    Sustained,
+}
+
+impl From<ProfileArg> for opsdeck_api::vp::VpProfile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Rollout => opsdeck_api::vp::VpProfile::Rollout,
+            ProfileArg::Sustained => opsdeck_api::vp::VpProfile::Sustained,
+        }
+    }
+}
+
+/// VP decision thresholds; defaults from the runbook (see `api/src/vp.rs`).
+#[derive(Debug, Clone, Args)]
+pub struct VpThresholdArgs {
+    /// Fallback rate from which a lane is monitored rather than healthy.
+    #[arg(long, env = "VP_FALLBACK_MONITOR_RATE", default_value_t = 0.05)]
+    pub vp_fallback_monitor_rate: f64,
+    /// Fallback rate from which to investigate (sustained: force fallback).
+    #[arg(long, env = "VP_FALLBACK_INVESTIGATE_RATE", default_value_t = 0.20)]
+    pub vp_fallback_investigate_rate: f64,
+    /// p95 mission latency (s) a ready or healthy lane stays below.
+    #[arg(long, env = "VP_P95_LATENCY_SLO_SECONDS", default_value_t = 45.0)]
+    pub vp_p95_latency_slo_seconds: f64,
+    /// p95 mission latency (s) from which a default-on lane is forced to fallback.
+    #[arg(long, env = "VP_P95_LATENCY_CRITICAL_SECONDS", default_value_t = 90.0)]
+    pub vp_p95_latency_critical_seconds: f64,
+    /// Fewest missions before any ready or healthy verdict.
+    #[arg(long, env = "VP_MIN_MISSIONS", default_value_t = 20)]
+    pub vp_min_missions: u64,
+    /// Share of recovery attempts that must resume.
+    #[arg(long, env = "VP_MIN_RECOVERY_SUCCESS_RATE", default_value_t = 0.90)]
+    pub vp_min_recovery_success_rate: f64,
+    /// Share of recovery attempts that may be left orphaned.
+    #[arg(long, env = "VP_MAX_ORPHAN_RATE", default_value_t = 0.10)]
+    pub vp_max_orphan_rate: f64,
+}
+
+impl Default for VpThresholdArgs {
+    fn default() -> Self {
+        let t = opsdeck_api::vp::VpThresholds::default();
+        VpThresholdArgs {
+            vp_fallback_monitor_rate: t.fallback_monitor_rate,
+            vp_fallback_investigate_rate: t.fallback_investigate_rate,
+            vp_p95_latency_slo_seconds: t.p95_latency_slo_seconds,
+            vp_p95_latency_critical_seconds: t.p95_latency_critical_seconds,
+            vp_min_missions: t.min_missions,
+            vp_min_recovery_success_rate: t.min_recovery_success_rate,
+            vp_max_orphan_rate: t.max_orphan_rate,
+        }
+    }
+}
+
+impl VpThresholdArgs {
+    /// The thresholds, checked.
+    pub fn thresholds(&self) -> Result<opsdeck_api::vp::VpThresholds, String> {
+        let t = opsdeck_api::vp::VpThresholds {
+            fallback_monitor_rate: self.vp_fallback_monitor_rate,
+            fallback_investigate_rate: self.vp_fallback_investigate_rate,
+            p95_latency_slo_seconds: self.vp_p95_latency_slo_seconds,
+            p95_latency_critical_seconds: self.vp_p95_latency_critical_seconds,
+            min_missions: self.vp_min_missions,
+            min_recovery_success_rate: self.vp_min_recovery_success_rate,
+            max_orphan_rate: self.vp_max_orphan_rate,
+        };
+        t.validate()?;
+        Ok(t)
+    }
 }
 
 /// How log lines are written.

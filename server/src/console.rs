@@ -1,4 +1,4 @@
-//! The console's own API: who you are, and the audit log.
+//! The console's own API: who you are, the audit log, and the VP thresholds.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -9,6 +9,7 @@ use opsdeck_api::console::{
     AuditPage, Guard, GuardCheck, LIST_MAX_LIMIT, LimitQuery, Role, Session, paths,
 };
 use opsdeck_api::validate::{ErrorKind, ValidationError};
+use opsdeck_api::vp::{VpThresholds, paths as vp_paths};
 
 use crate::error::Result;
 use crate::guard::Caller;
@@ -19,6 +20,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::SESSION, get(session))
         .route(paths::AUDIT, get(audit))
+        .route(vp_paths::CONSOLE_THRESHOLDS, get(vp_thresholds))
+}
+
+/// The VP decision thresholds in force (`VP_*`).
+async fn vp_thresholds(State(state): State<AppState>) -> Json<VpThresholds> {
+    Json(state.vp_thresholds.clone())
 }
 
 /// What the server thinks of this caller. Reaching this handler means the

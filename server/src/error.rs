@@ -62,12 +62,20 @@ pub enum AppError {
         /// Base URL of the upstream.
         upstream: String,
     },
+    /// An ops endpoint was asked for but the console has no `UA_OPS_TOKEN`.
+    #[error(
+        "UA_OPS_TOKEN is not set on this console, so it cannot call the platform's ops endpoints (/api/v1/ops/*)"
+    )]
+    OpsTokenMissing,
     /// The audit log could not record a write, so the write was not attempted.
     #[error("audit log unavailable: {0}")]
     AuditUnavailable(String),
     /// Anything else that is our fault.
     #[error("internal error: {0}")]
     Internal(String),
+    /// `opsdeck capture` could not read or judge the lane.
+    #[error("{0}")]
+    Capture(String),
     /// The server cannot start with this configuration or environment.
     #[error("{0}")]
     Startup(String),
@@ -102,8 +110,12 @@ impl AppError {
                 StatusCode::BAD_GATEWAY
             }
             AppError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            AppError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) | AppError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::AuditUnavailable(_) | AppError::OpsTokenMissing => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::Internal(_) | AppError::Startup(_) | AppError::Capture(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -143,10 +155,10 @@ impl AppError {
             AppError::AuditUnavailable(_) => {
                 ErrorBody::new("audit log unavailable; writes are refused until it recovers")
             }
-            AppError::Internal(_) | AppError::Startup(_) => {
+            AppError::Internal(_) | AppError::Startup(_) | AppError::Capture(_) => {
                 ErrorBody::new("internal error; see the server log")
             }
-            AppError::TooLarge(_) => ErrorBody::new(self.to_string()),
+            AppError::TooLarge(_) | AppError::OpsTokenMissing => ErrorBody::new(self.to_string()),
         }
     }
 }

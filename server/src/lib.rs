@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod capture;
 pub mod config;
 pub mod console;
 pub mod error;
@@ -180,6 +181,7 @@ fn check_args(args: &ServeArgs) -> Result<()> {
         return bad("AUTH_FAILURE_LIMIT and AUTH_FAILURE_WINDOW_SECONDS must be above 0".into());
     }
     args.alerts.validate().map_err(AppError::Startup)?;
+    args.vp.thresholds().map_err(AppError::Startup)?;
     if args.upstream.is_none() {
         args.sim.validate().map_err(AppError::Startup)?;
     }
@@ -260,6 +262,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                 url,
                 UpstreamMode::Remote,
                 args.upstream_admin_token.clone().unwrap_or_default(),
+                args.ua_ops_token.clone(),
                 args.upstream_connect_timeout_ms,
                 args.upstream_timeout_ms,
             )?,
@@ -269,6 +272,10 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
             // The embedded sim gets its own secret: the browser's token never
             // doubles as the platform's.
             let sim_token = random_token()?;
+            let ops_token = match &args.ua_ops_token {
+                Some(t) if !t.is_empty() => t.clone(),
+                _ => random_token()?,
+            };
             let listener = TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| AppError::Startup(format!("cannot bind the embedded sim: {e}")))?;
@@ -277,6 +284,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                     environment,
                     admin_write_enabled: write_enabled,
                     admin_token: sim_token.clone(),
+                    ops_token: ops_token.clone(),
                     db_path: args.data_dir.join("sim.db"),
                     config: args.sim.clone(),
                 },
@@ -288,6 +296,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                 &sim.url(),
                 UpstreamMode::Embedded,
                 sim_token,
+                Some(ops_token),
                 args.upstream_connect_timeout_ms,
                 args.upstream_timeout_ms,
             )?;
@@ -311,6 +320,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         audit,
         upstream,
         alerts,
+        vp_thresholds: args.vp.thresholds().map_err(AppError::Startup)?,
         web: WebAssets::load(&args.dist_dir),
         started: Instant::now(),
     });
@@ -333,13 +343,18 @@ pub struct Running {
     pub state: AppState,
     task: tokio::task::JoinHandle<()>,
     background: Vec<tokio::task::JoinHandle<()>>,
-    _sim: Option<SimHandle>,
+    sim: Option<SimHandle>,
 }
 
 impl Running {
     /// `http://addr`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The embedded sim's own URL (tests that call the platform directly).
+    pub fn sim_url(&self) -> Option<String> {
+        self.sim.as_ref().map(SimHandle::url)
     }
 }
 
@@ -372,7 +387,7 @@ pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
         state: prepared.state,
         task,
         background,
-        _sim: prepared.sim,
+        sim: prepared.sim,
     })
 }
 
@@ -438,7 +453,7 @@ fn print_banner(args: &ServeArgs, p: &Prepared, addr: SocketAddr) {
     }
     if !p.state.web.built() {
         println!(
-            "  warning           {}/index.html missing: build the app with `make run`",
+            "  warning           {}/index.html or vp.html missing: build the app with `make run`",
             args.dist_dir.display()
         );
     }
@@ -477,6 +492,14 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
             t
         }
     };
+    let ops_token = match &args.ua_ops_token {
+        Some(t) if !t.is_empty() => t.clone(),
+        _ => {
+            let t = random_token()?;
+            println!("  sim ops token     {t}   (set UA_OPS_TOKEN to choose your own)");
+            t
+        }
+    };
     let listener = TcpListener::bind(args.bind)
         .await
         .map_err(|e| AppError::Startup(format!("cannot listen on {}: {e}", args.bind)))?;
@@ -487,6 +510,7 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
                 .admin_write_enabled
                 .unwrap_or(args.environment.default_write_enabled()),
             admin_token: token,
+            ops_token,
             db_path: args.db.clone(),
             config: args.sim.clone(),
         },

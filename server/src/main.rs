@@ -16,6 +16,9 @@ async fn main() -> ExitCode {
             opsdeck_server::telemetry::init_logging(LogFormat::Json);
             opsdeck_server::serve_sim(*args).await
         }
+        Command::Capture(args) => opsdeck_server::capture::capture(&args)
+            .await
+            .map(|report| print!("{}", report.render())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

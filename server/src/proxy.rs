@@ -10,6 +10,7 @@ use axum::routing::any;
 use axum::{Extension, Router};
 use opsdeck_api::admin::control_body_kind;
 use opsdeck_api::console::{UpstreamInfo, UpstreamMode};
+use opsdeck_api::vp::OPS_TOKEN_HEADER;
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 
 use crate::error::{AppError, AuditNote, Result};
@@ -25,6 +26,7 @@ pub struct Upstream {
     base: String,
     mode: UpstreamMode,
     token: String,
+    ops_token: Option<String>,
     timeout_ms: u64,
     client: reqwest::Client,
 }
@@ -35,6 +37,7 @@ impl Upstream {
         base: &str,
         mode: UpstreamMode,
         token: String,
+        ops_token: Option<String>,
         connect_timeout_ms: u64,
         timeout_ms: u64,
     ) -> Result<Upstream> {
@@ -49,6 +52,7 @@ impl Upstream {
             base: base.trim_end_matches('/').to_owned(),
             mode,
             token,
+            ops_token: ops_token.filter(|t| !t.is_empty()),
             timeout_ms,
             client,
         })
@@ -129,6 +133,10 @@ impl Upstream {
     }
 }
 
+/// Paths under this prefix are the platform's ops endpoints: they need
+/// `UA_OPS_TOKEN`, which only the console holds.
+pub const OPS_PREFIX: &str = "/api/v1/ops/";
+
 /// Routes the proxy owns.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -178,7 +186,7 @@ fn upstream_request_headers(incoming: &HeaderMap) -> HeaderMap {
         "x-forwarded-for",
         "x-forwarded-host",
         "x-forwarded-proto",
-        "x-ua-ops-token",
+        OPS_TOKEN_HEADER,
         ACTOR_HEADER,
         REQUEST_ID_HEADER,
     ] {
@@ -215,6 +223,15 @@ async fn forward(
     let bearer = HeaderValue::from_str(&format!("Bearer {}", upstream.token))
         .map_err(|_| AppError::Internal("upstream token is not a valid header value".into()))?;
     headers.insert(header::AUTHORIZATION, bearer);
+    if parts.uri.path().starts_with(OPS_PREFIX) {
+        let token = upstream
+            .ops_token
+            .as_deref()
+            .ok_or(AppError::OpsTokenMissing)?;
+        let value = HeaderValue::from_str(token)
+            .map_err(|_| AppError::Internal("UA_OPS_TOKEN is not a valid header value".into()))?;
+        headers.insert(OPS_TOKEN_HEADER, value);
+    }
     if let Some(actor) = caller
         .actor
         .as_deref()

@@ -31,6 +31,8 @@ pub struct Inner {
     pub upstream: Upstream,
     /// KPI alerts and the webhook.
     pub alerts: Alerts,
+    /// VP lane decision thresholds.
+    pub vp_thresholds: opsdeck_api::vp::VpThresholds,
     /// The built browser app.
     pub web: WebAssets,
     /// Process start, for `/healthz`.

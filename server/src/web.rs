@@ -1,5 +1,6 @@
-//! The built browser app: `dist/` with an SPA fallback for `/ops/*`, and the
-//! security headers every response carries.
+//! The built browser app: `dist/` with an SPA fallback for `/ops/*` (each
+//! page group to its own HTML entry and wasm bundle), and the security
+//! headers every response carries.
 
 use std::path::{Path, PathBuf};
 
@@ -17,33 +18,62 @@ use tower_http::services::ServeDir;
 
 use crate::state::AppState;
 
-/// `index.html` as loaded at start, and the CSP that lets exactly its inline
-/// loader script run.
+/// The HTML entry of each page group, most specific path first: a page is
+/// served by the first entry whose prefix is its path or a parent of it.
+pub const ENTRIES: [(&str, &str); 2] = [("/ops/vp", "vp.html"), ("/ops", "index.html")];
+
+/// The HTML entries as loaded at start, and the CSP that lets exactly their
+/// inline scripts run (there are none; hashes keep it so if one appears).
 #[derive(Debug)]
 pub struct WebAssets {
     dist: PathBuf,
-    index: Option<String>,
+    pages: Vec<(&'static str, &'static str, Option<String>)>,
     csp: HeaderValue,
 }
 
 impl WebAssets {
-    /// Load `dist/index.html`. A missing build is not fatal: the API still
-    /// works and `/ops` says how to build the app.
+    /// Load the entries of [`ENTRIES`] from `dist`. A missing build is not
+    /// fatal: the API still works and the page says how to build the app.
     pub fn load(dist: &Path) -> WebAssets {
-        let index = std::fs::read_to_string(dist.join("index.html")).ok();
-        if index.is_none() {
-            tracing::warn!(dist = %dist.display(), "no index.html: the browser app is not built (run `make run`)");
-        }
-        let hashes = index
-            .as_deref()
-            .map(inline_script_hashes)
-            .unwrap_or_default();
+        let pages: Vec<_> = ENTRIES
+            .iter()
+            .map(|&(prefix, file)| {
+                let html = std::fs::read_to_string(dist.join(file)).ok();
+                if html.is_none() {
+                    tracing::warn!(dist = %dist.display(), file, "browser app entry missing: not built (run `make run`)");
+                }
+                (prefix, file, html)
+            })
+            .collect();
+        let hashes: Vec<String> = pages
+            .iter()
+            .filter_map(|(_, _, html)| html.as_deref())
+            .flat_map(inline_script_hashes)
+            .collect();
         let csp = content_security_policy(&hashes);
         WebAssets {
             dist: dist.to_owned(),
-            index,
+            pages,
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or(HeaderValue::from_static("default-src 'self'")),
+        }
+    }
+
+    /// The entry serving `path`: its file name and, if built, its HTML.
+    fn entry(&self, path: &str) -> (&'static str, Option<&str>) {
+        let page = self
+            .pages
+            .iter()
+            .find(|(prefix, _, _)| {
+                path == *prefix
+                    || path
+                        .strip_prefix(prefix)
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+            .or(self.pages.last());
+        match page {
+            Some((_, file, html)) => (file, html.as_deref()),
+            None => ("index.html", None),
         }
     }
 
@@ -52,9 +82,9 @@ impl WebAssets {
         &self.csp
     }
 
-    /// Whether the app is built.
+    /// Whether every entry of the app is built.
     pub fn built(&self) -> bool {
-        self.index.is_some()
+        self.pages.iter().all(|(_, _, html)| html.is_some())
     }
 }
 
@@ -111,22 +141,23 @@ pub fn router() -> Router<AppState> {
         .route("/ops/{*rest}", get(index))
 }
 
-async fn index(State(state): State<AppState>) -> Response {
-    match &state.web.index {
+async fn index(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
+    let (file, html) = state.web.entry(uri.path());
+    match html {
         Some(html) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-cache"),
             ],
-            html.clone(),
+            html.to_owned(),
         )
             .into_response(),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             format!(
-                "The opsdeck browser app is not built: {}/index.html is missing.\n\
-                 Run `make run` (or `trunk build --release`) and restart.\n",
+                "The opsdeck browser app is not built: {}/{file} is missing.\n\
+                 Run `make run` (or `make app`) and restart.\n",
                 state.web.dist.display()
             ),
         )
@@ -185,6 +216,30 @@ fn looks_hashed(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_page_group_has_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "main").unwrap();
+        std::fs::write(dir.path().join("vp.html"), "vp").unwrap();
+        let web = WebAssets::load(dir.path());
+        assert!(web.built());
+        for (path, want) in [
+            ("/ops", "main"),
+            ("/ops/", "main"),
+            ("/ops/kpi", "main"),
+            ("/ops/vp", "vp"),
+            ("/ops/vp/", "vp"),
+            ("/ops/vpx", "main"),
+            ("/ops/unknown/deep", "main"),
+        ] {
+            assert_eq!(web.entry(path).1, Some(want), "{path}");
+        }
+        std::fs::remove_file(dir.path().join("vp.html")).unwrap();
+        let web = WebAssets::load(dir.path());
+        assert!(!web.built());
+        assert_eq!(web.entry("/ops/vp"), ("vp.html", None));
+    }
 
     #[test]
     fn only_inline_scripts_are_hashed() {

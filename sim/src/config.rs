@@ -91,7 +91,75 @@ pub struct SimConfig {
     /// How far (percent) those metrics drop.
     #[arg(long, env = "SIM_KPI_DROP_PCT", default_value_t = 0.0)]
     pub sim_kpi_drop_pct: f64,
+
+    /// Missions an hour on `vp.coder.primary`, before the daily rhythm, drift
+    /// and noise; `vp.research.primary` runs 40% of it. 0 leaves the lanes
+    /// without missions (their sessions still run).
+    #[arg(long, env = "SIM_VP_MISSIONS_PER_HOUR", default_value_t = 30)]
+    pub sim_vp_missions_per_hour: u32,
+
+    /// Whole hours of VP lane history generated before the current hour when
+    /// the world is seeded or reset; also the most a restarted sim catches up.
+    #[arg(long, env = "SIM_VP_BACKFILL_HOURS", default_value_t = 72)]
+    pub sim_vp_backfill_hours: u32,
+
+    /// Force lanes' fallback rate, for tests and demos: comma-separated
+    /// `lane=rate` (`vp.coder.primary=0.3`). A forced lane's missions fall back
+    /// in that proportion, spread evenly, instead of by the drifting model
+    /// (session outages still add theirs). It applies to every live mission
+    /// and to the newest backfilled hours: enough to hold 1000 missions (twice
+    /// the largest `mission_limit`) at the lane's nominal rate, at least 6
+    /// hours, so a metrics call right after start sees the forced rate. Older
+    /// history stays unforced, so the series shows the step.
+    #[arg(
+        long,
+        env = "SIM_VP_FORCE_FALLBACK_RATE",
+        value_delimiter = ',',
+        value_parser = parse_lane_rate
+    )]
+    pub sim_vp_force_fallback_rate: Vec<LaneRate>,
 }
+
+/// A lane and a rate: one entry of `SIM_VP_FORCE_FALLBACK_RATE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneRate {
+    /// The lane (`vp.coder.primary`).
+    pub vp_id: String,
+    /// The rate, 0–1.
+    pub rate: f64,
+}
+
+impl std::str::FromStr for LaneRate {
+    type Err = String;
+
+    /// `lane=rate`, as [`parse_lane_rate`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_lane_rate(s)
+    }
+}
+
+/// `lane=rate`, e.g. `vp.coder.primary=0.3`.
+pub fn parse_lane_rate(s: &str) -> Result<LaneRate, String> {
+    let entry = s.trim();
+    let Some((lane, rate)) = entry.split_once('=') else {
+        return Err(format!(
+            "SIM_VP_FORCE_FALLBACK_RATE entries are lane=rate (vp.coder.primary=0.3), got {entry:?}"
+        ));
+    };
+    let (lane, rate) = (lane.trim(), rate.trim());
+    let rate: f64 = rate.parse().map_err(|_| {
+        format!("SIM_VP_FORCE_FALLBACK_RATE: the rate for {lane} must be a number from 0 to 1, got {rate:?}")
+    })?;
+    Ok(LaneRate {
+        vp_id: lane.to_owned(),
+        rate,
+    })
+}
+
+/// Most `SIM_VP_MISSIONS_PER_HOUR` accepted.
+pub const VP_MAX_MISSIONS_PER_HOUR: u32 = 100_000;
+/// Most `SIM_VP_BACKFILL_HOURS` accepted.
+pub const VP_MAX_BACKFILL_HOURS: u32 = 24 * 90;
 
 /// `ctr`, `completion`, `d1` or `d7` (or the metric's full snake_case name).
 pub fn parse_metric(s: &str) -> Result<KpiMetric, String> {
@@ -125,6 +193,9 @@ impl Default for SimConfig {
             sim_kpi_backfill_days: 60,
             sim_kpi_drop_metric: Vec::new(),
             sim_kpi_drop_pct: 0.0,
+            sim_vp_missions_per_hour: 30,
+            sim_vp_backfill_hours: 72,
+            sim_vp_force_fallback_rate: Vec::new(),
         }
     }
 }
@@ -184,6 +255,42 @@ impl SimConfig {
         if !(self.sim_llm_cost_per_call_usd.is_finite() && self.sim_llm_cost_per_call_usd >= 0.0) {
             return Err("SIM_LLM_COST_PER_CALL_USD must be zero or more".into());
         }
+        if self.sim_vp_missions_per_hour > VP_MAX_MISSIONS_PER_HOUR {
+            return Err(format!(
+                "SIM_VP_MISSIONS_PER_HOUR must be at most {VP_MAX_MISSIONS_PER_HOUR}, got {}",
+                self.sim_vp_missions_per_hour
+            ));
+        }
+        if self.sim_vp_backfill_hours > VP_MAX_BACKFILL_HOURS {
+            return Err(format!(
+                "SIM_VP_BACKFILL_HOURS must be at most {VP_MAX_BACKFILL_HOURS} (90 days), got {}",
+                self.sim_vp_backfill_hours
+            ));
+        }
+        for (i, f) in self.sim_vp_force_fallback_rate.iter().enumerate() {
+            if crate::vp::lane(&f.vp_id).is_none() {
+                return Err(format!(
+                    "SIM_VP_FORCE_FALLBACK_RATE names lane {:?}, which this sim does not run; its lanes are {}",
+                    f.vp_id,
+                    crate::vp::lane_list()
+                ));
+            }
+            if !(f.rate.is_finite() && (0.0..=1.0).contains(&f.rate)) {
+                return Err(format!(
+                    "SIM_VP_FORCE_FALLBACK_RATE: the rate for {} must be from 0 to 1, got {}",
+                    f.vp_id, f.rate
+                ));
+            }
+            if self.sim_vp_force_fallback_rate[..i]
+                .iter()
+                .any(|g| g.vp_id == f.vp_id)
+            {
+                return Err(format!(
+                    "SIM_VP_FORCE_FALLBACK_RATE names {} twice",
+                    f.vp_id
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -197,6 +304,13 @@ pub struct SimSettings {
     pub admin_write_enabled: bool,
     /// Bearer token admin calls must carry.
     pub admin_token: String,
+    /// The platform's `UA_OPS_TOKEN`: what `/api/v1/ops/*` calls must carry in
+    /// `x-ua-ops-token` (compared in constant time; the bearer token is not
+    /// needed there). Empty means "generate one": [`crate::spawn`] then makes
+    /// a random token and reports it in [`crate::SimHandle::ops_token`]. The
+    /// console's `UA_OPS_TOKEN` fills it (see `ServeArgs`/`SimArgs`), which is
+    /// why it is not a [`SimConfig`] flag.
+    pub ops_token: String,
     /// SQLite file holding the world and the event log.
     pub db_path: PathBuf,
     /// Thresholds and world knobs.
@@ -244,5 +358,99 @@ mod tests {
                 .unwrap_err()
                 .contains("LLM_DAILY_BUDGET_USD_HARD")
         );
+    }
+
+    #[test]
+    fn vp_forcing_parses_lane_rate_lists() {
+        let parsed = Cli::parse_from([
+            "sim",
+            "--sim-vp-force-fallback-rate",
+            "vp.coder.primary=0.3, vp.research.primary = 0.05",
+        ])
+        .config;
+        assert_eq!(
+            parsed.sim_vp_force_fallback_rate,
+            [
+                LaneRate {
+                    vp_id: "vp.coder.primary".into(),
+                    rate: 0.3
+                },
+                LaneRate {
+                    vp_id: "vp.research.primary".into(),
+                    rate: 0.05
+                },
+            ]
+        );
+        parsed.validate().unwrap();
+        let defaults = Cli::parse_from(["sim"]).config;
+        assert_eq!(defaults.sim_vp_missions_per_hour, 30);
+        assert_eq!(defaults.sim_vp_backfill_hours, 72);
+        assert!(defaults.sim_vp_force_fallback_rate.is_empty());
+        for bad in ["vp.coder.primary", "vp.coder.primary=lots"] {
+            let err = parse_lane_rate(bad).unwrap_err();
+            assert!(err.contains("SIM_VP_FORCE_FALLBACK_RATE"), "{err}");
+        }
+        assert!(Cli::try_parse_from(["sim", "--sim-vp-force-fallback-rate", "0.3"]).is_err());
+        let one: LaneRate = "vp.research.primary=0.25".parse().unwrap();
+        assert_eq!(
+            (one.vp_id.as_str(), one.rate),
+            ("vp.research.primary", 0.25)
+        );
+    }
+
+    #[test]
+    fn bad_vp_values_name_their_variable() {
+        let forced = |vp_id: &str, rate: f64| LaneRate {
+            vp_id: vp_id.into(),
+            rate,
+        };
+        for (config, variable, words) in [
+            (
+                SimConfig {
+                    sim_vp_force_fallback_rate: vec![forced("vp.nobody.primary", 0.3)],
+                    ..SimConfig::default()
+                },
+                "SIM_VP_FORCE_FALLBACK_RATE",
+                "vp.coder.primary, vp.research.primary",
+            ),
+            (
+                SimConfig {
+                    sim_vp_force_fallback_rate: vec![forced("vp.coder.primary", 1.5)],
+                    ..SimConfig::default()
+                },
+                "SIM_VP_FORCE_FALLBACK_RATE",
+                "from 0 to 1",
+            ),
+            (
+                SimConfig {
+                    sim_vp_force_fallback_rate: vec![
+                        forced("vp.coder.primary", 0.3),
+                        forced("vp.coder.primary", 0.1),
+                    ],
+                    ..SimConfig::default()
+                },
+                "SIM_VP_FORCE_FALLBACK_RATE",
+                "twice",
+            ),
+            (
+                SimConfig {
+                    sim_vp_backfill_hours: 100_000,
+                    ..SimConfig::default()
+                },
+                "SIM_VP_BACKFILL_HOURS",
+                "at most",
+            ),
+            (
+                SimConfig {
+                    sim_vp_missions_per_hour: 1_000_000,
+                    ..SimConfig::default()
+                },
+                "SIM_VP_MISSIONS_PER_HOUR",
+                "at most",
+            ),
+        ] {
+            let err = config.validate().unwrap_err();
+            assert!(err.contains(variable) && err.contains(words), "{err}");
+        }
     }
 }

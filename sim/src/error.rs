@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use opsdeck_api::ErrorBody;
 use opsdeck_api::validate::{ErrorKind, ValidationError};
+use opsdeck_api::vp::OPS_TOKEN_HEADER;
 
 /// Everything a sim endpoint can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +13,9 @@ pub enum SimError {
     /// No or wrong bearer token.
     #[error("missing or invalid admin token")]
     Unauthorized,
+    /// No or wrong `x-ua-ops-token` on an ops endpoint; says which.
+    #[error("{0}")]
+    OpsUnauthorized(String),
     /// The platform's own write flag or environment forbids this.
     #[error("{0}")]
     Forbidden(String),
@@ -45,6 +49,14 @@ impl IntoResponse for SimError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
             SimError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorBody::new(self.to_string())),
+            SimError::OpsUnauthorized(m) => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody {
+                    error: m.clone(),
+                    field: Some(OPS_TOKEN_HEADER.to_owned()),
+                    ..Default::default()
+                },
+            ),
             SimError::Forbidden(m) => (StatusCode::FORBIDDEN, ErrorBody::new(m.clone())),
             SimError::Conflict(m) => (StatusCode::CONFLICT, ErrorBody::new(m.clone())),
             SimError::NotFound(m) => (StatusCode::NOT_FOUND, ErrorBody::new(m.clone())),

@@ -1,4 +1,5 @@
-//! The admin contract over HTTP: bearer token, JSON in and out.
+//! The admin contract over HTTP: bearer token, JSON in and out. The VP ops
+//! endpoint answers to `x-ua-ops-token` instead, as the platform's does.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +21,10 @@ use opsdeck_api::kpi::{
     KpiRollups, KpiRollupsQuery, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS, paths as kpi_paths,
 };
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
+use opsdeck_api::vp::{
+    OPS_TOKEN_HEADER, VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries,
+    VpSeriesQuery, paths as vp_paths,
+};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Result, SimError};
@@ -30,6 +35,7 @@ use crate::world::World;
 pub struct SimState {
     world: Arc<Mutex<World>>,
     token: Arc<str>,
+    ops_token: Arc<str>,
 }
 
 impl std::fmt::Debug for SimState {
@@ -42,9 +48,11 @@ impl SimState {
     /// Wrap an opened world.
     pub fn new(world: World) -> Self {
         let token = world.settings().admin_token.clone().into();
+        let ops_token = world.settings().ops_token.clone().into();
         SimState {
             world: Arc::new(Mutex::new(world)),
             token,
+            ops_token,
         }
     }
 
@@ -66,7 +74,8 @@ impl SimState {
     }
 }
 
-/// The sim's router: the admin contract behind the bearer token, plus `/healthz`.
+/// The sim's router: the admin contract and the VP dashboard endpoints behind
+/// the bearer token, the VP ops endpoint behind `x-ua-ops-token`, and `/healthz`.
 pub fn router(state: SimState) -> Router {
     let admin = Router::new()
         .route(paths::STATUS, get(status))
@@ -79,9 +88,21 @@ pub fn router(state: SimState) -> Router {
         .route(paths::RUN_RESUME, post(resume))
         .route(paths::WORLD_RESET, post(reset))
         .route(kpi_paths::ROLLUPS, get(kpi_rollups))
+        .route(vp_paths::DASHBOARD_METRICS, get(vp_dashboard_metrics))
+        .route(vp_paths::DASHBOARD_LANES, get(vp_lanes))
+        .route(vp_paths::DASHBOARD_SERIES, get(vp_series))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // Not behind the bearer token: the platform guards its ops routes with
+    // UA_OPS_TOKEN alone.
+    let ops = Router::new()
+        .route(vp_paths::OPS_METRICS, get(vp_ops_metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_ops_token,
+        ));
     Router::new()
         .merge(admin)
+        .merge(ops)
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
@@ -105,6 +126,29 @@ async fn require_token(
         Ok(next.run(req).await)
     } else {
         Err(SimError::Unauthorized)
+    }
+}
+
+async fn require_ops_token(
+    State(state): State<SimState>,
+    req: Request,
+    next: Next,
+) -> Result<Response> {
+    let Some(presented) = req.headers().get(OPS_TOKEN_HEADER) else {
+        return Err(SimError::OpsUnauthorized(format!(
+            "missing {OPS_TOKEN_HEADER} header: this ops endpoint needs the platform's UA_OPS_TOKEN"
+        )));
+    };
+    let presented = presented.as_bytes();
+    if !presented.is_empty()
+        && !state.ops_token.is_empty()
+        && bool::from(presented.ct_eq(state.ops_token.as_bytes()))
+    {
+        Ok(next.run(req).await)
+    } else {
+        Err(SimError::OpsUnauthorized(format!(
+            "invalid {OPS_TOKEN_HEADER} header: it does not match the platform's UA_OPS_TOKEN"
+        )))
     }
 }
 
@@ -256,6 +300,40 @@ async fn reset(
     let actor = actor(&headers)?;
     let req: ControlRequest = parse_body(ControlBody::Control, &body)?;
     s.with_world(move |w| w.reset(&req, actor.as_deref(), Utc::now()))
+        .await
+        .map(Json)
+}
+
+async fn vp_ops_metrics(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<VpMetricsQuery>, QueryRejection>,
+) -> Result<Json<VpOpsMetrics>> {
+    let q = parse_query(query)?;
+    s.with_world(move |w| w.vp_ops_metrics(Utc::now(), &q))
+        .await
+        .map(Json)
+}
+
+async fn vp_dashboard_metrics(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<VpMetricsQuery>, QueryRejection>,
+) -> Result<Json<VpDashboardMetrics>> {
+    let q = parse_query(query)?;
+    s.with_world(move |w| w.vp_dashboard_metrics(Utc::now(), &q))
+        .await
+        .map(Json)
+}
+
+async fn vp_lanes(State(s): State<SimState>) -> Result<Json<VpLanes>> {
+    s.with_world(|w| w.vp_lanes(Utc::now())).await.map(Json)
+}
+
+async fn vp_series(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<VpSeriesQuery>, QueryRejection>,
+) -> Result<Json<VpSeries>> {
+    let q = parse_query(query)?;
+    s.with_world(move |w| w.vp_series(Utc::now(), &q))
         .await
         .map(Json)
 }

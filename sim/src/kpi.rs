@@ -721,6 +721,7 @@ mod tests {
             environment: Environment::Development,
             admin_write_enabled: true,
             admin_token: "t".into(),
+            ops_token: "o".into(),
             db_path: dir.path().join("sim.db"),
             config,
         })

@@ -3,7 +3,9 @@
 //! It implements the upstream admin contract (`/api/admin/*`) on an SQLite
 //! file, with a world engine that ticks agents while a run is active: runtime,
 //! proposal, vote and forum actions, LLM calls and spend, provider failures and
-//! DB pool use, under the runbook's stop conditions. The console server starts
+//! DB pool use, under the runbook's stop conditions; a visitor funnel; and VP
+//! lanes whose missions, events and sessions back the VP metrics endpoints
+//! (`/api/v1/ops/*` behind `x-ua-ops-token`). The console server starts
 //! it on a loopback port when no `--upstream` is given and talks to it over
 //! real HTTP, exactly as it would to the platform; `opsdeck sim` runs it alone.
 
@@ -13,6 +15,7 @@ pub mod guardrail;
 mod http;
 pub mod kpi;
 mod rng;
+pub mod vp;
 mod world;
 
 use std::net::SocketAddr;
@@ -21,18 +24,27 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use config::{SimConfig, SimSettings};
+pub use config::{LaneRate, SimConfig, SimSettings};
 pub use error::SimError;
 pub use http::{SimState, router};
 pub use world::World;
 
 /// A running sim: its address and the tasks serving it. Dropping it stops both.
-#[derive(Debug)]
 pub struct SimHandle {
     /// Where the sim listens.
     pub addr: SocketAddr,
+    ops_token: String,
     server: JoinHandle<()>,
     engine: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The ops token stays out of logs.
+        f.debug_struct("SimHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SimHandle {
@@ -40,6 +52,23 @@ impl SimHandle {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// The `UA_OPS_TOKEN` the ops endpoints accept in `x-ua-ops-token`: the one
+    /// given in [`SimSettings::ops_token`], or the one generated when that was empty.
+    pub fn ops_token(&self) -> &str {
+        &self.ops_token
+    }
+}
+
+/// A fresh random ops token (`uaops_` and 48 hex digits).
+fn random_ops_token() -> Result<String, SimError> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| SimError::Task(format!("no randomness for the ops token: {e}")))?;
+    Ok(bytes.iter().fold(String::from("uaops_"), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    }))
 }
 
 impl Drop for SimHandle {
@@ -50,11 +79,21 @@ impl Drop for SimHandle {
 }
 
 /// Open the world and start serving it on `listener`, with the engine ticking.
-pub async fn spawn(settings: SimSettings, listener: TcpListener) -> Result<SimHandle, SimError> {
+///
+/// An empty [`SimSettings::ops_token`] is replaced by a random one, which
+/// [`SimHandle::ops_token`] then reports.
+pub async fn spawn(
+    mut settings: SimSettings,
+    listener: TcpListener,
+) -> Result<SimHandle, SimError> {
     settings
         .config
         .validate()
         .map_err(|e| SimError::Task(format!("invalid sim configuration: {e}")))?;
+    if settings.ops_token.is_empty() {
+        settings.ops_token = random_ops_token()?;
+    }
+    let ops_token = settings.ops_token.clone();
     let tick = Duration::from_millis(settings.config.sim_tick_ms);
     let world = tokio::task::spawn_blocking(move || World::open(settings))
         .await
@@ -73,6 +112,7 @@ pub async fn spawn(settings: SimSettings, listener: TcpListener) -> Result<SimHa
     tracing::info!(%addr, "sim listening");
     Ok(SimHandle {
         addr,
+        ops_token,
         server,
         engine,
     })
@@ -86,8 +126,9 @@ async fn run_engine(state: SimState, tick: Duration) {
         let result = state
             .with_world(|w| {
                 let now = chrono::Utc::now();
-                // Visitors keep coming whether or not a run is active.
+                // Visitors and VP missions keep coming whether or not a run is active.
                 w.advance_kpi(now)?;
+                w.advance_vp(now)?;
                 if w.running() { w.tick(now) } else { Ok(None) }
             })
             .await;

@@ -15,6 +15,9 @@ use opsdeck_api::admin::{
     WorldResetResponse, event_type,
 };
 use opsdeck_api::kpi::KpiRollups;
+use opsdeck_api::vp::{
+    VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries, VpSeriesQuery,
+};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::config::SimSettings;
@@ -22,6 +25,7 @@ use crate::error::{Result, SimError};
 use crate::guardrail::{self, Readings, Verdict};
 use crate::kpi;
 use crate::rng::Rng;
+use crate::vp;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS runtime (
@@ -177,6 +181,7 @@ impl World {
         let conn = open_conn(&settings.db_path)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(kpi::SCHEMA)?;
+        conn.execute_batch(vp::SCHEMA)?;
         let seed = settings.config.sim_seed;
         conn.execute(
             "INSERT OR IGNORE INTO runtime (id, simulation_active, simulation_paused, world_seed, world_generation)
@@ -205,6 +210,11 @@ impl World {
         if !kpi::seeded(&world.conn)? {
             let tx = world.conn.transaction()?;
             kpi::reseed(&tx, world.rt.world_seed, &world.settings.config, Utc::now())?;
+            tx.commit()?;
+        }
+        if !vp::seeded(&world.conn)? {
+            let tx = world.conn.transaction()?;
+            vp::reseed(&tx, world.rt.world_seed, &world.settings.config, Utc::now())?;
             tx.commit()?;
         }
         // Continue the random stream from where a restarted world would be,
@@ -856,6 +866,47 @@ impl World {
         })
     }
 
+    /// Bring the VP lanes up to `now`: plan new hours, apply due steps.
+    pub fn advance_vp(&mut self, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        vp::advance(&tx, self.rt.world_seed, &self.settings.config, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `GET /api/v1/ops/metrics/coder-vp` as of `now`, payloads included.
+    pub fn vp_ops_metrics(
+        &mut self,
+        now: DateTime<Utc>,
+        query: &VpMetricsQuery,
+    ) -> Result<VpOpsMetrics> {
+        query.validate()?;
+        self.advance_vp(now)?;
+        vp::ops_metrics(&self.conn, query, now)
+    }
+
+    /// `GET /api/v1/dashboard/metrics/coder-vp`: the same, without free text.
+    pub fn vp_dashboard_metrics(
+        &mut self,
+        now: DateTime<Utc>,
+        query: &VpMetricsQuery,
+    ) -> Result<VpDashboardMetrics> {
+        Ok(self.vp_ops_metrics(now, query)?.into())
+    }
+
+    /// `GET /api/v1/dashboard/metrics/vp/lanes`.
+    pub fn vp_lanes(&mut self, now: DateTime<Utc>) -> Result<VpLanes> {
+        self.advance_vp(now)?;
+        vp::lanes(&self.conn, now)
+    }
+
+    /// `GET /api/v1/dashboard/metrics/vp/series`.
+    pub fn vp_series(&mut self, now: DateTime<Utc>, query: &VpSeriesQuery) -> Result<VpSeries> {
+        query.validate()?;
+        self.advance_vp(now)?;
+        vp::series(&self.conn, query, now)
+    }
+
     /// The connection, for tests and benchmarks that read the raw tables.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -892,6 +943,7 @@ fn reset_world(
         .wrapping_add(rt.world_generation.wrapping_mul(0x9E37_79B9));
     let agents = seed_agents(tx, rt.world_seed, settings.config.sim_agents)?;
     kpi::reseed(tx, rt.world_seed, &settings.config, now)?;
+    vp::reseed(tx, rt.world_seed, &settings.config, now)?;
     let detail = format!(
         "reseeded with seed {} ({} agents, generation {})",
         rt.world_seed,
@@ -944,6 +996,7 @@ mod tests {
             environment: Environment::Development,
             admin_write_enabled: true,
             admin_token: "t".into(),
+            ops_token: "o".into(),
             db_path: dir.path().join("sim.db"),
             config,
         })
@@ -1061,6 +1114,7 @@ mod tests {
             environment: Environment::Production,
             admin_write_enabled: false,
             admin_token: "t".into(),
+            ops_token: "o".into(),
             db_path: dir.path().join("sim.db"),
             config: SimConfig::default(),
         })

@@ -226,6 +226,7 @@ async fn a_failing_source_degrades_its_panel_not_the_page() {
             environment: Environment::Development,
             admin_write_enabled: true,
             admin_token: "platform-token".into(),
+            ops_token: String::new(),
             db_path: dir.path().join("platform.db"),
             config: SimConfig::default(),
         },

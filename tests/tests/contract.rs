@@ -43,6 +43,7 @@ async fn upstream() -> Upstream {
             environment: opsdeck_api::admin::Environment::Development,
             admin_write_enabled: true,
             admin_token: "contract-token".into(),
+            ops_token: String::new(),
             db_path: dir.path().join("sim.db"),
             config: SimConfig {
                 sim_tick_ms: 50,

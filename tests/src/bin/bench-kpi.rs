@@ -23,6 +23,7 @@ fn settings(dir: &std::path::Path, visitors_per_day: u32) -> SimSettings {
         environment: Environment::Development,
         admin_write_enabled: true,
         admin_token: "bench".into(),
+        ops_token: String::new(),
         db_path: dir.join("sim.db"),
         config: SimConfig {
             sim_kpi_visitors_per_day: visitors_per_day,

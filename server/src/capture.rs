@@ -1,0 +1,160 @@
+//! `opsdeck capture`: the runbook's rollout capture helper. It reads one VP
+//! lane's metrics (over HTTP from a console or the platform, or straight from
+//! a sim database), judges them with the chosen profile, and prints the JSON
+//! snapshot and the copy-ready evidence-log row — the same row the `/ops/vp`
+//! page copies for the same snapshot, since both come from
+//! [`opsdeck_api::vp::evidence_row`].
+
+use std::time::Duration;
+
+use opsdeck_api::ErrorBody;
+use opsdeck_api::vp::{
+    self, EVIDENCE_HEADER, EvidenceWindow, OPS_TOKEN_HEADER, VpAssessment, VpMetricsQuery,
+    VpOpsMetrics, VpProfile, VpThresholds,
+};
+use serde::Serialize;
+
+use crate::config::{CaptureArgs, CaptureMode};
+use crate::error::{AppError, Result};
+
+/// What `opsdeck capture` prints as JSON.
+#[derive(Debug, Serialize)]
+pub struct CaptureReport {
+    /// `http` or `direct`.
+    pub mode: &'static str,
+    /// Where the snapshot came from: the URL or the database path.
+    pub source: String,
+    /// `--window-label` and `--scope`.
+    pub window: EvidenceWindow,
+    /// The profile judged by.
+    pub assessment_profile: VpProfile,
+    /// Thresholds in force.
+    pub thresholds: VpThresholds,
+    /// The metrics as read.
+    pub snapshot: VpOpsMetrics,
+    /// The decision and its criteria.
+    pub assessment: VpAssessment,
+    /// The markdown row for the evidence log.
+    pub evidence_row: String,
+}
+
+impl CaptureReport {
+    /// Judge `snapshot` and write its row.
+    pub fn new(
+        args: &CaptureArgs,
+        source: String,
+        snapshot: VpOpsMetrics,
+        thresholds: VpThresholds,
+    ) -> CaptureReport {
+        let profile = VpProfile::from(args.assessment_profile);
+        let assessment = vp::assess(profile, &snapshot.aggregates, &thresholds);
+        let window = EvidenceWindow {
+            label: args.window_label.clone(),
+            scope: args.scope.clone(),
+        };
+        let evidence_row = vp::evidence_row(&window, &snapshot, &assessment);
+        CaptureReport {
+            mode: match args.mode {
+                CaptureMode::Http => "http",
+                CaptureMode::Direct => "direct",
+            },
+            source,
+            window,
+            assessment_profile: profile,
+            thresholds,
+            snapshot,
+            assessment,
+            evidence_row,
+        }
+    }
+
+    /// The JSON, a blank line, then the table header and the row.
+    pub fn render(&self) -> String {
+        let json = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        format!("{json}\n\n{EVIDENCE_HEADER}\n{}\n", self.evidence_row)
+    }
+}
+
+/// Read, judge and report (`opsdeck capture`).
+pub async fn capture(args: &CaptureArgs) -> Result<CaptureReport> {
+    let thresholds = args.thresholds.thresholds().map_err(AppError::Capture)?;
+    let query = VpMetricsQuery {
+        vp_id: Some(args.vp_id.clone()),
+        mission_limit: Some(args.mission_limit),
+        event_limit: Some(args.event_limit),
+    };
+    query.validate().map_err(|e| AppError::Capture(e.message))?;
+    let query = query.clamped();
+    let (source, snapshot) = match args.mode {
+        CaptureMode::Http => fetch(args, &query).await?,
+        CaptureMode::Direct => read_db(args, &query).await?,
+    };
+    Ok(CaptureReport::new(args, source, snapshot, thresholds))
+}
+
+async fn fetch(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, VpOpsMetrics)> {
+    let url = format!(
+        "{}{}",
+        args.gateway_url.trim_end_matches('/'),
+        vp::paths::OPS_METRICS
+    );
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| AppError::Capture(format!("cannot build an HTTP client: {e}")))?;
+    let mut request = client.get(&url).query(query);
+    if let Some(token) = args.ops_token.as_deref().filter(|t| !t.is_empty()) {
+        request = request.header(OPS_TOKEN_HEADER, token);
+    }
+    if let Some(token) = args.admin_token.as_deref().filter(|t| !t.is_empty()) {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| AppError::Capture(format!("GET {url} failed: {e}")))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| AppError::Capture(format!("GET {url}: reading the answer failed: {e}")))?;
+    if !status.is_success() {
+        let said = serde_json::from_slice::<ErrorBody>(&body)
+            .map(|b| format!(": {}", b.error))
+            .unwrap_or_default();
+        let hint = if matches!(status.as_u16(), 401 | 403) {
+            " Supply an ops token with --ops-token or UA_OPS_TOKEN (against an opsdeck \
+             console, its admin token with --admin-token or ADMIN_API_TOKEN), then re-run."
+        } else {
+            ""
+        };
+        return Err(AppError::Capture(format!(
+            "GET {url} answered {status}{said}.{hint}"
+        )));
+    }
+    let snapshot = serde_json::from_slice(&body).map_err(|e| {
+        AppError::Capture(format!("GET {url} answered with an unexpected body: {e}"))
+    })?;
+    Ok((url, snapshot))
+}
+
+async fn read_db(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, VpOpsMetrics)> {
+    let path = args.db.clone();
+    if !path.is_file() {
+        return Err(AppError::Capture(format!(
+            "no sim database at {} (start the console once, or pass --db)",
+            path.display()
+        )));
+    }
+    let query = query.clone();
+    let source = path.display().to_string();
+    let snapshot = tokio::task::spawn_blocking(move || {
+        opsdeck_sim::vp::read_ops_metrics(&path, &query, chrono::Utc::now())
+    })
+    .await
+    .map_err(|e| AppError::Capture(format!("reading the sim database failed: {e}")))?
+    .map_err(|e| AppError::Capture(format!("reading {source}: {e}")))?;
+    Ok((source, snapshot))
+}
