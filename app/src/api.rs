@@ -16,6 +16,7 @@ use opsdeck_api::admin::{
 use opsdeck_api::alerts::{self, KpiAlertsView, WebhookLog};
 use opsdeck_api::console::{self, AuditPage, Guard, Session};
 use opsdeck_api::kpi::{self, KpiRollups};
+use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpOpsMetrics, VpSeries, VpThresholds};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -160,12 +161,12 @@ impl std::error::Error for ApiError {}
 /// How many rows the panels ask for.
 pub const PANEL_ROWS: u32 = 20;
 
-/// A GET of the admin or console API, with an optional numeric query
-/// parameter (`limit`, `days`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A GET of the admin or console API with its query parameters (`limit`,
+/// `days`, `vp_id`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetRequest {
     path: &'static str,
-    query: Option<(&'static str, u32)>,
+    query: Vec<(&'static str, String)>,
 }
 
 impl GetRequest {
@@ -173,8 +174,8 @@ impl GetRequest {
     /// its body is left for [`Reply::decode`].
     pub async fn send(self, creds: &Credentials) -> Result<Reply, ApiError> {
         let mut builder = authorize(Request::get(self.path), creds);
-        if let Some((name, value)) = self.query {
-            builder = builder.query([(name, value.to_string())]);
+        if !self.query.is_empty() {
+            builder = builder.query(self.query);
         }
         send(builder.build()).await
     }
@@ -209,21 +210,28 @@ pub struct Read<T> {
     answer: PhantomData<fn() -> T>,
 }
 
-// Not derived: the derives would require `T: Clone`, which is not needed here.
+// Not derived: the derive would require `T: Clone`, which is not needed here.
 impl<T> Clone for Read<T> {
     fn clone(&self) -> Self {
-        *self
+        Read {
+            request: self.request.clone(),
+            answer: PhantomData,
+        }
     }
 }
 
-impl<T> Copy for Read<T> {}
-
 impl<T> Read<T> {
     fn new(path: &'static str, limit: Option<u32>) -> Self {
-        Self::with_query(path, limit.map(|l| ("limit", l)))
+        Self::with_query(
+            path,
+            limit
+                .map(|l| ("limit", l.to_string()))
+                .into_iter()
+                .collect(),
+        )
     }
 
-    fn with_query(path: &'static str, query: Option<(&'static str, u32)>) -> Self {
+    fn with_query(path: &'static str, query: Vec<(&'static str, String)>) -> Self {
         Read {
             request: GetRequest { path, query },
             answer: PhantomData,
@@ -231,8 +239,8 @@ impl<T> Read<T> {
     }
 
     /// The request, without its answer type.
-    pub fn request(self) -> GetRequest {
-        self.request
+    pub fn request(&self) -> GetRequest {
+        self.request.clone()
     }
 }
 
@@ -275,7 +283,7 @@ pub fn audit(limit: u32) -> Read<AuditPage> {
 /// `GET /api/admin/kpi/rollups?days=`, newest day first.
 pub fn kpi_rollups(days: u32) -> Read<KpiRollups> {
     let days = days.clamp(1, kpi::ROLLUPS_MAX_DAYS);
-    Read::with_query(kpi::paths::ROLLUPS, Some(("days", days)))
+    Read::with_query(kpi::paths::ROLLUPS, vec![("days", days.to_string())])
 }
 
 /// `GET /api/console/kpi/alerts`: the latest evaluation.
@@ -290,6 +298,53 @@ pub const WEBHOOK_MAX_LIMIT: u32 = 500;
 pub fn webhook_deliveries(limit: u32) -> Read<WebhookLog> {
     let limit = limit.clamp(1, WEBHOOK_MAX_LIMIT);
     Read::new(alerts::paths::WEBHOOK_DELIVERIES, Some(limit))
+}
+
+/// `GET /api/v1/dashboard/metrics/vp/lanes`: the lane picker.
+pub fn vp_lanes() -> Read<VpLanes> {
+    Read::new(vp::paths::DASHBOARD_LANES, None)
+}
+
+/// `GET /api/console/vp/thresholds`: the thresholds decisions are judged by.
+pub fn vp_thresholds() -> Read<VpThresholds> {
+    Read::new(vp::paths::CONSOLE_THRESHOLDS, None)
+}
+
+fn vp_query(vp_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("vp_id", vp_id.to_owned()),
+        ("mission_limit", vp::MISSION_DEFAULT_LIMIT.to_string()),
+        ("event_limit", vp::EVENT_DEFAULT_LIMIT.to_string()),
+    ]
+}
+
+/// `GET /api/v1/ops/metrics/coder-vp`: the operator's view, payload errors
+/// included (the console adds the ops token; viewers are refused).
+pub fn vp_ops_metrics(vp_id: &str) -> Read<VpOpsMetrics> {
+    Read::with_query(vp::paths::OPS_METRICS, vp_query(vp_id))
+}
+
+/// `GET /api/v1/dashboard/metrics/coder-vp`: the same without payloads.
+pub fn vp_dashboard_metrics(vp_id: &str) -> Read<VpDashboardMetrics> {
+    Read::with_query(vp::paths::DASHBOARD_METRICS, vp_query(vp_id))
+}
+
+/// `GET /api/v1/dashboard/metrics/vp/series`: hourly buckets for the charts.
+pub fn vp_series(vp_id: &str, buckets: u32) -> Read<VpSeries> {
+    Read::with_query(
+        vp::paths::DASHBOARD_SERIES,
+        vec![
+            ("vp_id", vp_id.to_owned()),
+            (
+                "bucket_minutes",
+                vp::SERIES_DEFAULT_BUCKET_MINUTES.to_string(),
+            ),
+            (
+                "buckets",
+                buckets.clamp(1, vp::SERIES_MAX_BUCKETS).to_string(),
+            ),
+        ],
+    )
 }
 
 /// `POST /api/console/kpi/alerts/evaluate` (no body): evaluate now.
@@ -451,21 +506,25 @@ mod tests {
 
     #[test]
     fn row_limits_stay_within_what_the_server_accepts() {
-        assert_eq!(events(0).request().query, Some(("limit", 1)));
+        let q = |n: &'static str, v: u32| vec![(n, v.to_string())];
+        assert_eq!(events(0).request().query, q("limit", 1));
         assert_eq!(
             audit(10_000).request().query,
-            Some(("limit", console::LIST_MAX_LIMIT))
+            q("limit", console::LIST_MAX_LIMIT)
         );
-        assert_eq!(status().request().query, None);
-        assert_eq!(kpi_rollups(0).request().query, Some(("days", 1)));
+        assert!(status().request().query.is_empty());
+        assert_eq!(kpi_rollups(0).request().query, q("days", 1));
         assert_eq!(
             kpi_rollups(10_000).request().query,
-            Some(("days", kpi::ROLLUPS_MAX_DAYS))
+            q("days", kpi::ROLLUPS_MAX_DAYS)
         );
         assert_eq!(
             webhook_deliveries(9_999).request().query,
-            Some(("limit", WEBHOOK_MAX_LIMIT))
+            q("limit", WEBHOOK_MAX_LIMIT)
         );
+        let m = vp_ops_metrics("vp.coder.primary").request();
+        assert_eq!(m.path, vp::paths::OPS_METRICS);
+        assert_eq!(m.query[0], ("vp_id", "vp.coder.primary".to_string()));
     }
 
     #[test]

@@ -21,32 +21,69 @@ use crate::components::nav_bar::NavBar;
 use crate::pages::kpi::KpiPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::ops::OpsPage;
+use crate::pages::vp::VpPage;
 use crate::state::clock::provide_clock;
 use crate::state::connection::provide_connection;
 use crate::state::feedback::provide_feedback;
 use crate::state::refresh::provide_refresh;
 
-/// The whole app: shared state, the header with the connect bar, and the routes.
-#[component]
-pub fn App() -> impl IntoView {
+/// Paths each wasm bundle routes itself. The console ships one bundle per
+/// group of pages (`index.html`: `/ops` and `/ops/kpi`; `vp.html`: `/ops/vp`)
+/// so no page downloads the others' code; links between bundles are full
+/// page loads, links within one are client-side.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalRoutes(pub &'static [&'static str]);
+
+/// The app state every page shares, provided once per bundle.
+fn provide_app_state(local: LocalRoutes) {
     let clock = provide_clock();
     let refresh = provide_refresh();
     let feedback = provide_feedback();
     provide_connection(clock, refresh, feedback);
+    provide_context(local);
+}
 
+/// The skip link and the header with navigation and the connect bar.
+#[component]
+fn AppHeader() -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
+        <header class="app-header">
+            <NavBar />
+            <ConnectBar />
+        </header>
+    }
+}
+
+/// The main bundle (`index.html`): `/ops` and `/ops/kpi`.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_app_state(LocalRoutes(&["/ops", "/ops/kpi"]));
     view! {
         <Router>
-            <a class="skip-link" href="#main">
-                "Skip to content"
-            </a>
-            <header class="app-header">
-                <NavBar />
-                <ConnectBar />
-            </header>
+            <AppHeader />
             <main id="main" class="app-main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/ops") view=OpsPage />
                     <Route path=path!("/ops/kpi") view=KpiPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The VP bundle (`vp.html`): `/ops/vp`.
+#[component]
+pub fn VpApp() -> impl IntoView {
+    provide_app_state(LocalRoutes(&["/ops/vp"]));
+    view! {
+        <Router>
+            <AppHeader />
+            <main id="main" class="app-main">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/ops/vp") view=VpPage />
                 </Routes>
             </main>
         </Router>

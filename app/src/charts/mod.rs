@@ -12,7 +12,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub mod funnel;
+pub mod line;
 pub mod trend;
+pub mod vp;
 
 /// Width of every chart in SVG units (it scales to its column in CSS).
 pub const WIDTH: u32 = 560;

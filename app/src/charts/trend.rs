@@ -4,9 +4,9 @@ use chrono::{Datelike, NaiveDate};
 use opsdeck_api::kpi::{KpiDay, KpiMetric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{AVERAGE, DrawResult, FONT, GRID, INK, SERIES, WIDTH};
+use super::line::{self, Line};
+use super::{AVERAGE, DrawResult, SERIES};
 use crate::model::{format, kpi};
 
 /// What a trend chart draws: complete days, oldest first.
@@ -46,89 +46,32 @@ impl TrendData {
     }
 }
 
-/// The runs of defined values as `(day index, value)` points: a gap in the
-/// data is a gap in the line, not a drop to zero.
-pub fn segments(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
-    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut current = Vec::new();
-    for (i, v) in values.iter().enumerate() {
-        match v {
-            Some(v) => current.push((i as f64, *v)),
-            None if !current.is_empty() => out.push(std::mem::take(&mut current)),
-            None => {}
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 /// Paint the daily series and its average on `area`.
 pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &TrendData) -> DrawResult<DB> {
-    let highest = data
-        .values
-        .iter()
-        .chain(&data.average)
-        .flatten()
-        .fold(0.0_f64, |m, v| m.max(*v));
-    let top = if highest > 0.0 { highest * 1.15 } else { 0.1 };
-    let last = data.days.len().saturating_sub(1).max(1) as f64;
-    let days = &data.days;
-    let day_label = |x: &f64| {
-        let i = x.round();
-        match days.get(i as usize) {
-            Some(d) if (x - i).abs() < 1e-6 && i >= 0.0 => {
-                format!("{:02}-{:02}", d.month(), d.day())
-            }
-            _ => String::new(),
-        }
+    let day = |i: usize| {
+        data.days
+            .get(i)
+            .map(|d| format!("{:02}-{:02}", d.month(), d.day()))
+            .unwrap_or_default()
     };
-    let label_style = TextStyle::from((FONT, 14).into_font()).color(&INK);
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .margin_top(24)
-        .x_label_area_size(24)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0f64..last, 0f64..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(7)
-        .y_labels(5)
-        .x_label_formatter(&day_label)
-        .y_label_formatter(&|v| format::percent(*v))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .label_style(label_style.clone())
-        .draw()?;
-    // One column of pixels per point at most: more would only stack up.
-    let columns = WIDTH as usize;
-    for (series, color) in [(&data.values, SERIES), (&data.average, AVERAGE)] {
-        chart.draw_series(
-            segments(series)
-                .into_iter()
-                .map(|s| PathElement::new(kpi::downsample(&s, columns), color.stroke_width(2))),
-        )?;
-    }
-    // The legend, top left above the plot, so a downloaded SVG explains itself.
-    for (i, (name, color)) in [("daily", SERIES), ("7-day average", AVERAGE)]
-        .into_iter()
-        .enumerate()
-    {
-        let x = 58 + i as i32 * 90;
-        area.draw(
-            &(EmptyElement::at((x, 12))
-                + PathElement::new(vec![(0, 0), (16, 0)], color.stroke_width(3))
-                + Text::new(
-                    name,
-                    (20, 0),
-                    label_style.pos(Pos::new(HPos::Left, VPos::Center)),
-                )),
-        )?;
-    }
-    Ok(())
+    line::draw(
+        area,
+        &[
+            Line {
+                name: "daily",
+                values: &data.values,
+                color: SERIES,
+            },
+            Line {
+                name: "7-day average",
+                values: &data.average,
+                color: AVERAGE,
+            },
+        ],
+        &[],
+        &day,
+        &|v| format::percent(*v),
+    )
 }
 
 #[cfg(test)]
@@ -177,13 +120,6 @@ mod tests {
         assert!(!t.is_empty());
         let none = TrendData::of(KpiMetric::D7, &newest_first(30), 14);
         assert!(none.is_empty());
-    }
-
-    #[test]
-    fn gaps_split_the_line() {
-        let s = segments(&[None, Some(1.0), Some(2.0), None, Some(3.0)]);
-        assert_eq!(s, vec![vec![(1.0, 1.0), (2.0, 2.0)], vec![(4.0, 3.0)]]);
-        assert!(segments(&[None, None]).is_empty());
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub mod connect;
 pub mod controls;
 pub mod format;
 pub mod kpi;
+pub mod vp;

@@ -3,3 +3,4 @@
 pub mod kpi;
 pub mod not_found;
 pub mod ops;
+pub mod vp;
