@@ -8,7 +8,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
                app/Cargo.toml api/Cargo.toml index.html vp.html Trunk.toml Cargo.lock
 
-.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi clean
+.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp clean
 
 ## run: build the app and serve the console on the embedded sim at http://127.0.0.1:8080/ops
 run: setup app
@@ -46,6 +46,10 @@ bench-page: setup-browser app
 ## bench-kpi: rollup endpoint latency at 100k, 1M and 10M raw events; rebuild vs GROUP BY
 bench-kpi:
 	cargo run --release -p opsdeck-tests --bin bench-kpi
+
+## bench-vp: VP metrics endpoints at ~1M missions; latency chart render time in Chromium at ~100k
+bench-vp: setup-browser app
+	cargo run --release -p opsdeck-tests --bin bench-vp
 
 clean:
 	cargo clean

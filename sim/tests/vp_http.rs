@@ -1,15 +1,13 @@
 //! The VP endpoints over real HTTP on loopback: the ops token, the bearer
 //! token, what the dashboard wrapper leaves out, forcing, lanes and series.
 
-use std::time::{Duration, Instant};
-
 use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::Environment;
 use opsdeck_api::vp::{
     FallbackBand, OPS_TOKEN_HEADER, VpCriterionName, VpDashboardMetrics, VpDecision, VpLanes,
     VpOpsMetrics, VpProfile, VpSeries, VpThresholds, assess, paths,
 };
-use opsdeck_sim::{LaneRate, SimConfig, SimHandle, SimSettings, World, vp};
+use opsdeck_sim::{LaneRate, SimConfig, SimHandle, SimSettings, vp};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -409,83 +407,3 @@ async fn a_world_reset_regenerates_the_lanes_from_the_new_seed() {
     );
 }
 
-/// Timing of the VP endpoints over a large history. Ignored by default (it
-/// seeds about a million missions); run with
-/// `cargo test -p opsdeck-sim --release --test vp_http -- --ignored --nocapture`
-/// and `VP_BENCH_MISSIONS=<n>` to choose the size.
-#[tokio::test]
-#[ignore]
-async fn timing_at_a_million_missions() {
-    let target: f64 = std::env::var("VP_BENCH_MISSIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000.0);
-    let hours = 72u32;
-    let weights: f64 = vp::LANES.iter().map(|l| l.weight).sum();
-    let per_hour = (target / (f64::from(hours) + 0.5) / weights).round() as u32;
-    let config = SimConfig {
-        sim_vp_missions_per_hour: per_hour,
-        sim_vp_backfill_hours: hours,
-        sim_kpi_backfill_days: 1,
-        ..SimConfig::default()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let seeding = Instant::now();
-    let s = settings(dir.path(), config.clone(), OPS);
-    let missions = tokio::task::spawn_blocking(move || {
-        let w = World::open(s).unwrap();
-        vp::mission_total(w.connection()).unwrap()
-    })
-    .await
-    .unwrap();
-    let seeded = seeding.elapsed();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let handle = opsdeck_sim::spawn(settings(dir.path(), config, OPS), listener)
-        .await
-        .unwrap();
-    let sim = Sim {
-        handle,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    };
-    println!("{missions} missions ({per_hour}/h on {CODER}), seeded in {seeded:?}");
-    println!("| request | median | p95 | max |");
-    println!("|---|---:|---:|---:|");
-    let cases: [(&str, bool); 6] = [
-        ("?vp_id=vp.coder.primary", true),
-        (
-            "?vp_id=vp.coder.primary&mission_limit=500&event_limit=1000",
-            true,
-        ),
-        ("/dashboard?vp_id=vp.coder.primary", false),
-        ("/series", false),
-        ("/series?bucket_minutes=60&buckets=72", false),
-        ("/lanes", false),
-    ];
-    for (case, ops) in cases {
-        let mut times: Vec<Duration> = Vec::new();
-        for _ in 0..50 {
-            let t = Instant::now();
-            let r = if ops {
-                sim.ops(case, Some(OPS)).await
-            } else if let Some(q) = case.strip_prefix("/dashboard") {
-                sim.admin(&format!("{}{q}", paths::DASHBOARD_METRICS)).await
-            } else if let Some(q) = case.strip_prefix("/series") {
-                sim.admin(&format!("{}{q}", paths::DASHBOARD_SERIES)).await
-            } else {
-                sim.admin(paths::DASHBOARD_LANES).await
-            };
-            assert_eq!(r.status(), StatusCode::OK);
-            r.bytes().await.unwrap();
-            times.push(t.elapsed());
-        }
-        times.sort();
-        println!(
-            "| {} {case} | {:?} | {:?} | {:?} |",
-            if ops { "ops" } else { "dashboard" },
-            times[times.len() / 2],
-            times[times.len() * 95 / 100],
-            times[times.len() - 1]
-        );
-    }
-}

@@ -49,3 +49,36 @@ pub fn svg(
     }
     Some(out)
 }
+
+/// Name of the measure [`svg_measured`] records for the VP latency chart (a
+/// benchmark reads it).
+pub const VP_LATENCY_MEASURE: &str = "opsdeck:vp-latency-chart";
+
+/// [`svg`], timed in the browser as `performance.measure(name)` from the
+/// start of drawing to the finished markup, so a benchmark can read how long
+/// each draw took. Outside a browser it is [`svg`].
+pub fn svg_measured(
+    name: &str,
+    draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> DrawResult<SVGBackend<'a>>,
+) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let perf = web_sys::window().and_then(|w| w.performance());
+        let start = format!("{name}:start");
+        let end = format!("{name}:end");
+        if let Some(p) = &perf {
+            let _ = p.mark(&start);
+        }
+        let out = svg(draw);
+        if let Some(p) = &perf {
+            let _ = p.mark(&end);
+            let _ = p.measure_with_start_mark_and_end_mark(name, &start, &end);
+        }
+        out
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = name;
+        svg(draw)
+    }
+}

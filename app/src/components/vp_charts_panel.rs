@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use opsdeck_api::vp::{VpSeries, VpThresholds};
 
-use crate::charts::svg;
 use crate::charts::vp::{self as vp_charts, LaneSeries};
+use crate::charts::{VP_LATENCY_MEASURE, svg, svg_measured};
 use crate::components::chart_figure::ChartFigure;
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::Polled;
@@ -29,7 +29,7 @@ pub fn VpChartsPanel(
         Memo::new(move |_| data.with(|d| d.as_ref().filter(|d| !d.is_empty()).and_then(draw)))
     };
     let fallback = drawn(|d| svg(|a| vp_charts::draw_fallback(a, d)));
-    let latency = drawn(|d| svg(|a| vp_charts::draw_latency(a, d)));
+    let latency = drawn(|d| svg_measured(VP_LATENCY_MEASURE, |a| vp_charts::draw_latency(a, d)));
     let mix = Memo::new(move |_| {
         snapshot.with(|s| {
             s.as_ref()
