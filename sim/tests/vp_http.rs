@@ -406,4 +406,3 @@ async fn a_world_reset_regenerates_the_lanes_from_the_new_seed() {
         after.recent_missions[0].mission.mission_id
     );
 }
-
