@@ -6,7 +6,7 @@ SHELL := bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
-               app/Cargo.toml api/Cargo.toml index.html vp.html Trunk.toml Cargo.lock
+               app/Cargo.toml api/Cargo.toml index.html kpi.html vp.html Trunk.toml Cargo.lock
 
 .PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp clean
 

@@ -269,6 +269,21 @@ pub fn events(limit: u32) -> Read<EventsPage> {
     Read::new(admin::paths::EVENTS, Some(limit))
 }
 
+/// `GET /api/admin/events?event_type=simulation_stopped_guardrail&limit=`:
+/// the guardrail stop history, newest first.
+pub fn guardrail_stops(limit: u32) -> Read<EventsPage> {
+    Read::with_query(
+        admin::paths::EVENTS,
+        vec![
+            ("limit", limit.clamp(1, admin::EVENTS_MAX_LIMIT).to_string()),
+            (
+                "event_type",
+                admin::event_type::SIMULATION_STOPPED_GUARDRAIL.to_string(),
+            ),
+        ],
+    )
+}
+
 /// `GET /api/admin/metrics/run`.
 pub fn run_metrics() -> Read<RunMetrics> {
     Read::new(admin::paths::METRICS_RUN, None)

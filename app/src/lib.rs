@@ -28,9 +28,9 @@ use crate::state::feedback::provide_feedback;
 use crate::state::refresh::provide_refresh;
 
 /// Paths each wasm bundle routes itself. The console ships one bundle per
-/// group of pages (`index.html`: `/ops` and `/ops/kpi`; `vp.html`: `/ops/vp`)
+/// page (`index.html`: `/ops`; `kpi.html`: `/ops/kpi`; `vp.html`: `/ops/vp`)
 /// so no page downloads the others' code; links between bundles are full
-/// page loads, links within one are client-side.
+/// page loads (credentials stay in the tab's session storage).
 #[derive(Debug, Clone, Copy)]
 pub struct LocalRoutes(pub &'static [&'static str]);
 
@@ -57,16 +57,31 @@ fn AppHeader() -> impl IntoView {
     }
 }
 
-/// The main bundle (`index.html`): `/ops` and `/ops/kpi`.
+/// The main bundle (`index.html`): `/ops`.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_app_state(LocalRoutes(&["/ops", "/ops/kpi"]));
+    provide_app_state(LocalRoutes(&["/ops"]));
     view! {
         <Router>
             <AppHeader />
             <main id="main" class="app-main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/ops") view=OpsPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The KPI bundle (`kpi.html`): `/ops/kpi`.
+#[component]
+pub fn KpiApp() -> impl IntoView {
+    provide_app_state(LocalRoutes(&["/ops/kpi"]));
+    view! {
+        <Router>
+            <AppHeader />
+            <main id="main" class="app-main">
+                <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/ops/kpi") view=KpiPage />
                 </Routes>
             </main>

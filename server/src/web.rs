@@ -20,7 +20,11 @@ use crate::state::AppState;
 
 /// The HTML entry of each page group, most specific path first: a page is
 /// served by the first entry whose prefix is its path or a parent of it.
-pub const ENTRIES: [(&str, &str); 2] = [("/ops/vp", "vp.html"), ("/ops", "index.html")];
+pub const ENTRIES: [(&str, &str); 3] = [
+    ("/ops/kpi", "kpi.html"),
+    ("/ops/vp", "vp.html"),
+    ("/ops", "index.html"),
+];
 
 /// The HTML entries as loaded at start, and the CSP that lets exactly their
 /// inline scripts run (there are none; hashes keep it so if one appears).
@@ -222,12 +226,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "main").unwrap();
         std::fs::write(dir.path().join("vp.html"), "vp").unwrap();
+        std::fs::write(dir.path().join("kpi.html"), "kpi").unwrap();
         let web = WebAssets::load(dir.path());
         assert!(web.built());
         for (path, want) in [
             ("/ops", "main"),
             ("/ops/", "main"),
-            ("/ops/kpi", "main"),
+            ("/ops/kpi", "kpi"),
             ("/ops/vp", "vp"),
             ("/ops/vp/", "vp"),
             ("/ops/vpx", "main"),

@@ -23,6 +23,10 @@ fn number(text: &str) -> u64 {
     digits.parse().unwrap_or(0)
 }
 
+/// A hard budget a run at the harness's tick rate spends in about 14 s:
+/// long enough for the Guardrails panel to measure a burn rate.
+const BUDGET_USD: f64 = 0.3;
+
 async fn confirm(b: &Browser, expect: &str) {
     let text = b
         .wait_text("#confirm-text", expect, |t| t.contains(expect))
@@ -303,15 +307,35 @@ async fn a_failing_source_degrades_its_panel_not_the_page() {
 async fn a_guardrail_stop_shows_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = console_args(dir.path());
-    args.sim.llm_daily_budget_usd_hard = 0.02;
+    args.sim.llm_daily_budget_usd_hard = BUDGET_USD;
     let console = start_console(&args).await;
     let b = Browser::start().await;
     b.goto(&format!("{}/ops", console.url())).await;
     b.connect(TOKEN, "E2E Guardrail").await;
+    b.wait_text("#guardrail-history-empty", "no stops yet", |t| {
+        t.contains("No guardrail stops")
+    })
+    .await;
     b.fill("#run-id", "tiny-budget").await;
     b.wait_enabled("#btn-start").await;
     b.click("#btn-start").await;
     confirm(&b, "tiny-budget").await;
+    let started = std::time::Instant::now();
+
+    // The Guardrails panel predicts the budget stop before it happens.
+    b.wait_attr("#budget-forecast", "data-forecast", "predicted")
+        .await;
+    let forecast = b.text("#budget-forecast").await;
+    assert!(
+        forecast.contains("budget_exceeded") && forecast.contains("trips in"),
+        "{forecast}"
+    );
+    let burn = b.text(&field("panel-guardrails", "burn_rate")).await;
+    assert!(burn.ends_with("/h"), "{burn}");
+    let predicted_after = started.elapsed();
+
+    // Then the run stops with that reason, and the panel, Status and the
+    // events say so.
     let stop = b
         .wait_text(
             &field("panel-status", "last_guardrail_stop"),
@@ -319,11 +343,21 @@ async fn a_guardrail_stop_shows_its_reason() {
             |t| t.contains("budget_exceeded"),
         )
         .await;
+    eprintln!(
+        "budget {BUDGET_USD}: predicted after {predicted_after:?}, stopped after {:?}",
+        started.elapsed()
+    );
     assert!(stop.contains("LLM_DAILY_BUDGET_USD_HARD"), "{stop}");
     b.wait_text(&field("panel-status", "simulation_paused"), "yes", |t| {
         t.contains("yes")
     })
     .await;
+    b.wait_text("#guardrail-history", "the stop in the history", |t| {
+        t.contains("budget_exceeded") && t.contains("tiny-budget")
+    })
+    .await;
+    b.wait_attr("#budget-forecast", "data-forecast", "reached")
+        .await;
     b.wait_text("#panel-events", "the guardrail event", |t| {
         t.contains("simulation_stopped_guardrail")
     })

@@ -3,7 +3,6 @@
 //! to the full page.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use opsdeck_api::alerts::KpiAlertsView;
 use opsdeck_api::kpi::{KpiDay, KpiMetric, KpiRollups};
 
@@ -97,9 +96,10 @@ pub fn KpiSummaryPanel(
                 <KvRow label="D7" field="d7" numeric=true value=retention(KpiMetric::D7) />
                 <KvRow label="KPI Alerts" field="kpi_alerts" value=counts tone />
             </dl>
-            <A href="/ops/kpi" attr:id="link-kpi" attr:class="panel-link">
+            // Another bundle: a full page load (`rel="external"`).
+            <a href="/ops/kpi" id="link-kpi" class="panel-link" rel="external">
                 "Open KPI charts and tables →"
-            </A>
+            </a>
         </Panel>
     }
 }

@@ -11,6 +11,7 @@ pub mod env_banner;
 pub mod error_banner;
 pub mod error_card;
 pub mod events_panel;
+pub mod guardrails_panel;
 pub mod kpi_alerts_panel;
 pub mod kpi_charts_panel;
 pub mod kpi_range;

@@ -5,5 +5,6 @@ pub mod banner;
 pub mod connect;
 pub mod controls;
 pub mod format;
+pub mod guardrails;
 pub mod kpi;
 pub mod vp;

@@ -12,6 +12,7 @@ use crate::components::config_panel::ConfigPanel;
 use crate::components::controls_panel::ControlsPanel;
 use crate::components::env_banner::EnvBanner;
 use crate::components::events_panel::EventsPanel;
+use crate::components::guardrails_panel::GuardrailsPanel;
 use crate::components::kpi_summary_panel::{KpiSummaryPanel, SUMMARY_DAYS};
 use crate::components::metrics_panel::MetricsPanel;
 use crate::components::page_head::PageHead;
@@ -26,6 +27,7 @@ pub fn OpsPage() -> impl IntoView {
     let config = use_polled(api::config());
     let events = use_polled(api::events(api::PANEL_ROWS));
     let audit = use_polled(api::audit(api::PANEL_ROWS));
+    let stops = use_polled(api::guardrail_stops(api::PANEL_ROWS));
     let kpi_rollups = use_polled(api::kpi_rollups(SUMMARY_DAYS));
     let kpi_alerts = use_polled(api::kpi_alerts());
 
@@ -36,6 +38,7 @@ pub fn OpsPage() -> impl IntoView {
             <StatusPanel status />
             <ControlsPanel status />
             <MetricsPanel metrics />
+            <GuardrailsPanel metrics config stops />
             <KpiSummaryPanel rollups=kpi_rollups alerts=kpi_alerts />
             <ConfigPanel config />
             <EventsPanel events />
