@@ -284,7 +284,27 @@ async fn alert_panel_shows_a_shaped_drop_and_a_viewer_only_reads() {
     let why = v.text("#evaluate-blocked").await;
     assert!(why.contains("viewer"), "{why}");
     v.find("#chart-landing_to_run_ctr svg").await;
+    // At /ops a viewer is pointed to the pages it may read; nothing it opened
+    // asked for what it may not read (no refusals in the audit log).
+    v.goto(&format!("{}/ops", console.url())).await;
+    v.find("#viewer-home a[href='/ops/kpi']").await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     v.close().await;
+    let audit: opsdeck_api::console::AuditPage = reqwest::Client::new()
+        .get(format!("{}/api/console/audit?limit=200", console.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused: Vec<_> = audit
+        .rows
+        .iter()
+        .filter(|r| r.status.is_some_and(|s| s >= 400))
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
 
     // And the server refuses the viewer's write regardless of the page.
     let r = reqwest::Client::new()

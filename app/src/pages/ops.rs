@@ -5,6 +5,7 @@
 //! and the rest of the page keeps working.
 
 use leptos::prelude::*;
+use opsdeck_api::console::Role;
 
 use crate::api;
 use crate::components::audit_panel::AuditPanel;
@@ -18,10 +19,51 @@ use crate::components::metrics_panel::MetricsPanel;
 use crate::components::page_head::PageHead;
 use crate::components::status_panel::StatusPanel;
 use crate::hooks::use_polled::use_polled;
+use crate::state::connection::use_connection;
 
-/// The ops console.
+/// The ops console: the operator's panels, or for a viewer token the way
+/// to the pages it may read (polling the admin panels would only collect
+/// refusals in the audit log).
 #[component]
 pub fn OpsPage() -> impl IntoView {
+    let conn = use_connection();
+    let viewer =
+        Memo::new(move |_| conn.with_session(|s| s.is_some_and(|s| s.role == Role::Viewer)));
+    move || {
+        if viewer.get() {
+            view! { <ViewerHome /> }.into_any()
+        } else {
+            view! { <OperatorPanels /> }.into_any()
+        }
+    }
+}
+
+/// What a viewer sees at `/ops`.
+#[component]
+fn ViewerHome() -> impl IntoView {
+    view! {
+        <EnvBanner />
+        <PageHead title="Ops" />
+        <section class="panel" id="viewer-home" aria-labelledby="viewer-home-title">
+            <h2 class="panel-title" id="viewer-home-title">"Read-only access"</h2>
+            <p>
+                "This token is a viewer token: run controls, runtime status and the audit log are for operators. Open the pages it may read:"
+            </p>
+            <ul class="viewer-links">
+                <li>
+                    <a href="/ops/kpi" rel="external">"KPI rollups, funnel, cohorts and alerts"</a>
+                </li>
+                <li>
+                    <a href="/ops/vp" rel="external">"VP lanes and rollout decisions"</a>
+                </li>
+            </ul>
+        </section>
+    }
+}
+
+/// The operator's panels, each polling its own source.
+#[component]
+fn OperatorPanels() -> impl IntoView {
     let status = use_polled(api::status());
     let metrics = use_polled(api::run_metrics());
     let config = use_polled(api::config());
