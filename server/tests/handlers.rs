@@ -29,11 +29,14 @@ impl Console {
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
         std::fs::create_dir_all(&dist).unwrap();
-        std::fs::write(
-            dist.join("index.html"),
-            "<html><head><script type=\"module\">boot()</script></head><body></body></html>",
-        )
-        .unwrap();
+        // Every page's entry (web::ENTRIES), each naming itself.
+        for (_, file) in opsdeck_server::web::ENTRIES {
+            std::fs::write(
+                dist.join(file),
+                format!("<html><head><script type=\"module\">boot()</script></head><body>{file}</body></html>"),
+            )
+            .unwrap();
+        }
         std::fs::write(dist.join("app-0123456789abcdef.js"), "export {}").unwrap();
         let mut args = ServeArgs {
             admin_api_token: Some(TOKEN.into()),
@@ -370,11 +373,20 @@ async fn session_reports_guards_and_health_needs_no_token() {
 #[tokio::test]
 async fn the_app_is_served_with_a_strict_policy() {
     let c = Console::new(|_| {}).await;
-    for path in ["/ops", "/ops/kpi", "/ops/anything/deep"] {
+    for (path, entry) in [
+        ("/ops", "index.html"),
+        ("/ops/kpi", "kpi.html"),
+        ("/ops/vp", "vp.html"),
+        ("/ops/anything/deep", "index.html"),
+    ] {
         let req = Request::get(path).body(Body::empty()).unwrap();
         let (status, headers, body) = c.send("127.0.0.1", req).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(String::from_utf8_lossy(&body).contains("boot()"));
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("boot()") && body.contains(entry),
+            "{path}: {body}"
+        );
         let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
         assert!(csp.contains("'sha256-"), "{csp}");

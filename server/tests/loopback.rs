@@ -268,7 +268,11 @@ fn remote(dir: &std::path::Path, url: &str) -> ServeArgs {
 async fn the_browser_token_never_reaches_the_platform() {
     let dir = tempfile::tempdir().unwrap();
     let (url, seen) = recording_upstream(Duration::ZERO, 200).await;
-    let server = start(&remote(dir.path(), &url)).await;
+    let server = start(&ServeArgs {
+        ua_ops_token: Some("platform-ops-token".into()),
+        ..remote(dir.path(), &url)
+    })
+    .await;
     let c = Client::new(&server);
     let r = c
         .http
@@ -298,7 +302,8 @@ async fn the_browser_token_never_reaches_the_platform() {
     assert_eq!(h["x-actor"], "Loop Tester");
     assert!(h.contains_key("x-request-id"));
     assert!(!h.contains_key("cookie"));
-    assert!(!h.contains_key("x-ua-ops-token"));
+    // The platform gets the console's ops token, never the browser's.
+    assert_eq!(h["x-ua-ops-token"], "platform-ops-token");
 }
 
 #[tokio::test]
