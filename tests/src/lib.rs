@@ -69,6 +69,24 @@ pub async fn start_console(args: &ServeArgs) -> Running {
         .expect("console starts")
 }
 
+/// The audit rows of refused requests (status 400 and up) on the console at
+/// `base`, newest first: what a page asked for that it should not have.
+pub async fn refusals(base: &str) -> Vec<opsdeck_api::console::AuditRow> {
+    let page: opsdeck_api::console::AuditPage = reqwest::Client::new()
+        .get(format!("{base}/api/console/audit?limit=200"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("the console answers")
+        .json()
+        .await
+        .expect("an audit page");
+    page.rows
+        .into_iter()
+        .filter(|r| r.status.is_some_and(|s| s >= 400))
+        .collect()
+}
+
 fn executable(env: &str, default: &str, what: &str) -> PathBuf {
     let path = std::env::var_os(env)
         .map(PathBuf::from)

@@ -14,7 +14,9 @@ use tokio::net::TcpListener;
 
 use chrono::Utc;
 use opsdeck_api::kpi::KpiMetric;
-use opsdeck_tests::{Browser, PAGE_TIMEOUT, TOKEN, console_args, start_console, workspace_root};
+use opsdeck_tests::{
+    Browser, PAGE_TIMEOUT, TOKEN, console_args, refusals, start_console, workspace_root,
+};
 use serde_json::Value;
 
 /// Every row of the rollup table as `[day, visits, landings, run clicks,
@@ -290,20 +292,7 @@ async fn alert_panel_shows_a_shaped_drop_and_a_viewer_only_reads() {
     v.find("#viewer-home a[href='/ops/kpi']").await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     v.close().await;
-    let audit: opsdeck_api::console::AuditPage = reqwest::Client::new()
-        .get(format!("{}/api/console/audit?limit=200", console.url()))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let refused: Vec<_> = audit
-        .rows
-        .iter()
-        .filter(|r| r.status.is_some_and(|s| s >= 400))
-        .collect();
+    let refused = refusals(&console.url()).await;
     assert!(refused.is_empty(), "{refused:?}");
 
     // And the server refuses the viewer's write regardless of the page.

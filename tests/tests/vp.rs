@@ -3,11 +3,10 @@
 //! evidence row equal to `opsdeck capture`'s for the same snapshot; and a
 //! viewer who sees the charts but no payload errors.
 
-use opsdeck_api::console::AuditPage;
 use opsdeck_api::vp::{VpOpsMetrics, VpThresholds};
 use opsdeck_server::capture::CaptureReport;
 use opsdeck_server::config::{CaptureArgs, CaptureMode, ProfileArg, VpThresholdArgs};
-use opsdeck_tests::{Browser, TOKEN, console_args, start_console, workspace_root};
+use opsdeck_tests::{Browser, TOKEN, console_args, refusals, start_console, workspace_root};
 
 const DEGRADED: &str = "vp.coder.primary";
 const OTHER: &str = "vp.research.primary";
@@ -171,20 +170,7 @@ async fn a_degraded_lane_is_flagged_with_its_failing_criterion_and_the_row_match
         assert!(!page.contains(&row), "viewer sees {row}");
     }
     v.close().await;
-    let audit: AuditPage = reqwest::Client::new()
-        .get(format!("{}/api/console/audit?limit=200", console.url()))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let refused: Vec<_> = audit
-        .rows
-        .iter()
-        .filter(|r| r.status.is_some_and(|s| s >= 400))
-        .collect();
+    let refused = refusals(&console.url()).await;
     assert!(refused.is_empty(), "{refused:?}");
 }
 
