@@ -119,7 +119,8 @@ impl KpiMetric {
         }
     }
 
-    fn is_retention(self) -> bool {
+    /// D1 or D7: judged on mature cohorts of `KPI_ALERT_MIN_COHORT`.
+    pub fn is_retention(self) -> bool {
         matches!(self, KpiMetric::D1 | KpiMetric::D7)
     }
 

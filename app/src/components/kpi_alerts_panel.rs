@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use opsdeck_api::alerts::KpiAlertsView;
-use opsdeck_api::kpi::{KpiCheck, KpiMeasurement, KpiMetric};
+use opsdeck_api::kpi::{KpiCheck, KpiMeasurement};
 
 use crate::api::{self, ApiError, Credentials};
 use crate::components::panel::Panel;
@@ -16,7 +16,7 @@ use crate::state::refresh::use_refresh;
 /// The measured columns of a judged check.
 fn measured(m: KpiMeasurement, threshold: Option<f64>) -> impl IntoView {
     let threshold = threshold.map_or_else(|| "—".to_string(), |t| format::percent(t / 100.0));
-    let sample_label = if matches!(m.metric, KpiMetric::D1 | KpiMetric::D7) {
+    let sample_label = if m.metric.is_retention() {
         "cohort size"
     } else {
         "landings or replay starts"

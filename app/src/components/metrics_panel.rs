@@ -6,7 +6,7 @@ use opsdeck_api::admin::RunMetrics;
 use crate::components::kv_row::KvRow;
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::Polled;
-use crate::model::format;
+use crate::model::{format, guardrails};
 
 /// `#panel-metrics`.
 #[component]
@@ -24,16 +24,8 @@ pub fn MetricsPanel(
             m.provider_window_seconds
         )
     });
-    let spend_tone = text(|m| {
-        let budget = m.llm_daily_budget_usd_hard;
-        if budget > 0.0 && m.llm_spend_today_usd >= budget {
-            "tone-alert".into()
-        } else if budget > 0.0 && m.llm_spend_today_usd >= 0.8 * budget {
-            "tone-warn".into()
-        } else {
-            String::new()
-        }
-    });
+    let spend_tone =
+        text(|m| guardrails::tone(m.llm_spend_today_usd, m.llm_daily_budget_usd_hard).into());
     let run = text(|m| match &m.run_id {
         Some(id) => format!("Counting run {id}"),
         None => "No run yet".into(),

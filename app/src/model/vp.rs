@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use opsdeck_api::vp::{
-    self, Comparison, DEFAULT_VP_ID, EvidenceWindow, FallbackBand, VpAggregates, VpAssessment,
-    VpCriterion, VpCriterionName, VpDashboardMetrics, VpDecision, VpOpsMetrics, VpProfile,
-    VpThresholds,
+    self, DEFAULT_VP_ID, EvidenceWindow, FallbackBand, VpAggregates, VpAssessment, VpCriterion,
+    VpCriterionName, VpDashboardMetrics, VpDecision, VpOpsMetrics, VpProfile, VpThresholds,
 };
 
 use crate::model::{format, kpi};
@@ -141,11 +140,6 @@ pub fn criterion_requirement(c: &VpCriterion) -> String {
     )
 }
 
-/// Whether the comparison reads "at most": used for words in hints.
-pub fn is_ceiling(c: &VpCriterion) -> bool {
-    matches!(c.comparison, Comparison::Below | Comparison::AtMost)
-}
-
 /// One recent fallback or failure, for the operators' table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailureRow {
@@ -262,7 +256,6 @@ mod tests {
         assert!(!fallback.passed);
         assert_eq!(criterion_measured(fallback), "30%");
         assert_eq!(criterion_requirement(fallback), "< 5%");
-        assert!(is_ceiling(fallback));
         let min = a
             .criteria
             .iter()
