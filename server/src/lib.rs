@@ -272,10 +272,6 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
             // The embedded sim gets its own secret: the browser's token never
             // doubles as the platform's.
             let sim_token = random_token()?;
-            let ops_token = match &args.ua_ops_token {
-                Some(t) if !t.is_empty() => t.clone(),
-                _ => random_token()?,
-            };
             let listener = TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| AppError::Startup(format!("cannot bind the embedded sim: {e}")))?;
@@ -284,7 +280,8 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                     environment,
                     admin_write_enabled: write_enabled,
                     admin_token: sim_token.clone(),
-                    ops_token: ops_token.clone(),
+                    // Empty: the sim makes one, and the proxy reads it back.
+                    ops_token: args.ua_ops_token.clone().unwrap_or_default(),
                     db_path: args.data_dir.join("sim.db"),
                     config: args.sim.clone(),
                 },
@@ -296,7 +293,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                 &sim.url(),
                 UpstreamMode::Embedded,
                 sim_token,
-                Some(ops_token),
+                Some(sim.ops_token().to_owned()),
                 args.upstream_connect_timeout_ms,
                 args.upstream_timeout_ms,
             )?;
@@ -492,14 +489,6 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
             t
         }
     };
-    let ops_token = match &args.ua_ops_token {
-        Some(t) if !t.is_empty() => t.clone(),
-        _ => {
-            let t = random_token()?;
-            println!("  sim ops token     {t}   (set UA_OPS_TOKEN to choose your own)");
-            t
-        }
-    };
     let listener = TcpListener::bind(args.bind)
         .await
         .map_err(|e| AppError::Startup(format!("cannot listen on {}: {e}", args.bind)))?;
@@ -510,7 +499,8 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
                 .admin_write_enabled
                 .unwrap_or(args.environment.default_write_enabled()),
             admin_token: token,
-            ops_token,
+            // Empty: the sim makes one (printed below).
+            ops_token: args.ua_ops_token.clone().unwrap_or_default(),
             db_path: args.db.clone(),
             config: args.sim.clone(),
         },
@@ -518,6 +508,12 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
     )
     .await
     .map_err(|e| AppError::Startup(format!("cannot start the sim: {e}")))?;
+    if args.ua_ops_token.as_deref().is_none_or(str::is_empty) {
+        println!(
+            "  sim ops token     {}   (set UA_OPS_TOKEN to choose your own)",
+            sim.ops_token()
+        );
+    }
     println!("  sim               {} ({})", sim.url(), args.environment);
     shutdown_signal().await;
     drop(sim);
