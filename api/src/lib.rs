@@ -12,6 +12,7 @@ pub mod console;
 pub mod error;
 pub mod kpi;
 pub mod rate;
+pub mod retention;
 pub mod validate;
 pub mod vp;
 
