@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use opsdeck_api::admin::Environment;
 use opsdeck_api::kpi::KpiMetric;
+use opsdeck_api::retention::{EvidenceThresholds, GeocodingThresholds};
 
 /// Thresholds and world knobs. Each is a flag and an environment variable; the
 /// console server flattens this into its own command line so the embedded sim
@@ -118,6 +119,43 @@ pub struct SimConfig {
         value_parser = parse_lane_rate
     )]
     pub sim_vp_force_fallback_rate: Vec<LaneRate>,
+
+    /// Directory the nightly retention sweeps, geocoding reports and baseline
+    /// snapshots are written to (`retention/latest.json`,
+    /// `retention/<YYYY-MM-DD>.json`, `geocoding/<tenant>.json`,
+    /// `baseline/baseline_latest.json`). Default: `state` next to the sim's
+    /// database file.
+    #[arg(long, env = "SIM_STATE_ROOT")]
+    pub sim_state_root: Option<PathBuf>,
+
+    /// Tenants whose artifacts the retention sweep covers. The first 12 have
+    /// names; raise it to benchmark the retention endpoints at scale.
+    #[arg(long, env = "SIM_RETENTION_TENANTS", default_value_t = 12)]
+    pub sim_retention_tenants: u32,
+
+    /// Days of nightly sweeps (today included) written when the world is
+    /// seeded or reset.
+    #[arg(long, env = "SIM_RETENTION_HISTORY_DAYS", default_value_t = 35)]
+    pub sim_retention_history_days: u32,
+
+    /// Lowest geocoding coverage ratio (0–1) whose status is `ok`.
+    #[arg(long, env = "GEOCODING_OK_MIN_RATIO", default_value_t = 0.95)]
+    pub geocoding_ok_min_ratio: f64,
+
+    /// Lowest geocoding coverage ratio (0–1) whose status is `warning`; below
+    /// it the status is `critical`.
+    #[arg(long, env = "GEOCODING_WARNING_MIN_RATIO", default_value_t = 0.80)]
+    pub geocoding_warning_min_ratio: f64,
+
+    /// Fewest events (agent actions) in the lookback window for the weekly
+    /// digest to create a draft; below it the answer is `insufficient_evidence`.
+    #[arg(long, env = "ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS", default_value_t = 25)]
+    pub archive_weekly_draft_min_events: u64,
+
+    /// Fewest LLM calls in the lookback window for the weekly digest to create
+    /// a draft.
+    #[arg(long, env = "ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS", default_value_t = 5)]
+    pub archive_weekly_draft_min_llm_calls: u64,
 }
 
 /// A lane and a rate: one entry of `SIM_VP_FORCE_FALLBACK_RATE`.
@@ -161,6 +199,11 @@ pub const VP_MAX_MISSIONS_PER_HOUR: u32 = 100_000;
 /// Most `SIM_VP_BACKFILL_HOURS` accepted.
 pub const VP_MAX_BACKFILL_HOURS: u32 = 24 * 90;
 
+/// Most `SIM_RETENTION_TENANTS` accepted.
+pub const RETENTION_MAX_TENANTS: u32 = 5000;
+/// Most `SIM_RETENTION_HISTORY_DAYS` accepted.
+pub const RETENTION_MAX_HISTORY_DAYS: u32 = 400;
+
 /// `ctr`, `completion`, `d1` or `d7` (or the metric's full snake_case name).
 pub fn parse_metric(s: &str) -> Result<KpiMetric, String> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -196,6 +239,13 @@ impl Default for SimConfig {
             sim_vp_missions_per_hour: 30,
             sim_vp_backfill_hours: 72,
             sim_vp_force_fallback_rate: Vec::new(),
+            sim_state_root: None,
+            sim_retention_tenants: 12,
+            sim_retention_history_days: 35,
+            geocoding_ok_min_ratio: 0.95,
+            geocoding_warning_min_ratio: 0.80,
+            archive_weekly_draft_min_events: 25,
+            archive_weekly_draft_min_llm_calls: 5,
         }
     }
 }
@@ -267,6 +317,19 @@ impl SimConfig {
                 self.sim_vp_backfill_hours
             ));
         }
+        if !(1..=RETENTION_MAX_TENANTS).contains(&self.sim_retention_tenants) {
+            return Err(format!(
+                "SIM_RETENTION_TENANTS must be between 1 and {RETENTION_MAX_TENANTS}, got {}",
+                self.sim_retention_tenants
+            ));
+        }
+        if !(1..=RETENTION_MAX_HISTORY_DAYS).contains(&self.sim_retention_history_days) {
+            return Err(format!(
+                "SIM_RETENTION_HISTORY_DAYS must be between 1 and {RETENTION_MAX_HISTORY_DAYS}, got {}",
+                self.sim_retention_history_days
+            ));
+        }
+        self.geocoding_thresholds().validate()?;
         for (i, f) in self.sim_vp_force_fallback_rate.iter().enumerate() {
             if crate::vp::lane(&f.vp_id).is_none() {
                 return Err(format!(
@@ -295,6 +358,24 @@ impl SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The geocoding status thresholds (`GEOCODING_*_MIN_RATIO`).
+    pub fn geocoding_thresholds(&self) -> GeocodingThresholds {
+        GeocodingThresholds {
+            ok_min_ratio: self.geocoding_ok_min_ratio,
+            warning_min_ratio: self.geocoding_warning_min_ratio,
+        }
+    }
+
+    /// The weekly digest's evidence gate (`ARCHIVE_WEEKLY_DRAFT_MIN_*`).
+    pub fn evidence_thresholds(&self) -> EvidenceThresholds {
+        EvidenceThresholds {
+            min_events: self.archive_weekly_draft_min_events,
+            min_llm_calls: self.archive_weekly_draft_min_llm_calls,
+        }
+    }
+}
+
 /// Everything a running sim needs: its platform identity and the knobs.
 #[derive(Debug, Clone)]
 pub struct SimSettings {
@@ -315,6 +396,21 @@ pub struct SimSettings {
     pub db_path: PathBuf,
     /// Thresholds and world knobs.
     pub config: SimConfig,
+}
+
+impl SimSettings {
+    /// Where sweeps and snapshots are written: `SIM_STATE_ROOT`, or `state`
+    /// next to the database file.
+    pub fn state_root(&self) -> PathBuf {
+        match &self.config.sim_state_root {
+            Some(root) => root.clone(),
+            None => self
+                .db_path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new(""))
+                .join("state"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -340,6 +436,62 @@ mod tests {
         assert_eq!(parsed.sim_tick_ms, default.sim_tick_ms);
         assert_eq!(parsed.sim_db_pool_load, default.sim_db_pool_load);
         default.validate().unwrap();
+    }
+
+    #[test]
+    fn retention_knobs_default_and_are_bounded() {
+        let parsed = Cli::parse_from(["sim"]).config;
+        assert_eq!(parsed.sim_retention_tenants, 12);
+        assert_eq!(parsed.sim_retention_history_days, 35);
+        assert_eq!(parsed.archive_weekly_draft_min_events, 25);
+        assert_eq!(parsed.archive_weekly_draft_min_llm_calls, 5);
+        assert_eq!(
+            parsed.geocoding_thresholds(),
+            GeocodingThresholds::default()
+        );
+        assert!(parsed.sim_state_root.is_none());
+        for (config, variable) in [
+            (
+                SimConfig {
+                    sim_retention_tenants: 5001,
+                    ..SimConfig::default()
+                },
+                "SIM_RETENTION_TENANTS",
+            ),
+            (
+                SimConfig {
+                    sim_retention_tenants: 0,
+                    ..SimConfig::default()
+                },
+                "SIM_RETENTION_TENANTS",
+            ),
+            (
+                SimConfig {
+                    sim_retention_history_days: 401,
+                    ..SimConfig::default()
+                },
+                "SIM_RETENTION_HISTORY_DAYS",
+            ),
+            (
+                SimConfig {
+                    geocoding_warning_min_ratio: 0.99,
+                    ..SimConfig::default()
+                },
+                "GEOCODING_WARNING_MIN_RATIO",
+            ),
+        ] {
+            let err = config.validate().unwrap_err();
+            assert!(err.contains(variable), "{err}");
+        }
+        let settings = SimSettings {
+            environment: Environment::Development,
+            admin_write_enabled: true,
+            admin_token: "t".into(),
+            ops_token: String::new(),
+            db_path: PathBuf::from("/data/sim.db"),
+            config: SimConfig::default(),
+        };
+        assert_eq!(settings.state_root(), PathBuf::from("/data/state"));
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub enum SimError {
     /// Storage failed.
     #[error("storage error: {0}")]
     Store(#[from] rusqlite::Error),
+    /// Reading or writing the state root failed.
+    #[error("state file error: {0}")]
+    Io(String),
     /// A background task died.
     #[error("internal task failed: {0}")]
     Task(String),
@@ -71,7 +74,7 @@ impl IntoResponse for SimError {
                     ..Default::default()
                 },
             ),
-            SimError::Store(_) | SimError::Task(_) => {
+            SimError::Store(_) | SimError::Io(_) | SimError::Task(_) => {
                 tracing::error!(error = %self, "sim request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,14 +1,15 @@
 //! The admin contract over HTTP: bearer token, JSON in and out. The VP ops
 //! endpoint answers to `x-ua-ops-token` instead, as the platform's does.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::http::{HeaderMap, Method, Uri, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
@@ -20,6 +21,10 @@ use opsdeck_api::admin::{
 use opsdeck_api::kpi::{
     KpiRollups, KpiRollupsQuery, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS, paths as kpi_paths,
 };
+use opsdeck_api::retention::{
+    BaselineCaptureRequest, GeocodingReports, NDJSON_CONTENT_TYPE, RetentionDays, SweepRunResponse,
+    WeeklyDigestRequest, WeeklyDigestResponse, parse_day, paths as retention_paths,
+};
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use opsdeck_api::vp::{
     OPS_TOKEN_HEADER, VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries,
@@ -29,11 +34,14 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{Result, SimError};
 use crate::world::World;
+use crate::{baseline, retention};
 
 /// Shared between the HTTP handlers and the engine.
 #[derive(Clone)]
 pub struct SimState {
     world: Arc<Mutex<World>>,
+    /// Read without the world lock: its files are replaced atomically.
+    state_root: Arc<Path>,
     token: Arc<str>,
     ops_token: Arc<str>,
 }
@@ -49,7 +57,9 @@ impl SimState {
     pub fn new(world: World) -> Self {
         let token = world.settings().admin_token.clone().into();
         let ops_token = world.settings().ops_token.clone().into();
+        let state_root: PathBuf = world.state_root().to_owned();
         SimState {
+            state_root: state_root.into(),
             world: Arc::new(Mutex::new(world)),
             token,
             ops_token,
@@ -72,6 +82,18 @@ impl SimState {
         .await
         .map_err(|e| SimError::Task(e.to_string()))?
     }
+
+    /// Run `f` on the state root off the async threads: file reads block.
+    async fn with_files<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Path) -> Result<T> + Send + 'static,
+    {
+        let root = self.state_root.clone();
+        tokio::task::spawn_blocking(move || f(&root))
+            .await
+            .map_err(|e| SimError::Task(e.to_string()))?
+    }
 }
 
 /// The sim's router: the admin contract and the VP dashboard endpoints behind
@@ -91,6 +113,16 @@ pub fn router(state: SimState) -> Router {
         .route(vp_paths::DASHBOARD_METRICS, get(vp_dashboard_metrics))
         .route(vp_paths::DASHBOARD_LANES, get(vp_lanes))
         .route(vp_paths::DASHBOARD_SERIES, get(vp_series))
+        .route(retention_paths::LATEST, get(retention_latest))
+        .route(retention_paths::DAYS, get(retention_days))
+        .route(retention_paths::GEOCODING, get(geocoding))
+        .route(retention_paths::RETENTION_NDJSON, get(retention_ndjson))
+        .route(retention_paths::GEOCODING_NDJSON, get(geocoding_ndjson))
+        .route(retention_paths::DAY, get(retention_day))
+        .route(retention_paths::SWEEP_RUN, post(sweep_run))
+        .route(retention_paths::BASELINE_CAPTURE, post(baseline_capture))
+        .route(retention_paths::BASELINE_LATEST, get(baseline_latest))
+        .route(retention_paths::DIGEST_WEEKLY, post(digest_weekly))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Not behind the bearer token: the platform guards its ops routes with
     // UA_OPS_TOKEN alone.
@@ -334,6 +366,106 @@ async fn vp_series(
 ) -> Result<Json<VpSeries>> {
     let q = parse_query(query)?;
     s.with_world(move |w| w.vp_series(Utc::now(), &q))
+        .await
+        .map(Json)
+}
+
+/// A body that is empty (`{}`) or a JSON object of `T`; anything else is a
+/// 400 naming the problem.
+fn parse_object<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ValidationError {
+            field: "body",
+            message: "request body must be a JSON object".into(),
+            kind: ErrorKind::Malformed,
+        }
+        .into());
+    }
+    serde_json::from_slice(body).map_err(|e| SimError::Invalid(ValidationError::body(&e)))
+}
+
+/// A stored JSON file, served byte for byte.
+fn json_file(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+fn ndjson(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, NDJSON_CONTENT_TYPE)], bytes).into_response()
+}
+
+async fn retention_latest(State(s): State<SimState>) -> Result<Response> {
+    s.with_files(retention::read_latest).await.map(json_file)
+}
+
+async fn retention_days(State(s): State<SimState>) -> Result<Json<RetentionDays>> {
+    s.with_files(retention::days).await.map(Json)
+}
+
+async fn retention_day(
+    State(s): State<SimState>,
+    UrlPath(day): UrlPath<String>,
+) -> Result<Response> {
+    let day = parse_day(&day)?;
+    s.with_files(move |root| retention::read_day(root, day))
+        .await
+        .map(json_file)
+}
+
+async fn geocoding(State(s): State<SimState>) -> Result<Json<GeocodingReports>> {
+    s.with_files(retention::geocoding).await.map(Json)
+}
+
+async fn retention_ndjson(State(s): State<SimState>) -> Result<Response> {
+    s.with_files(|root| retention::ndjson(&retention::latest_report(root)?.ndjson_lines()))
+        .await
+        .map(ndjson)
+}
+
+async fn geocoding_ndjson(State(s): State<SimState>) -> Result<Response> {
+    s.with_files(|root| retention::ndjson(&retention::geocoding(root)?.reports))
+        .await
+        .map(ndjson)
+}
+
+async fn sweep_run(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<SweepRunResponse>> {
+    let actor = actor(&headers)?;
+    let req: ControlRequest = parse_body(ControlBody::Control, &body)?;
+    s.with_world(move |w| w.run_retention_sweep(&req, actor.as_deref(), Utc::now()))
+        .await
+        .map(Json)
+}
+
+async fn baseline_capture(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let actor = actor(&headers)?;
+    let req: BaselineCaptureRequest = parse_object(&body)?;
+    s.with_world(move |w| w.capture_baseline(&req, actor.as_deref(), Utc::now()))
+        .await
+        .map(|snapshot| Json(snapshot).into_response())
+}
+
+async fn baseline_latest(State(s): State<SimState>) -> Result<Response> {
+    s.with_files(baseline::read_latest).await.map(json_file)
+}
+
+async fn digest_weekly(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WeeklyDigestResponse>> {
+    let actor = actor(&headers)?;
+    let req: WeeklyDigestRequest = parse_object(&body)?;
+    s.with_world(move |w| w.weekly_digest(&req, actor.as_deref(), Utc::now()))
         .await
         .map(Json)
 }

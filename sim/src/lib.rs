@@ -5,15 +5,20 @@
 //! proposal, vote and forum actions, LLM calls and spend, provider failures and
 //! DB pool use, under the runbook's stop conditions; a visitor funnel; and VP
 //! lanes whose missions, events and sessions back the VP metrics endpoints
-//! (`/api/v1/ops/*` behind `x-ua-ops-token`). The console server starts
+//! (`/api/v1/ops/*` behind `x-ua-ops-token`); tenants whose nightly retention
+//! sweeps and geocoding reports are written as files under a state root; and
+//! the baseline snapshot and weekly digest writes. The console server starts
 //! it on a loopback port when no `--upstream` is given and talks to it over
 //! real HTTP, exactly as it would to the platform; `opsdeck sim` runs it alone.
 
+mod baseline;
 pub mod config;
+mod digest;
 mod error;
 pub mod guardrail;
 mod http;
 pub mod kpi;
+pub mod retention;
 mod rng;
 pub mod vp;
 mod world;
@@ -129,6 +134,8 @@ async fn run_engine(state: SimState, tick: Duration) {
                 // Visitors and VP missions keep coming whether or not a run is active.
                 w.advance_kpi(now)?;
                 w.advance_vp(now)?;
+                // The nightly retention sweep runs as each UTC day begins.
+                w.advance_retention(now)?;
                 if w.running() { w.tick(now) } else { Ok(None) }
             })
             .await;

@@ -5,7 +5,7 @@
 //! a check-then-write such as "start unless a run is active" is atomic and two
 //! concurrent starts get one 200 and one 409.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use opsdeck_api::admin::Environment;
@@ -15,6 +15,11 @@ use opsdeck_api::admin::{
     WorldResetResponse, event_type,
 };
 use opsdeck_api::kpi::KpiRollups;
+use opsdeck_api::retention::{
+    BaselineCaptureRequest, BaselineMetrics, BaselineSnapshot, InsufficientEvidence, LlmUsageToday,
+    ProviderFailureReading, SweepRunResponse, WeeklyDigestDraft, WeeklyDigestRequest,
+    WeeklyDigestResponse, event_type as ops_event_type, evidence_gate, render_weekly_digest,
+};
 use opsdeck_api::vp::{
     VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries, VpSeriesQuery,
 };
@@ -23,9 +28,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::config::SimSettings;
 use crate::error::{Result, SimError};
 use crate::guardrail::{self, Readings, Verdict};
-use crate::kpi;
 use crate::rng::Rng;
-use crate::vp;
+use crate::{baseline, digest, kpi, retention, vp};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS runtime (
@@ -135,6 +139,8 @@ struct Runtime {
 pub struct World {
     conn: Connection,
     settings: SimSettings,
+    /// Where sweeps and baseline snapshots are written.
+    state_root: PathBuf,
     rt: Runtime,
     agents: Vec<Agent>,
     rng: Rng,
@@ -182,16 +188,21 @@ impl World {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(kpi::SCHEMA)?;
         conn.execute_batch(vp::SCHEMA)?;
+        conn.execute_batch(retention::SCHEMA)?;
+        conn.execute_batch(baseline::SCHEMA)?;
+        conn.execute_batch(digest::SCHEMA)?;
         let seed = settings.config.sim_seed;
         conn.execute(
             "INSERT OR IGNORE INTO runtime (id, simulation_active, simulation_paused, world_seed, world_generation)
              VALUES (1, 0, 0, ?1, 0)",
             params![seed as i64],
         )?;
+        let state_root = settings.state_root();
         let mut world = World {
             conn,
             rng: Rng::new(seed),
             settings,
+            state_root,
             rt: Runtime::default(),
             agents: Vec::new(),
             open_proposals: Vec::new(),
@@ -217,6 +228,16 @@ impl World {
             vp::reseed(&tx, world.rt.world_seed, &world.settings.config, Utc::now())?;
             tx.commit()?;
         }
+        if !retention::seeded(&world.conn)? {
+            let tx = world.conn.transaction()?;
+            retention::reseed(&tx, world.rt.world_seed, &world.settings.config)?;
+            tx.commit()?;
+        } else if !retention::latest_path(&world.state_root).exists() {
+            // The files went missing (a new state root, a cleanup): write
+            // the history again rather than serve nothing.
+            retention::invalidate(&world.conn)?;
+        }
+        world.advance_retention(Utc::now())?;
         // Continue the random stream from where a restarted world would be,
         // rather than replaying the same ticks.
         let events: i64 = world
@@ -231,6 +252,11 @@ impl World {
     /// The settings this world runs with.
     pub fn settings(&self) -> &SimSettings {
         &self.settings
+    }
+
+    /// Where sweeps and baseline snapshots are written.
+    pub fn state_root(&self) -> &Path {
+        &self.state_root
     }
 
     fn load_runtime(&self) -> Result<Runtime> {
@@ -463,6 +489,18 @@ impl World {
         }
     }
 
+    /// The check of the retention, baseline and digest writes: admin writes
+    /// enabled, and not PRODUCTION (expected read-only there).
+    fn require_ops_write(&self, what: &str) -> Result<()> {
+        self.require_writes()?;
+        if self.settings.environment == Environment::Production {
+            return Err(SimError::Forbidden(format!(
+                "{what} is refused in PRODUCTION: the platform is read-only there"
+            )));
+        }
+        Ok(())
+    }
+
     /// `POST /api/admin/control/run/start`.
     pub fn start(
         &mut self,
@@ -532,6 +570,7 @@ impl World {
             self.agents = agents;
             self.open_proposals.clear();
             self.rng = Rng::new(self.rt.world_seed);
+            self.advance_retention(now)?;
         }
         self.pressure_since_ms = None;
         Ok(self.control_response(format!("Run {run_id} started")))
@@ -695,6 +734,7 @@ impl World {
         self.agents = agents;
         self.open_proposals.clear();
         self.rng = Rng::new(self.rt.world_seed);
+        self.advance_retention(now)?;
         Ok(WorldResetResponse {
             ok: true,
             message: WORLD_RESET_MESSAGE.into(),
@@ -907,6 +947,173 @@ impl World {
         vp::series(&self.conn, query, now)
     }
 
+    /// Bring the retention files up to `now`: the history after seeding or a
+    /// reset, then one sweep as each UTC day begins. Cheap when up to date.
+    pub fn advance_retention(&mut self, now: DateTime<Utc>) -> Result<()> {
+        retention::advance(
+            &self.conn,
+            &self.state_root,
+            self.rt.world_seed,
+            &self.settings.config,
+            now,
+        )
+    }
+
+    /// `POST /api/admin/retention/sweep/run`: sweep today now.
+    pub fn run_retention_sweep(
+        &mut self,
+        req: &ControlRequest,
+        actor: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<SweepRunResponse> {
+        self.require_ops_write("Running a retention sweep")?;
+        req.validate()?;
+        let report = retention::run_now(
+            &self.conn,
+            &self.state_root,
+            self.rt.world_seed,
+            &self.settings.config,
+            now,
+        )?;
+        let message = format!(
+            "Retention sweep for {} written: {} paths removed across {} tenants",
+            report.day, report.total_removed, report.tenant_count
+        );
+        let tx = self.conn.transaction()?;
+        Self::event(
+            &tx,
+            now,
+            ops_event_type::RETENTION_SWEEP_RUN,
+            self.rt.run_id.as_deref(),
+            actor,
+            req.reason.as_deref(),
+            Some(&message),
+        )?;
+        tx.commit()?;
+        Ok(SweepRunResponse {
+            ok: true,
+            message,
+            report,
+        })
+    }
+
+    /// `POST /api/admin/baseline/capture`: read budgets, thresholds, today's
+    /// LLM counters, the provider failure rate and the emergence windows,
+    /// write them as the latest baseline and return them.
+    pub fn capture_baseline(
+        &mut self,
+        req: &BaselineCaptureRequest,
+        actor: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<BaselineSnapshot> {
+        self.require_ops_write("Capturing a baseline")?;
+        req.validate()?;
+        let m = self.metrics(now)?;
+        let config = self.config();
+        let windows =
+            baseline::emergence_windows(&self.conn, now, req.windows(), req.window_minutes())?;
+        let snapshot = BaselineSnapshot {
+            captured_at: now,
+            captured_by: actor.map(str::to_owned),
+            environment: self.settings.environment,
+            run_id: self.rt.run_id.clone(),
+            simulation_active: self.rt.active,
+            budgets: config.budgets,
+            stop_conditions: config.stop_conditions,
+            metrics: BaselineMetrics {
+                captured_at: now,
+                llm_usage_today: LlmUsageToday {
+                    day: now.date_naive(),
+                    calls: m.llm_calls_today,
+                    spend_usd: m.llm_spend_today_usd,
+                    budget_usd_hard: m.llm_daily_budget_usd_hard,
+                },
+                provider_failures: ProviderFailureReading {
+                    window_seconds: m.provider_window_seconds,
+                    calls: m.provider_calls_window,
+                    failures: m.provider_failures_window,
+                    rate: opsdeck_api::kpi::ratio(
+                        m.provider_failures_window,
+                        m.provider_calls_window,
+                    ),
+                },
+                window_minutes: req.window_minutes(),
+                windows,
+            },
+        };
+        baseline::write(&self.state_root, &snapshot)?;
+        let tx = self.conn.transaction()?;
+        Self::event(
+            &tx,
+            now,
+            ops_event_type::BASELINE_CAPTURED,
+            self.rt.run_id.as_deref(),
+            actor,
+            None,
+            Some(&format!(
+                "{} windows of {} minutes",
+                req.windows(),
+                req.window_minutes()
+            )),
+        )?;
+        tx.commit()?;
+        Ok(snapshot)
+    }
+
+    /// `POST /api/admin/digest/weekly`: a draft when the evidence gate is met
+    /// (stored by anchor), else `insufficient_evidence` and nothing stored.
+    pub fn weekly_digest(
+        &mut self,
+        req: &WeeklyDigestRequest,
+        actor: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<WeeklyDigestResponse> {
+        self.require_ops_write("Generating a weekly digest")?;
+        let today = now.date_naive();
+        req.validate(today)?;
+        let anchor = req.anchor(today);
+        let lookback = req.lookback_days();
+        let existing = digest::existing_draft(&self.conn, anchor)?;
+        if let (Some(id), false) = (existing, req.allow_duplicate_anchor) {
+            return Err(SimError::Conflict(format!(
+                "A weekly digest draft for {anchor} already exists (draft {id}); set allow_duplicate_anchor to create another"
+            )));
+        }
+        let facts = digest::facts(&self.conn, anchor, lookback)?;
+        let required = self.settings.config.evidence_thresholds();
+        let verdict = evidence_gate(&facts.observed, &required);
+        if !verdict.met {
+            return Ok(WeeklyDigestResponse::InsufficientEvidence(
+                InsufficientEvidence::new(anchor, lookback, facts.observed, required, verdict),
+            ));
+        }
+        let markdown = render_weekly_digest(&facts);
+        let tx = self.conn.transaction()?;
+        let draft = digest::store(&tx, anchor, now, actor, |draft_id| WeeklyDigestDraft {
+            draft_id,
+            created_at: now,
+            created_by: actor.map(str::to_owned),
+            duplicate_anchor: existing.is_some(),
+            required,
+            facts,
+            markdown,
+        })?;
+        Self::event(
+            &tx,
+            now,
+            ops_event_type::WEEKLY_DIGEST_DRAFTED,
+            None,
+            actor,
+            None,
+            Some(&format!(
+                "draft {} for the week ending {anchor}",
+                draft.draft_id
+            )),
+        )?;
+        tx.commit()?;
+        Ok(WeeklyDigestResponse::Drafted(draft))
+    }
+
     /// The connection, for tests and benchmarks that read the raw tables.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -944,6 +1151,8 @@ fn reset_world(
     let agents = seed_agents(tx, rt.world_seed, settings.config.sim_agents)?;
     kpi::reseed(tx, rt.world_seed, &settings.config, now)?;
     vp::reseed(tx, rt.world_seed, &settings.config, now)?;
+    // The sweep history is rewritten for the new tenants once this commits.
+    retention::reseed(tx, rt.world_seed, &settings.config)?;
     let detail = format!(
         "reseeded with seed {} ({} agents, generation {})",
         rt.world_seed,
@@ -1105,6 +1314,29 @@ mod tests {
         assert_eq!(ev.event_type, "world_reset");
         assert!(ev.detail.as_deref().unwrap().contains(&r.seed.to_string()));
         drop(seed_before);
+    }
+
+    #[test]
+    fn reset_rewrites_the_retention_history_for_new_tenants() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world_in(&dir, SimConfig::default());
+        let latest = retention::latest_path(w.state_root());
+        let before = retention::latest_report(w.state_root()).unwrap();
+        // a stray file of the old world must not survive the reset
+        let stray = w.state_root().join("retention/1999-01-01.json");
+        std::fs::write(&stray, "{}").unwrap();
+        w.reset(&ControlRequest::default(), None, Utc::now())
+            .unwrap();
+        assert!(latest.exists() && !stray.exists());
+        let after = retention::latest_report(w.state_root()).unwrap();
+        assert_eq!(after.tenant_count, 12);
+        assert_ne!(after.summaries, before.summaries);
+        assert_eq!(retention::days(w.state_root()).unwrap().days.len(), 35);
+        // files removed behind its back are written again on the next open
+        std::fs::remove_dir_all(w.state_root()).unwrap();
+        drop(w);
+        let w = world_in(&dir, SimConfig::default());
+        assert!(retention::latest_path(w.state_root()).exists());
     }
 
     #[test]
