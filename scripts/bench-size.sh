@@ -5,7 +5,7 @@
 # and fails when an entry is over the budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -f dist/index.html && -f dist/kpi.html && -f dist/vp.html ]] || { echo "dist/ is not built: run make app" >&2; exit 1; }
+[[ -f dist/index.html && -f dist/kpi.html && -f dist/vp.html && -f dist/retention.html ]] || { echo "dist/ is not built: run make app" >&2; exit 1; }
 
 budget_kb=400
 over=0
@@ -34,4 +34,5 @@ report() {
 report index.html opsdeck-app "/ops"
 report kpi.html kpi "/ops/kpi"
 report vp.html vp "/ops/vp"
+report retention.html retention "/ops/retention"
 exit $over

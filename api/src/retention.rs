@@ -163,6 +163,13 @@ pub struct TenantRetentionSummary {
     pub warnings: Vec<RetentionWarning>,
 }
 
+impl TenantRetentionSummary {
+    /// The most serious warning the sweep raised for the tenant, if any.
+    pub fn max_severity(&self) -> Option<WarningSeverity> {
+        self.warnings.iter().map(|w| w.severity).max()
+    }
+}
+
 /// A sweep's report: `retention/latest.json` and `retention/<YYYY-MM-DD>.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetentionReport {
@@ -224,7 +231,7 @@ impl RetentionReport {
                 removed_count: s.removed_count,
                 tags: s.tags.clone(),
                 warning_count: s.warnings.len() as u64,
-                max_severity: s.warnings.iter().map(|w| w.severity).max(),
+                max_severity: s.max_severity(),
             })
             .collect()
     }

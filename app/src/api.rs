@@ -16,6 +16,10 @@ use opsdeck_api::admin::{
 use opsdeck_api::alerts::{self, KpiAlertsView, WebhookLog};
 use opsdeck_api::console::{self, AuditPage, Guard, Session};
 use opsdeck_api::kpi::{self, KpiRollups};
+use opsdeck_api::retention::{
+    self, BaselineCaptureRequest, BaselineSnapshot, GeocodingReports, RetentionDays,
+    RetentionReport, SweepRunResponse, WeeklyDigestRequest, WeeklyDigestResponse,
+};
 use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpOpsMetrics, VpSeries, VpThresholds};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
@@ -165,7 +169,7 @@ pub const PANEL_ROWS: u32 = 20;
 /// `days`, `vp_id`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetRequest {
-    path: &'static str,
+    path: String,
     query: Vec<(&'static str, String)>,
 }
 
@@ -173,7 +177,7 @@ impl GetRequest {
     /// Send it with the operator's credentials. The answer's status is checked;
     /// its body is left for [`Reply::decode`].
     pub async fn send(self, creds: &Credentials) -> Result<Reply, ApiError> {
-        let mut builder = authorize(Request::get(self.path), creds);
+        let mut builder = authorize(Request::get(&self.path), creds);
         if !self.query.is_empty() {
             builder = builder.query(self.query);
         }
@@ -221,7 +225,7 @@ impl<T> Clone for Read<T> {
 }
 
 impl<T> Read<T> {
-    fn new(path: &'static str, limit: Option<u32>) -> Self {
+    fn new(path: impl Into<String>, limit: Option<u32>) -> Self {
         Self::with_query(
             path,
             limit
@@ -231,9 +235,12 @@ impl<T> Read<T> {
         )
     }
 
-    fn with_query(path: &'static str, query: Vec<(&'static str, String)>) -> Self {
+    fn with_query(path: impl Into<String>, query: Vec<(&'static str, String)>) -> Self {
         Read {
-            request: GetRequest { path, query },
+            request: GetRequest {
+                path: path.into(),
+                query,
+            },
             answer: PhantomData,
         }
     }
@@ -360,6 +367,54 @@ pub fn vp_series(vp_id: &str, buckets: u32) -> Read<VpSeries> {
             ),
         ],
     )
+}
+
+/// `GET /api/admin/retention/days`: the days with a stored sweep.
+pub fn retention_days() -> Read<RetentionDays> {
+    Read::new(retention::paths::DAYS, None)
+}
+
+/// `GET /api/admin/retention/latest`, or `/api/admin/retention/<day>` for a
+/// past day: a sweep report as stored.
+pub fn retention_report(day: Option<chrono::NaiveDate>) -> Read<RetentionReport> {
+    match day {
+        Some(day) => Read::new(retention::paths::day(day), None),
+        None => Read::new(retention::paths::LATEST, None),
+    }
+}
+
+/// `GET /api/admin/retention/geocoding`: every tenant's newest coverage report.
+pub fn geocoding() -> Read<GeocodingReports> {
+    Read::new(retention::paths::GEOCODING, None)
+}
+
+/// `GET /api/admin/baseline/latest`: the stored snapshot (404 before any).
+pub fn baseline_latest() -> Read<BaselineSnapshot> {
+    Read::new(retention::paths::BASELINE_LATEST, None)
+}
+
+/// `POST /api/admin/retention/sweep/run`: sweep today now.
+pub async fn run_sweep(
+    creds: &Credentials,
+    body: &ControlRequest,
+) -> Result<SweepRunResponse, ApiError> {
+    post(creds, retention::paths::SWEEP_RUN, body).await
+}
+
+/// `POST /api/admin/baseline/capture`.
+pub async fn capture_baseline(
+    creds: &Credentials,
+    body: &BaselineCaptureRequest,
+) -> Result<BaselineSnapshot, ApiError> {
+    post(creds, retention::paths::BASELINE_CAPTURE, body).await
+}
+
+/// `POST /api/admin/digest/weekly`: a draft, or `insufficient_evidence`.
+pub async fn weekly_digest(
+    creds: &Credentials,
+    body: &WeeklyDigestRequest,
+) -> Result<WeeklyDigestResponse, ApiError> {
+    post(creds, retention::paths::DIGEST_WEEKLY, body).await
 }
 
 /// `POST /api/console/kpi/alerts/evaluate` (no body): evaluate now.

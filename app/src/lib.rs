@@ -10,6 +10,7 @@ pub mod components;
 pub mod hooks;
 pub mod model;
 pub mod pages;
+pub mod perf;
 pub mod state;
 
 use leptos::prelude::*;
@@ -21,6 +22,7 @@ use crate::components::nav_bar::NavBar;
 use crate::pages::kpi::KpiPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::ops::OpsPage;
+use crate::pages::retention::RetentionPage;
 use crate::pages::vp::VpPage;
 use crate::state::clock::provide_clock;
 use crate::state::connection::provide_connection;
@@ -28,7 +30,8 @@ use crate::state::feedback::provide_feedback;
 use crate::state::refresh::provide_refresh;
 
 /// Paths each wasm bundle routes itself. The console ships one bundle per
-/// page (`index.html`: `/ops`; `kpi.html`: `/ops/kpi`; `vp.html`: `/ops/vp`)
+/// page (`index.html`: `/ops`; `kpi.html`: `/ops/kpi`; `vp.html`: `/ops/vp`;
+/// `retention.html`: `/ops/retention`)
 /// so no page downloads the others' code; links between bundles are full
 /// page loads (credentials stay in the tab's session storage).
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +102,22 @@ pub fn VpApp() -> impl IntoView {
             <main id="main" class="app-main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/ops/vp") view=VpPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The retention bundle (`retention.html`): `/ops/retention`.
+#[component]
+pub fn RetentionApp() -> impl IntoView {
+    provide_app_state(LocalRoutes(&["/ops/retention"]));
+    view! {
+        <Router>
+            <AppHeader />
+            <main id="main" class="app-main">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/ops/retention") view=RetentionPage />
                 </Routes>
             </main>
         </Router>

@@ -450,7 +450,7 @@ fn print_banner(args: &ServeArgs, p: &Prepared, addr: SocketAddr) {
     }
     if !p.state.web.built() {
         println!(
-            "  warning           {}/index.html, kpi.html or vp.html missing: build the app with `make run`",
+            "  warning           {}/index.html, kpi.html, vp.html or retention.html missing: build the app with `make run`",
             args.dist_dir.display()
         );
     }

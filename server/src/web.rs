@@ -20,9 +20,10 @@ use crate::state::AppState;
 
 /// The HTML entry of each page group, most specific path first: a page is
 /// served by the first entry whose prefix is its path or a parent of it.
-pub const ENTRIES: [(&str, &str); 3] = [
+pub const ENTRIES: [(&str, &str); 4] = [
     ("/ops/kpi", "kpi.html"),
     ("/ops/vp", "vp.html"),
+    ("/ops/retention", "retention.html"),
     ("/ops", "index.html"),
 ];
 
@@ -227,6 +228,7 @@ mod tests {
         std::fs::write(dir.path().join("index.html"), "main").unwrap();
         std::fs::write(dir.path().join("vp.html"), "vp").unwrap();
         std::fs::write(dir.path().join("kpi.html"), "kpi").unwrap();
+        std::fs::write(dir.path().join("retention.html"), "retention").unwrap();
         let web = WebAssets::load(dir.path());
         assert!(web.built());
         for (path, want) in [
@@ -235,6 +237,7 @@ mod tests {
             ("/ops/kpi", "kpi"),
             ("/ops/vp", "vp"),
             ("/ops/vp/", "vp"),
+            ("/ops/retention", "retention"),
             ("/ops/vpx", "main"),
             ("/ops/unknown/deep", "main"),
         ] {

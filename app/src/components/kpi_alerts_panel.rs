@@ -8,7 +8,7 @@ use opsdeck_api::kpi::{KpiCheck, KpiMeasurement};
 use crate::api::{self, ApiError, Credentials};
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::Polled;
-use crate::model::{format, kpi};
+use crate::model::{controls, format, kpi};
 use crate::state::connection::use_connection;
 use crate::state::feedback::use_feedback;
 use crate::state::refresh::use_refresh;
@@ -98,7 +98,8 @@ pub fn KpiAlertsPanel(
         })
     };
 
-    let blocked = Memo::new(move |_| conn.with_session(kpi::evaluate_blocked));
+    let blocked =
+        Memo::new(move |_| conn.with_session(|s| controls::write_blocked(s, "evaluate alerts")));
     let evaluate = Action::new_local(|creds: &Credentials| {
         let creds = creds.clone();
         async move { api::evaluate_kpi_alerts(&creds).await }

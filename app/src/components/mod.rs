@@ -1,16 +1,20 @@
 //! One component per file.
 
+pub mod action_panel;
 pub mod audit_panel;
+pub mod baseline_panel;
 pub mod chart_figure;
 pub mod cohort_panel;
 pub mod config_panel;
 pub mod confirm_dialog;
 pub mod connect_bar;
 pub mod controls_panel;
+pub mod digest_panel;
 pub mod env_banner;
 pub mod error_banner;
 pub mod error_card;
 pub mod events_panel;
+pub mod geocoding_panel;
 pub mod guardrails_panel;
 pub mod kpi_alerts_panel;
 pub mod kpi_charts_panel;
@@ -24,6 +28,8 @@ pub mod notice;
 pub mod page_head;
 pub mod panel;
 pub mod refresh_bar;
+pub mod retention_day_picker;
+pub mod retention_panel;
 pub mod status_panel;
 pub mod text_field;
 pub mod vp_charts_panel;

@@ -6,10 +6,11 @@ use leptos_router::hooks::use_location;
 use crate::LocalRoutes;
 
 /// The screens, in order: path and name.
-const SCREENS: [(&str, &str); 3] = [
+const SCREENS: [(&str, &str); 4] = [
     ("/ops", "Ops"),
     ("/ops/kpi", "KPI"),
     ("/ops/vp", "VP lanes"),
+    ("/ops/retention", "Retention"),
 ];
 
 /// Brand and the list of screens. A screen in this bundle is a client-side

@@ -3,7 +3,6 @@
 //! trend charts draw (trailing average, downsampling).
 
 use opsdeck_api::alerts::{DeliveryEvent, DeliveryStatus};
-use opsdeck_api::console::{Role, Session};
 use opsdeck_api::kpi::{BASELINE_DAYS, KpiCheck, KpiDay, KpiMetric, MIN_BASELINE_DAYS, ratio};
 
 use crate::model::format;
@@ -276,28 +275,6 @@ pub fn metric_value(metric: KpiMetric) -> fn(&KpiDay) -> Option<f64> {
     }
 }
 
-/// Why `Evaluate now` is disabled for this session, or `None` when it may run.
-/// The server refuses regardless; this only saves a pointless 403.
-pub fn evaluate_blocked(session: Option<&Session>) -> Option<String> {
-    let Some(s) = session else {
-        return Some("Connect first".into());
-    };
-    if s.role == Role::Viewer {
-        return Some(format!(
-            "Read-only: the viewer token \u{2018}{}\u{2019} cannot evaluate alerts (admin only)",
-            s.token_name
-        ));
-    }
-    if !s.write_enabled {
-        return Some(
-            s.writes_disabled_reason
-                .clone()
-                .unwrap_or_else(|| "Writes are disabled on this console".into()),
-        );
-    }
-    None
-}
-
 /// The outcome of a check in `data-outcome` and the panel's words.
 pub fn check_outcome(check: &KpiCheck) -> (&'static str, &'static str) {
     match check {
@@ -371,37 +348,6 @@ mod tests {
             d7_rate: None,
             retention: vec![Some(400), Some(100), Some(60), None, None, None, None, None],
         }
-    }
-
-    fn session(role: Role, write_enabled: bool) -> Session {
-        serde_json::from_value(serde_json::json!({
-            "role": role,
-            "token_name": if role == Role::Viewer { "board" } else { "admin" },
-            "actor": "dana",
-            "ip": "127.0.0.1",
-            "environment": "DEVELOPMENT",
-            "write_enabled": write_enabled,
-            "writes_disabled_reason": (!write_enabled).then_some("PRODUCTION is read-only"),
-            "guards": [],
-            "upstream": {"mode": "embedded", "url": "http://127.0.0.1:1"},
-            "server_time": "2026-03-20T12:00:00Z"
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn evaluate_needs_an_admin_who_may_write() {
-        assert_eq!(evaluate_blocked(None).unwrap(), "Connect first");
-        let viewer = evaluate_blocked(Some(&session(Role::Viewer, true))).unwrap();
-        assert!(
-            viewer.contains("viewer") && viewer.contains("board"),
-            "{viewer}"
-        );
-        assert_eq!(
-            evaluate_blocked(Some(&session(Role::Admin, false))).unwrap(),
-            "PRODUCTION is read-only"
-        );
-        assert_eq!(evaluate_blocked(Some(&session(Role::Admin, true))), None);
     }
 
     #[test]

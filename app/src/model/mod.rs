@@ -7,4 +7,7 @@ pub mod controls;
 pub mod format;
 pub mod guardrails;
 pub mod kpi;
+pub mod markdown;
+pub mod reports;
+pub mod retention;
 pub mod vp;

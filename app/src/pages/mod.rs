@@ -3,4 +3,5 @@
 pub mod kpi;
 pub mod not_found;
 pub mod ops;
+pub mod retention;
 pub mod vp;

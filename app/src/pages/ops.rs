@@ -1,5 +1,5 @@
-//! `/ops`: environment, status, run controls, metrics, the KPI summary,
-//! config, events, audit.
+//! `/ops`: environment, status, run controls, metrics, guardrails, the KPI
+//! summary, baseline capture, the weekly digest, config, events, audit.
 //!
 //! Each panel polls its own source, so one failing endpoint degrades one panel
 //! and the rest of the page keeps working.
@@ -9,8 +9,10 @@ use opsdeck_api::console::Role;
 
 use crate::api;
 use crate::components::audit_panel::AuditPanel;
+use crate::components::baseline_panel::BaselinePanel;
 use crate::components::config_panel::ConfigPanel;
 use crate::components::controls_panel::ControlsPanel;
+use crate::components::digest_panel::DigestPanel;
 use crate::components::env_banner::EnvBanner;
 use crate::components::events_panel::EventsPanel;
 use crate::components::guardrails_panel::GuardrailsPanel;
@@ -56,6 +58,11 @@ fn ViewerHome() -> impl IntoView {
                 <li>
                     <a href="/ops/vp" rel="external">"VP lanes and rollout decisions"</a>
                 </li>
+                <li>
+                    <a href="/ops/retention" rel="external">
+                        "Retention sweeps and geocoding coverage"
+                    </a>
+                </li>
             </ul>
         </section>
     }
@@ -82,6 +89,8 @@ fn OperatorPanels() -> impl IntoView {
             <MetricsPanel metrics />
             <GuardrailsPanel metrics config stops />
             <KpiSummaryPanel rollups=kpi_rollups alerts=kpi_alerts />
+            <BaselinePanel />
+            <DigestPanel />
             <ConfigPanel config />
             <EventsPanel events />
             <AuditPanel audit />

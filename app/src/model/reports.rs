@@ -1,0 +1,106 @@
+//! The baseline capture and weekly digest forms: what was typed, read as the
+//! request the platform takes, or the rule it breaks.
+
+use chrono::NaiveDate;
+use opsdeck_api::retention::{
+    BaselineCaptureRequest, DIGEST_MAX_LOOKBACK_DAYS, WeeklyDigestRequest,
+};
+use serde::Serialize;
+
+fn whole(field: &str, value: &str) -> Result<u32, String> {
+    value.trim().parse().map_err(|_| {
+        format!(
+            "{field} must be a whole number, got \u{2018}{}\u{2019}",
+            value.trim()
+        )
+    })
+}
+
+/// The capture request of the form, checked by the contract's own rule.
+pub fn baseline_request(
+    windows: &str,
+    window_minutes: &str,
+) -> Result<BaselineCaptureRequest, String> {
+    let req = BaselineCaptureRequest {
+        windows: Some(whole("windows", windows)?),
+        window_minutes: Some(whole("window_minutes", window_minutes)?),
+    };
+    req.validate().map_err(|e| e.message)?;
+    Ok(req)
+}
+
+/// The digest request of the form: an empty anchor means today (the
+/// platform's clock decides which day that is).
+pub fn digest_request(
+    lookback: &str,
+    anchor: &str,
+    allow_duplicate: bool,
+) -> Result<WeeklyDigestRequest, String> {
+    let lookback_days = whole("lookback_days", lookback)?;
+    if !(1..=DIGEST_MAX_LOOKBACK_DAYS).contains(&lookback_days) {
+        return Err(format!(
+            "lookback_days must be between 1 and {DIGEST_MAX_LOOKBACK_DAYS}, got {lookback_days}"
+        ));
+    }
+    let anchor = anchor.trim();
+    let anchor_date = if anchor.is_empty() {
+        None
+    } else {
+        Some(NaiveDate::parse_from_str(anchor, "%Y-%m-%d").map_err(|_| {
+            format!("anchor_date must be a YYYY-MM-DD date, got \u{2018}{anchor}\u{2019}")
+        })?)
+    };
+    Ok(WeeklyDigestRequest {
+        lookback_days: Some(lookback_days),
+        anchor_date,
+        allow_duplicate_anchor: allow_duplicate,
+    })
+}
+
+/// Pretty JSON of a wire value, for the page and its download.
+pub fn pretty_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_form_uses_the_contract_rule() {
+        let r = baseline_request("24", " 5 ").unwrap();
+        assert_eq!((r.windows(), r.window_minutes()), (24, 5));
+        assert!(
+            baseline_request("x", "5")
+                .unwrap_err()
+                .contains("windows must be a whole number")
+        );
+        assert!(
+            baseline_request("0", "5")
+                .unwrap_err()
+                .contains("windows must be between 1")
+        );
+        let e = baseline_request("288", "1440").unwrap_err();
+        assert!(e.contains("7 days"), "{e}");
+    }
+
+    #[test]
+    fn digest_form_reads_lookback_anchor_and_duplicate() {
+        let r = digest_request("7", "", false).unwrap();
+        assert_eq!(r.lookback_days, Some(7));
+        assert_eq!(r.anchor_date, None);
+        let r = digest_request("14", "2026-11-20", true).unwrap();
+        assert_eq!(r.anchor_date, Some("2026-11-20".parse().unwrap()));
+        assert!(r.allow_duplicate_anchor);
+        assert!(
+            digest_request("0", "", false)
+                .unwrap_err()
+                .contains("between 1 and 90")
+        );
+        assert!(
+            digest_request("7", "20/11/2026", false)
+                .unwrap_err()
+                .contains("anchor_date")
+        );
+    }
+}
