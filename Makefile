@@ -6,9 +6,9 @@ SHELL := bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
-               app/Cargo.toml api/Cargo.toml index.html kpi.html vp.html Trunk.toml Cargo.lock
+               app/Cargo.toml api/Cargo.toml index.html kpi.html vp.html retention.html Trunk.toml Cargo.lock
 
-.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp clean
+.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp bench-retention clean
 
 ## run: build the app and serve the console on the embedded sim at http://127.0.0.1:8080/ops
 run: setup app
@@ -50,6 +50,10 @@ bench-kpi:
 ## bench-vp: VP metrics endpoints at ~1M missions; latency chart render time in Chromium at ~100k
 bench-vp: setup-browser app
 	cargo run --release -p opsdeck-tests --bin bench-vp
+
+## bench-retention: retention endpoints at 1,000 tenants × 365 days; sweep table render in Chromium at 1,000 tenants
+bench-retention: setup-browser app
+	cargo run --release -p opsdeck-tests --bin bench-retention
 
 clean:
 	cargo clean

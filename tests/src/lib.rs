@@ -350,3 +350,36 @@ impl Browser {
         let _ = self.client.clone().close().await;
     }
 }
+
+/// What the benchmark binaries share.
+pub mod bench {
+    use std::path::Path;
+
+    use opsdeck_sim::{SimConfig, SimSettings};
+
+    /// The admin token of a sim a benchmark runs alone.
+    pub const ADMIN: &str = "bench-admin-token-0123456789";
+
+    /// The median of `v` (the mean of the middle two for an even count).
+    pub fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        if v.len() % 2 == 1 {
+            v[v.len() / 2]
+        } else {
+            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+        }
+    }
+
+    /// A writable DEVELOPMENT sim in `dir` with [`ADMIN`] as its token and
+    /// `ops_token` (empty: generated) as its `UA_OPS_TOKEN`.
+    pub fn sim_settings(dir: &Path, config: SimConfig, ops_token: &str) -> SimSettings {
+        SimSettings {
+            environment: opsdeck_api::admin::Environment::Development,
+            admin_write_enabled: true,
+            admin_token: ADMIN.into(),
+            ops_token: ops_token.into(),
+            db_path: dir.join("sim.db"),
+            config,
+        }
+    }
+}

@@ -12,38 +12,18 @@
 use std::time::{Duration, Instant};
 
 use opsdeck_api::vp::{self, OPS_TOKEN_HEADER, VpLanes};
-use opsdeck_sim::{SimConfig, SimSettings, World};
+use opsdeck_sim::{SimConfig, World};
+use opsdeck_tests::bench::{ADMIN, median, sim_settings};
 use opsdeck_tests::{Browser, TOKEN, console_args, start_console};
 
 const OPS: &str = "bench-ops-token-0123456789";
-const ADMIN: &str = "bench-admin-token-0123456789";
 const RUNS: usize = 50;
 const HOURS: u32 = 72;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-    }
-}
 
 /// Missions an hour on the coder lane for about `total` missions over all lanes.
 fn per_hour_for(total: f64) -> u32 {
     let weights: f64 = opsdeck_sim::vp::LANES.iter().map(|l| l.weight).sum();
     (total / (f64::from(HOURS) + 0.5) / weights).round() as u32
-}
-
-fn settings(dir: &std::path::Path, config: SimConfig) -> SimSettings {
-    SimSettings {
-        environment: opsdeck_api::admin::Environment::Development,
-        admin_write_enabled: true,
-        admin_token: ADMIN.into(),
-        ops_token: OPS.into(),
-        db_path: dir.join("sim.db"),
-        config,
-    }
 }
 
 async fn endpoints_at_a_million() {
@@ -55,7 +35,7 @@ async fn endpoints_at_a_million() {
     };
     let dir = tempfile::tempdir().expect("a temporary directory");
     let seeding = Instant::now();
-    let s = settings(dir.path(), config.clone());
+    let s = sim_settings(dir.path(), config.clone(), OPS);
     let missions = tokio::task::spawn_blocking(move || {
         let w = World::open(s).expect("the world opens");
         opsdeck_sim::vp::mission_total(w.connection()).expect("missions count")
@@ -69,7 +49,7 @@ async fn endpoints_at_a_million() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
-    let sim = opsdeck_sim::spawn(settings(dir.path(), config), listener)
+    let sim = opsdeck_sim::spawn(sim_settings(dir.path(), config, OPS), listener)
         .await
         .expect("the sim starts");
     let http = reqwest::Client::new();
