@@ -202,6 +202,28 @@ impl Reply {
         serde_json::from_str(&self.body)
             .map_err(|e| ApiError::unexpected_body(self.status, &e, self.request_id))
     }
+
+    /// [`Reply::decode`], keeping the body as sent: for a download of the
+    /// answer as the platform wrote it (no serializer of the type in the wasm).
+    #[allow(clippy::result_large_err)]
+    pub fn decode_with_text<T: DeserializeOwned>(self) -> Result<Texted<T>, ApiError> {
+        match serde_json::from_str(&self.body) {
+            Ok(value) => Ok(Texted {
+                value,
+                text: self.body,
+            }),
+            Err(e) => Err(ApiError::unexpected_body(self.status, &e, self.request_id)),
+        }
+    }
+}
+
+/// An answer and its JSON text as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Texted<T> {
+    /// The answer.
+    pub value: T,
+    /// Its body, as sent.
+    pub text: String,
 }
 
 /// A GET whose answer is a `T`: what the panels poll.
@@ -405,16 +427,20 @@ pub async fn run_sweep(
 pub async fn capture_baseline(
     creds: &Credentials,
     body: &BaselineCaptureRequest,
-) -> Result<BaselineSnapshot, ApiError> {
-    post(creds, retention::paths::BASELINE_CAPTURE, body).await
+) -> Result<Texted<BaselineSnapshot>, ApiError> {
+    send(authorize(Request::post(retention::paths::BASELINE_CAPTURE), creds).json(body))
+        .await?
+        .decode_with_text()
 }
 
 /// `POST /api/admin/digest/weekly`: a draft, or `insufficient_evidence`.
 pub async fn weekly_digest(
     creds: &Credentials,
     body: &WeeklyDigestRequest,
-) -> Result<WeeklyDigestResponse, ApiError> {
-    post(creds, retention::paths::DIGEST_WEEKLY, body).await
+) -> Result<Texted<WeeklyDigestResponse>, ApiError> {
+    send(authorize(Request::post(retention::paths::DIGEST_WEEKLY), creds).json(body))
+        .await?
+        .decode_with_text()
 }
 
 /// `POST /api/console/kpi/alerts/evaluate` (no body): evaluate now.

@@ -4,6 +4,9 @@
 /// Name of the measure the retention table records per report rendered.
 pub const RETENTION_TABLE_MEASURE: &str = "opsdeck:retention-table";
 
+/// Name of the measure of "Show all": every matching tenant's row built.
+pub const RETENTION_TABLE_ALL_MEASURE: &str = "opsdeck:retention-table-all";
+
 /// Mark now as the start of `name`, and record `performance.measure(name)`
 /// in the next animation frame: by then the reactive updates queued by the
 /// change that called this (rows built, DOM patched) have run, so the measure

@@ -867,6 +867,97 @@ async fn retention_page_shows_the_files_on_disk_and_keeps_the_day_in_the_url() {
     assert!(refused.is_empty(), "{refused:?}");
 }
 
+/// Rows in the DOM, the table's `data-rows` and `data-rendered`.
+const READ_PAGING: &str = r#"
+    const t = document.querySelector('#retention-table');
+    return [
+        document.querySelectorAll('#retention-table tbody tr.tenant-row').length,
+        t && Number(t.getAttribute('data-rows')),
+        t && Number(t.getAttribute('data-rendered')),
+    ];
+"#;
+
+async fn wait_paging(b: &Browser, want: [u64; 3]) {
+    wait_js(
+        b,
+        READ_PAGING,
+        vec![],
+        &format!("{} rows built of {} matching", want[0], want[1]),
+        |v| (0..3).all(|i| v[i].as_u64() == Some(want[i])),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_large_sweep_builds_its_first_hundred_rows_and_the_rest_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    args.sim.sim_retention_tenants = 250;
+    args.sim.sim_retention_history_days = 2;
+    let console = start_console(&args).await;
+    let latest = latest_on_disk(&state_root(dir.path()));
+    assert_eq!(latest.tenant_count, 250);
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops/retention", console.url())).await;
+    b.connect(TOKEN, "E2E Paging").await;
+
+    // The first page, most removed first; the totals still cover every tenant.
+    wait_paging(&b, [100, 250, 100]).await;
+    assert_eq!(
+        b.attr("#retention-summary", "data-tenant-count").await,
+        Some("250".into())
+    );
+    let removed: Vec<u64> = js(
+        &b,
+        "return Array.from(document.querySelectorAll('#retention-table tbody tr.tenant-row')).map(r => Number(r.dataset.removed));",
+        vec![],
+    )
+    .await;
+    let mut most: Vec<u64> = latest.summaries.iter().map(|s| s.removed_count).collect();
+    most.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(removed, most[..100], "the first page is the 100 largest");
+    assert!(
+        b.text("#retention-more")
+            .await
+            .contains("Showing 100 of 250")
+    );
+
+    b.click("#btn-show-more").await;
+    wait_paging(&b, [200, 250, 200]).await;
+    b.click("#btn-show-all").await;
+    wait_paging(&b, [250, 250, 250]).await;
+    let more = b
+        .client
+        .find_all(fantoccini::Locator::Css("#retention-more"))
+        .await
+        .unwrap();
+    assert!(more.is_empty(), "nothing left to show");
+
+    // A filter narrows what matches (Show all stays in force while the day
+    // does not change); another day starts again at the first page.
+    let needle = "tenant-01";
+    set_value(&b, "#retention-filter", needle).await;
+    let filtered = latest
+        .summaries
+        .iter()
+        .filter(|s| {
+            s.tenant_id.to_lowercase().contains(needle)
+                || s.tenant_name.to_lowercase().contains(needle)
+                || s.tags.iter().any(|t| t.to_lowercase().contains(needle))
+        })
+        .count() as u64;
+    assert!(
+        (1..250).contains(&filtered),
+        "{filtered} tenants match {needle}"
+    );
+    wait_paging(&b, [filtered, filtered, filtered]).await;
+    set_value(&b, "#retention-filter", "").await;
+    let older = latest.day.pred_opt().unwrap().to_string();
+    set_value(&b, "#retention-day", &older).await;
+    wait_paging(&b, [100, 250, 100]).await;
+    b.close().await;
+}
+
 #[tokio::test]
 async fn a_viewer_reads_retention_but_cannot_sweep_capture_or_draft() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use opsdeck_api::retention::{
     BaselineSnapshot,
 };
 
-use crate::api::{self, ApiError, Credentials};
+use crate::api::{self, ApiError, Credentials, Texted};
 use crate::components::action_panel::{ActionPanel, ActionTexts};
 use crate::components::kv_row::KvRow;
 use crate::model::{controls, format, kpi, reports};
@@ -16,16 +16,17 @@ use crate::state::connection::use_connection;
 use crate::state::feedback::use_feedback;
 
 /// The stored baseline, `None` before the first capture (the platform's 404).
-async fn latest(creds: Credentials) -> Result<Option<BaselineSnapshot>, ApiError> {
+async fn latest(creds: Credentials) -> Result<Option<Texted<BaselineSnapshot>>, ApiError> {
     match api::baseline_latest().request().send(&creds).await {
-        Ok(reply) => reply.decode().map(Some),
+        Ok(reply) => reply.decode_with_text().map(Some),
         Err(e) if e.status == 404 => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-fn snapshot_view(s: BaselineSnapshot) -> impl IntoView {
-    let json = reports::pretty_json(&s);
+fn snapshot_view(snapshot: Texted<BaselineSnapshot>) -> impl IntoView {
+    let Texted { value: s, text } = snapshot;
+    let json = reports::indent_json(&text);
     let href = kpi::data_url("application/json", &json);
     let file = format!(
         "opsdeck-baseline-{}.json",
@@ -110,8 +111,8 @@ pub fn BaselinePanel() -> impl IntoView {
     Effect::new(move |_| match capture.value().get() {
         Some(Ok(s)) => feedback.success(format!(
             "Baseline captured: {} windows of {} minutes",
-            s.metrics.windows.len(),
-            s.metrics.window_minutes
+            s.value.metrics.windows.len(),
+            s.value.metrics.window_minutes
         )),
         Some(Err(e)) => feedback.failure(e),
         None => {}

@@ -9,7 +9,7 @@ use opsdeck_api::retention::{
     WeeklyDigestResponse,
 };
 
-use crate::api::{self, ApiError, Credentials};
+use crate::api::{self, ApiError, Credentials, Texted};
 use crate::components::action_panel::{ActionPanel, ActionTexts};
 use crate::model::markdown::{self, Block, Inline};
 use crate::model::{controls, format, kpi, reports};
@@ -73,10 +73,11 @@ fn block_view(b: Block) -> AnyView {
     }
 }
 
-fn drafted_view(d: WeeklyDigestDraft) -> impl IntoView {
+/// `d` and the answer it came in, as the platform sent it.
+fn drafted_view(d: WeeklyDigestDraft, text: &str) -> impl IntoView {
     let anchor = d.facts.anchor_date;
     let md_href = kpi::data_url("text/markdown", &d.markdown);
-    let json_href = kpi::data_url("application/json", &reports::pretty_json(&d));
+    let json_href = kpi::data_url("application/json", &reports::indent_json(text));
     let caption = format!(
         "Draft {} for the week ending {anchor} ({} to {}), created {}{}: {} events, {} LLM calls (required {} and {}).",
         d.draft_id,
@@ -193,7 +194,11 @@ pub fn DigestPanel() -> impl IntoView {
     });
     let pending = generate.pending();
     Effect::new(move |_| {
-        if let Some(Ok(WeeklyDigestResponse::Drafted(d))) = generate.value().get() {
+        if let Some(Ok(Texted {
+            value: WeeklyDigestResponse::Drafted(d),
+            ..
+        })) = generate.value().get()
+        {
             feedback.success(format!("Weekly digest draft {} created", d.draft_id));
             refresh.now();
         }
@@ -243,8 +248,12 @@ pub fn DigestPanel() -> impl IntoView {
         >
             {move || match generate.value().get() {
                 None => view! { <p class="panel-empty">"No digest drafted in this session"</p> }.into_any(),
-                Some(Ok(WeeklyDigestResponse::Drafted(d))) => drafted_view(d).into_any(),
-                Some(Ok(WeeklyDigestResponse::InsufficientEvidence(i))) => insufficient_view(i).into_any(),
+                Some(Ok(Texted { value: WeeklyDigestResponse::Drafted(d), text })) => {
+                    drafted_view(d, &text).into_any()
+                }
+                Some(Ok(Texted { value: WeeklyDigestResponse::InsufficientEvidence(i), .. })) => {
+                    insufficient_view(i).into_any()
+                }
                 Some(Err(e)) => refused_view(e).into_any(),
             }}
         </ActionPanel>

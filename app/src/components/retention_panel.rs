@@ -22,6 +22,11 @@ use crate::state::connection::use_connection;
 use crate::state::feedback::use_feedback;
 use crate::state::refresh::use_refresh;
 
+/// Rows the table renders at first, and adds per "Show more": a thousand
+/// tenants' rows take the browser over half a second to build, and the worst
+/// tenants are on top whatever the sort.
+pub const PAGE_ROWS: usize = 100;
+
 /// A histogram as a list of labelled bars, each carrying its count.
 fn histogram(
     id: &'static str,
@@ -268,6 +273,13 @@ pub fn RetentionPanel(
     let status = RwSignal::new(StatusFilter::All);
     let sort = RwSignal::new(Sort::default());
     let expanded = RwSignal::new(HashSet::<String>::new());
+    let limit = RwSignal::new(PAGE_ROWS);
+    // Another day starts again at the first page.
+    Effect::watch(
+        move || data.with(|r| r.as_ref().map(|r| r.day)),
+        move |_, _, _| limit.set(PAGE_ROWS),
+        false,
+    );
     let shown = Memo::new(move |_| {
         let mut rows: Vec<TenantRow> = all_rows.with(|rows| {
             filter.with(|f| {
@@ -280,6 +292,7 @@ pub fn RetentionPanel(
         retention::sort_rows(&mut rows, sort.get());
         rows
     });
+    let hidden = move || shown.with(Vec::len).saturating_sub(limit.get());
 
     let day = move || data.with(|r| r.as_ref().map(|r| r.day.to_string()).unwrap_or_default());
     let csv = Memo::new(move |_| {
@@ -455,6 +468,7 @@ pub fn RetentionPanel(
                     id="retention-table"
                     class="data-table retention-table"
                     data-rows=move || shown.with(Vec::len)
+                    data-rendered=move || shown.with(Vec::len).min(limit.get())
                 >
                     <thead>
                         <tr>
@@ -471,12 +485,44 @@ pub fn RetentionPanel(
                             shown
                                 .get()
                                 .into_iter()
+                                .take(limit.get())
                                 .map(|row| tenant_rows(row, expanded))
                                 .collect_view()
                         }}
                     </tbody>
                 </table>
             </div>
+            <Show when=move || { hidden() > 0 }>
+                <p class="table-more" id="retention-more">
+                    {move || {
+                        format!(
+                            "Showing {} of {} tenants in this order. ",
+                            format::count(limit.get() as u64),
+                            format::count(shown.with(Vec::len) as u64)
+                        )
+                    }}
+                    <button
+                        type="button"
+                        class="btn btn-quiet"
+                        id="btn-show-more"
+                        on:click=move |_| limit.update(|l| *l += PAGE_ROWS)
+                    >
+                        {move || format!("Show {} more", hidden().min(PAGE_ROWS))}
+                    </button>
+                    " "
+                    <button
+                        type="button"
+                        class="btn btn-quiet"
+                        id="btn-show-all"
+                        on:click=move |_| {
+                            perf::measure_to_next_frame(perf::RETENTION_TABLE_ALL_MEASURE);
+                            limit.set(usize::MAX);
+                        }
+                    >
+                        {move || format!("Show all {}", format::count(shown.with(Vec::len) as u64))}
+                    </button>
+                </p>
+            </Show>
             <Show when=move || shown.with(Vec::is_empty)>
                 <p class="panel-empty">
                     {move || {

@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use opsdeck_api::retention::{
     BaselineCaptureRequest, DIGEST_MAX_LOOKBACK_DAYS, WeeklyDigestRequest,
 };
-use serde::Serialize;
 
 fn whole(field: &str, value: &str) -> Result<u32, String> {
     value.trim().parse().map_err(|_| {
@@ -57,9 +56,60 @@ pub fn digest_request(
     })
 }
 
-/// Pretty JSON of a wire value, for the page and its download.
-pub fn pretty_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+/// `json` (valid, compact, as the platform sends it) indented two spaces
+/// per level for people, without parsing it into a value and back.
+pub fn indent_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', depth * 2));
+    };
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if chars.peek() == Some(&close) {
+                    out.push(close);
+                    chars.next();
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -101,6 +151,21 @@ mod tests {
             digest_request("7", "20/11/2026", false)
                 .unwrap_err()
                 .contains("anchor_date")
+        );
+    }
+
+    #[test]
+    fn json_is_indented_without_touching_strings() {
+        let compact = r#"{"a":[1,{"b":"x, {y}: \"z\""}],"c":{},"d":[]}"#;
+        let pretty = indent_json(compact);
+        assert_eq!(
+            pretty,
+            "{\n  \"a\": [\n    1,\n    {\n      \"b\": \"x, {y}: \\\"z\\\"\"\n    }\n  ],\n  \"c\": {},\n  \"d\": []\n}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(compact).unwrap()
         );
     }
 }
