@@ -1319,9 +1319,28 @@ async fn a_sweep_run_from_the_page_makes_today_the_latest() {
     assert_report_shown(&b, &old).await;
     assert_eq!(value(&b, "#retention-day").await, yesterday.to_string());
 
-    let clicked = Utc::now();
+    // A sweep deletes expired artifacts: it asks first, and Cancel sends nothing.
     b.wait_enabled("#btn-sweep-run").await;
     b.click("#btn-sweep-run").await;
+    b.wait_text("#confirm-text", "the sweep question", |t| {
+        t.contains(&format!("{} tenants", old.tenant_count))
+    })
+    .await;
+    b.click("#confirm-cancel").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        latest_on_disk(&root),
+        old,
+        "a cancelled sweep wrote nothing"
+    );
+
+    let clicked = Utc::now();
+    b.click("#btn-sweep-run").await;
+    b.wait_text("#confirm-text", "the sweep question", |t| {
+        t.contains("retention sweep")
+    })
+    .await;
+    b.click("#confirm-ok").await;
     b.wait_attr("#retention-summary", "data-day", &today.to_string())
         .await;
 

@@ -4,13 +4,13 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::model::controls::{Confirmation, WriteOp};
+use crate::model::controls::Confirmation;
 
 /// A write waiting for the operator's yes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PendingWrite {
+pub struct PendingWrite<T> {
     /// What will be sent.
-    pub op: WriteOp,
+    pub op: T,
     /// What the dialog says.
     pub confirmation: Confirmation,
 }
@@ -18,11 +18,11 @@ pub struct PendingWrite {
 /// `#confirm-dialog`. Open while `pending` is `Some`; confirming hands the write
 /// to `on_confirm`, cancelling (button, Esc) just clears `pending`.
 #[component]
-pub fn ConfirmDialog(
+pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
     /// The write to confirm.
-    pending: RwSignal<Option<PendingWrite>>,
+    pending: RwSignal<Option<PendingWrite<T>>>,
     /// Called with the write once confirmed.
-    on_confirm: Callback<WriteOp>,
+    on_confirm: Callback<T>,
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     let ok_button = NodeRef::<html::Button>::new();
@@ -52,10 +52,15 @@ pub fn ConfirmDialog(
     };
     let text = move || pending.with(|p| p.as_ref().map(|p| p.confirmation.text.clone()));
     let detail = move || pending.with(|p| p.as_ref().and_then(|p| p.confirmation.detail.clone()));
-    let ok_label =
-        move || pending.with(|p| p.as_ref().map(|p| p.op.kind().label()).unwrap_or("Confirm"));
+    let ok_label = move || {
+        pending.with(|p| {
+            p.as_ref()
+                .map(|p| p.confirmation.ok_label)
+                .unwrap_or("Confirm")
+        })
+    };
     let ok_class = move || {
-        if pending.with(|p| p.as_ref().is_some_and(|p| p.op.kind().is_destructive())) {
+        if pending.with(|p| p.as_ref().is_some_and(|p| p.confirmation.destructive)) {
             "btn btn-danger"
         } else {
             "btn btn-primary"

@@ -117,7 +117,7 @@ pub fn ControlsPanel(
     });
     let blocked = Memo::new(move |_| input.with(controls::writes_blocked));
 
-    let pending = RwSignal::new(None::<PendingWrite>);
+    let pending = RwSignal::new(None::<PendingWrite<WriteOp>>);
     let ask = move |kind: OpKind| {
         if input.with_untracked(|i| controls::button(kind, i).disabled) {
             return;

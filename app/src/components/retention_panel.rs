@@ -13,6 +13,7 @@ use opsdeck_api::retention::{
 };
 
 use crate::api::{self, ApiError, Credentials};
+use crate::components::confirm_dialog::{ConfirmDialog, PendingWrite};
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::Polled;
 use crate::model::retention::{self, Sort, SortKey, StatusFilter, TenantRow};
@@ -377,6 +378,12 @@ pub fn RetentionPanel(
         refresh.now();
     });
     let pending = sweep.pending();
+    let confirm = RwSignal::new(None::<PendingWrite<()>>);
+    let on_confirm = Callback::new(move |()| {
+        if let Some(creds) = conn.creds() {
+            sweep.dispatch(creds);
+        }
+    });
 
     view! {
         <Panel id="panel-retention" title="Retention sweep" frame=report.frame() wide=true>
@@ -397,9 +404,11 @@ pub fn RetentionPanel(
                     disabled=move || blocked.with(Option::is_some) || pending.get()
                     title=move || blocked.get().unwrap_or_else(|| "Sweep today's artifacts now and write a new latest.json".into())
                     on:click=move |_| {
-                        if let Some(creds) = conn.creds() {
-                            sweep.dispatch(creds);
-                        }
+                        let tenants = data.with(|r| r.as_ref().map_or(0, |r| r.tenant_count));
+                        confirm.set(Some(PendingWrite {
+                            op: (),
+                            confirmation: retention::sweep_confirmation(tenants),
+                        }));
                     }
                 >
                     {move || if pending.get() { "Sweeping…" } else { "Run sweep now" }}
@@ -534,6 +543,7 @@ pub fn RetentionPanel(
                     }}
                 </p>
             </Show>
+            <ConfirmDialog pending=confirm on_confirm />
         </Panel>
     }
 }

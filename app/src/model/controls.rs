@@ -296,6 +296,10 @@ pub struct Confirmation {
     pub text: String,
     /// Extra context (reason given, environment warning).
     pub detail: Option<String>,
+    /// The confirm button's label: the action's own name.
+    pub ok_label: &'static str,
+    /// The action throws work or data away: the alarming button style.
+    pub destructive: bool,
 }
 
 /// What the confirmation for `op` says. `run` is what Status last showed;
@@ -340,6 +344,8 @@ pub fn confirmation(
     Confirmation {
         text,
         detail: (!details.is_empty()).then(|| details.join(" ")),
+        ok_label: op.kind().label(),
+        destructive: op.kind().is_destructive(),
     }
 }
 

@@ -10,6 +10,8 @@ use opsdeck_api::retention::{
 };
 use serde::Serialize;
 
+use crate::model::controls::Confirmation;
+
 /// The day in `?day=`: `None` (the latest sweep) when absent, and an error
 /// naming the value when it is not a `YYYY-MM-DD` date.
 pub fn parse_day(value: Option<&str>) -> Result<Option<NaiveDate>, String> {
@@ -286,6 +288,20 @@ pub fn ndjson<T: Serialize>(items: &[T]) -> String {
     out
 }
 
+/// What `Run sweep now` asks first: a sweep deletes what is past each
+/// tenant's retention window, so it is confirmed like a reset.
+pub fn sweep_confirmation(tenants: u64) -> Confirmation {
+    Confirmation {
+        text: format!("Run today's retention sweep over {tenants} tenants now?"),
+        detail: Some(
+            "Artifacts past each tenant's retention window are removed, and the new report replaces latest.json."
+                .into(),
+        ),
+        ok_label: "Run sweep now",
+        destructive: true,
+    }
+}
+
 /// The tallest bar of a histogram, for scaling the others (at least 1).
 pub fn histogram_max<'a>(counts: impl IntoIterator<Item = &'a u64>) -> u64 {
     counts.into_iter().copied().max().unwrap_or(0).max(1)
@@ -422,6 +438,14 @@ mod tests {
         assert_eq!(lines[1], "t-a,\"Name, of t-a\",5,weather,0,,ok,0.9900");
         assert_eq!(lines[2], "t-b,\"Name, of t-b\",9,ads;weather,1,info,,");
         assert!(text.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn a_sweep_is_confirmed_as_destructive() {
+        let c = sweep_confirmation(12);
+        assert!(c.text.contains("12 tenants"), "{}", c.text);
+        assert!(c.destructive);
+        assert_eq!(c.ok_label, "Run sweep now");
     }
 
     #[test]
