@@ -11,7 +11,7 @@ use opsdeck_api::retention::{
 use crate::api::{self, ApiError, Credentials, Texted};
 use crate::components::action_panel::{ActionPanel, ActionTexts};
 use crate::components::kv_row::KvRow;
-use crate::model::{controls, format, kpi, reports};
+use crate::model::{controls, format, reports};
 use crate::state::connection::use_connection;
 use crate::state::feedback::use_feedback;
 
@@ -27,7 +27,7 @@ async fn latest(creds: Credentials) -> Result<Option<Texted<BaselineSnapshot>>, 
 fn snapshot_view(snapshot: Texted<BaselineSnapshot>) -> impl IntoView {
     let Texted { value: s, text } = snapshot;
     let json = reports::indent_json(&text);
-    let href = kpi::data_url("application/json", &json);
+    let href = format::data_url("application/json", &json);
     let file = format!(
         "opsdeck-baseline-{}.json",
         s.captured_at.format("%Y%m%dT%H%M%SZ")

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::kpi;
+use crate::model::format;
 
 /// A `<figure id=…>` with the chart's SVG and `#{id}-svg`, its download.
 #[component]
@@ -20,8 +20,9 @@ pub fn ChartFigure(
     /// What to say when there is nothing to draw.
     empty: &'static str,
 ) -> impl IntoView {
-    let href =
-        Memo::new(move |_| svg.with(|s| s.as_deref().map(|s| kpi::data_url("image/svg+xml", s))));
+    let href = Memo::new(move |_| {
+        svg.with(|s| s.as_deref().map(|s| format::data_url("image/svg+xml", s)))
+    });
     let link_id = format!("{id}-svg");
     view! {
         <figure id=id class="chart">

@@ -12,7 +12,7 @@ use opsdeck_api::retention::{
 use crate::api::{self, ApiError, Credentials, Texted};
 use crate::components::action_panel::{ActionPanel, ActionTexts};
 use crate::model::markdown::{self, Block, Inline};
-use crate::model::{controls, format, kpi, reports};
+use crate::model::{controls, format, reports};
 use crate::state::connection::use_connection;
 use crate::state::feedback::use_feedback;
 use crate::state::refresh::use_refresh;
@@ -76,8 +76,8 @@ fn block_view(b: Block) -> AnyView {
 /// `d` and the answer it came in, as the platform sent it.
 fn drafted_view(d: WeeklyDigestDraft, text: &str) -> impl IntoView {
     let anchor = d.facts.anchor_date;
-    let md_href = kpi::data_url("text/markdown", &d.markdown);
-    let json_href = kpi::data_url("application/json", &reports::indent_json(text));
+    let md_href = format::data_url("text/markdown", &d.markdown);
+    let json_href = format::data_url("application/json", &reports::indent_json(text));
     let caption = format!(
         "Draft {} for the week ending {anchor} ({} to {}), created {}{}: {} events, {} LLM calls (required {} and {}).",
         d.draft_id,

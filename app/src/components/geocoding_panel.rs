@@ -6,7 +6,7 @@ use opsdeck_api::retention::{GeocodingReport, GeocodingReports, GeocodingStatus}
 
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::Polled;
-use crate::model::{format, kpi, retention};
+use crate::model::{format, retention};
 
 const STATUSES: [(GeocodingStatus, &str); 3] = [
     (
@@ -77,7 +77,7 @@ pub fn GeocodingPanel(
     let ndjson = Memo::new(move |_| {
         data.with(|g| {
             g.as_ref().map_or_else(String::new, |g| {
-                kpi::data_url(
+                format::data_url(
                     opsdeck_api::retention::NDJSON_CONTENT_TYPE,
                     &retention::ndjson(&g.reports),
                 )

@@ -56,7 +56,7 @@ pub fn KpiRollupsPanel(
     /// The range, for the file name.
     range: Memo<u32>,
 ) -> impl IntoView {
-    let csv = Memo::new(move |_| days.with(|d| kpi::data_url("text/csv", &kpi::rollups_csv(d))));
+    let csv = Memo::new(move |_| days.with(|d| format::data_url("text/csv", &kpi::rollups_csv(d))));
     view! {
         <Panel id="panel-kpi-rollups" title="KPI Rollups" frame wide=true>
             <div class="panel-toolbar">

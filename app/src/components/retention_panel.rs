@@ -17,7 +17,7 @@ use crate::components::confirm_dialog::{ConfirmDialog, PendingWrite};
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::Polled;
 use crate::model::retention::{self, Sort, SortKey, StatusFilter, TenantRow};
-use crate::model::{controls, format, kpi};
+use crate::model::{controls, format};
 use crate::perf;
 use crate::state::connection::use_connection;
 use crate::state::feedback::use_feedback;
@@ -300,13 +300,13 @@ pub fn RetentionPanel(
         all_rows.with(|rows| {
             let mut rows = rows.clone();
             retention::sort_rows(&mut rows, Sort::default().clicked(SortKey::Tenant));
-            kpi::data_url("text/csv", &retention::csv(&rows))
+            format::data_url("text/csv", &retention::csv(&rows))
         })
     });
     let ndjson = Memo::new(move |_| {
         data.with(|r| {
             r.as_ref().map_or_else(String::new, |r| {
-                kpi::data_url(
+                format::data_url(
                     opsdeck_api::retention::NDJSON_CONTENT_TYPE,
                     &retention::ndjson(&r.ndjson_lines()),
                 )

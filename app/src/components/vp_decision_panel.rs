@@ -7,8 +7,8 @@ use opsdeck_api::vp::{EVIDENCE_HEADER, EvidenceWindow, VpCriterion, VpProfile, V
 
 use crate::components::panel::Panel;
 use crate::hooks::use_polled::PanelFrame;
+use crate::model::format;
 use crate::model::vp::{self, LaneSnapshot};
-use crate::model::{format, kpi};
 use crate::state::feedback::use_feedback;
 
 fn criterion_row(c: VpCriterion) -> impl IntoView {
@@ -73,7 +73,7 @@ pub fn VpDecisionPanel(
             s.as_ref().map(|s| {
                 let a = s.aggregates();
                 (
-                    kpi::data_url("application/json", &s.json()),
+                    format::data_url("application/json", &s.json()),
                     vp::snapshot_file(&a.vp_id, &a.generated_at),
                 )
             })

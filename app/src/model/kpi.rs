@@ -194,26 +194,6 @@ pub fn rollups_csv(days: &[KpiDay]) -> String {
     out
 }
 
-/// A `data:` URL holding `text`, for an `<a download>`: no object URL to
-/// revoke, and the CSP allows it (`img-src data:` covers the SVG preview too).
-pub fn data_url(mime: &str, text: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(mime.len() + 16 + text.len() * 3 / 2);
-    out.push_str("data:");
-    out.push_str(mime);
-    out.push_str(";charset=utf-8,");
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~()'!*:;/=+@$".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
-    out
-}
-
 /// The trailing average of each point over the `window` points ending at it
 /// (the point included), once at least `min` of them have a value.
 pub fn trailing_average(values: &[Option<f64>], window: usize, min: usize) -> Vec<Option<f64>> {
@@ -484,18 +464,6 @@ mod tests {
         );
         assert_eq!(lines[0].split(',').count(), lines[1].split(',').count());
         assert!(csv.ends_with("\r\n"));
-    }
-
-    #[test]
-    fn data_urls_escape_what_a_url_cannot_hold() {
-        assert_eq!(
-            data_url("text/csv", "a,b\r\n1 %#\"<"),
-            "data:text/csv;charset=utf-8,a%2Cb%0D%0A1%20%25%23%22%3C"
-        );
-        assert_eq!(
-            data_url("image/svg+xml", "é"),
-            "data:image/svg+xml;charset=utf-8,%C3%A9"
-        );
     }
 
     #[test]
