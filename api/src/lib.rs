@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod console;
 pub mod error;
 pub mod kpi;
+pub mod pages;
 pub mod rate;
 pub mod retention;
 pub mod validate;

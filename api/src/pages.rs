@@ -1,0 +1,98 @@
+//! The console's pages: one list that the server's HTML entries, the nav bar,
+//! the start-up banner and the build all come from. Adding a page is one entry
+//! here (plus its feature folder and its bundle's bin in the app).
+
+/// One page of the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Where it is served. Paths below it belong to it too, unless a more
+    /// specific page claims them.
+    pub path: &'static str,
+    /// The link's text in the nav bar.
+    pub nav: &'static str,
+    /// The document title.
+    pub title: &'static str,
+    /// The wasm bundle: the app's bin of that name, and the prefix of its
+    /// built `.wasm` and `.js` files.
+    pub bundle: &'static str,
+    /// The HTML entry in `dist/` that starts the bundle.
+    pub entry: &'static str,
+}
+
+/// Every page, in nav order.
+pub const PAGES: &[Page] = &[
+    Page {
+        path: "/ops",
+        nav: "Ops",
+        title: "opsdeck",
+        bundle: "opsdeck-app",
+        entry: "index.html",
+    },
+    Page {
+        path: "/ops/kpi",
+        nav: "KPI",
+        title: "opsdeck · KPI",
+        bundle: "kpi",
+        entry: "kpi.html",
+    },
+    Page {
+        path: "/ops/vp",
+        nav: "VP lanes",
+        title: "opsdeck · VP lanes",
+        bundle: "vp",
+        entry: "vp.html",
+    },
+    Page {
+        path: "/ops/retention",
+        nav: "Retention",
+        title: "opsdeck · Retention",
+        bundle: "retention",
+        entry: "retention.html",
+    },
+];
+
+/// The page serving `path`: the one whose path is `path` or its nearest
+/// parent, or `None` when no page covers it.
+pub fn page_for(path: &str) -> Option<&'static Page> {
+    PAGES
+        .iter()
+        .filter(|p| {
+            path == p.path
+                || path
+                    .strip_prefix(p.path)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|p| p.path.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_specific_page_serves_a_path() {
+        for (path, entry) in [
+            ("/ops", Some("index.html")),
+            ("/ops/", Some("index.html")),
+            ("/ops/kpi", Some("kpi.html")),
+            ("/ops/vp/", Some("vp.html")),
+            ("/ops/vpx", Some("index.html")),
+            ("/ops/retention/x", Some("retention.html")),
+            ("/opsx", None),
+            ("/", None),
+        ] {
+            assert_eq!(page_for(path).map(|p| p.entry), entry, "{path}");
+        }
+    }
+
+    #[test]
+    fn paths_bundles_and_entries_are_unique() {
+        for (i, a) in PAGES.iter().enumerate() {
+            for b in &PAGES[i + 1..] {
+                assert_ne!(a.path, b.path);
+                assert_ne!(a.bundle, b.bundle);
+                assert_ne!(a.entry, b.entry);
+            }
+        }
+    }
+}
