@@ -19,9 +19,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::console::{bounded_limit, parse_query};
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::outbox::{Attempt, Enqueued, Outbox, RetryPolicy};
 use crate::proxy::Upstream;
+use crate::startup::StartupError;
 use crate::state::AppState;
 
 /// Days of rollups fetched for an evaluation: the judged days and their baselines.
@@ -87,20 +88,7 @@ pub struct AlertArgs {
 
 impl Default for AlertArgs {
     fn default() -> Self {
-        AlertArgs {
-            kpi_alert_warning_drop_pct: 20.0,
-            kpi_alert_critical_drop_pct: 40.0,
-            kpi_alert_min_cohort: 50,
-            kpi_alert_min_sample: 100,
-            kpi_alert_eval_interval_seconds: 300,
-            kpi_alert_webhook_enabled: false,
-            kpi_alert_webhook_url: None,
-            kpi_alert_notify_cooldown_minutes: 60,
-            kpi_alert_webhook_timeout_ms: 5000,
-            kpi_alert_webhook_backoff_ms: 2000,
-            kpi_alert_webhook_max_backoff_seconds: 300,
-            kpi_alert_webhook_max_attempts: 30,
-        }
+        crate::config::defaults_of()
     }
 }
 
@@ -191,13 +179,17 @@ pub fn payload_key(canonical: &[u8]) -> String {
 
 impl Alerts {
     /// Alerts with `args`, keeping the outbox in `outbox`.
-    pub fn new(args: AlertArgs, environment: Environment, outbox: Outbox) -> Result<Alerts> {
+    pub fn new(
+        args: AlertArgs,
+        environment: Environment,
+        outbox: Outbox,
+    ) -> std::result::Result<Alerts, StartupError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(args.kpi_alert_webhook_timeout_ms))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| AppError::Startup(format!("cannot build the webhook client: {e}")))?;
+            .map_err(|e| StartupError(format!("cannot build the webhook client: {e}")))?;
         Ok(Alerts {
             args,
             environment,

@@ -5,30 +5,12 @@
 //! row; if the row cannot be written the write is refused. Refusals are one
 //! row each, written before the refusal is sent.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use opsdeck_api::console::{AuditRow, Guard};
 use rusqlite::{Connection, params};
 
 use crate::error::{AppError, Result};
-
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS audit (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    at         TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    actor      TEXT,
-    ip         TEXT NOT NULL,
-    method     TEXT NOT NULL,
-    path       TEXT NOT NULL,
-    status     INTEGER,
-    guard      TEXT,
-    reason     TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_by_request ON audit (request_id);
-"#;
+use crate::store::Store;
 
 /// What is known of a request when its audit row is written.
 #[derive(Debug, Clone)]
@@ -46,15 +28,9 @@ pub struct AuditEntry {
 }
 
 /// Handle to the audit database; cheap to clone.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AuditStore {
-    conn: Arc<Mutex<Connection>>,
-}
-
-impl std::fmt::Debug for AuditStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditStore").finish_non_exhaustive()
-    }
+    store: Store,
 }
 
 fn now() -> String {
@@ -62,32 +38,21 @@ fn now() -> String {
 }
 
 impl AuditStore {
-    /// Open or create the audit database at `path`.
-    pub fn open(path: &Path) -> Result<AuditStore> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: an audit row acknowledged is an audit row on disk.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(AuditStore {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+    /// The audit log in `store`.
+    pub fn new(store: Store) -> AuditStore {
+        AuditStore { store }
     }
 
+    /// Run `f` on the store; any failure means the audit log is unavailable.
     async fn with<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn)
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("audit task: {e}")))?
-        .map_err(|e| AppError::AuditUnavailable(e.to_string()))
+        self.store
+            .with(move |c| f(c))
+            .await
+            .map_err(|e| AppError::AuditUnavailable(e.to_string()))
     }
 
     /// Record a finished request (a refusal, usually) in one row.
@@ -186,11 +151,6 @@ impl AuditStore {
         })
         .await
     }
-
-    /// Whether the store answers (for `/healthz`).
-    pub async fn ping(&self) -> Result<()> {
-        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
-    }
 }
 
 #[cfg(test)]
@@ -212,7 +172,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("console.db");
         {
-            let store = AuditStore::open(&path).unwrap();
+            let store = AuditStore::new(Store::open(&path).unwrap());
             store
                 .record(
                     entry("r1"),
@@ -226,7 +186,7 @@ mod tests {
             store.finish(id, 200, None, None).await.unwrap();
             store.begin(entry("r3")).await.unwrap();
         }
-        let store = AuditStore::open(&path).unwrap();
+        let store = AuditStore::new(Store::open(&path).unwrap());
         let rows = store.recent(10).await.unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].request_id, "r3");

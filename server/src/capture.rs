@@ -15,7 +15,7 @@ use opsdeck_api::vp::{
 use serde::Serialize;
 
 use crate::config::{CaptureArgs, CaptureMode};
-use crate::error::{AppError, Result};
+use crate::startup::{Result, StartupError};
 
 /// What `opsdeck capture` prints as JSON.
 #[derive(Debug, Serialize)]
@@ -78,13 +78,13 @@ impl CaptureReport {
 
 /// Read, judge and report (`opsdeck capture`).
 pub async fn capture(args: &CaptureArgs) -> Result<CaptureReport> {
-    let thresholds = args.thresholds.thresholds().map_err(AppError::Capture)?;
+    let thresholds = args.thresholds.thresholds().map_err(StartupError)?;
     let query = VpMetricsQuery {
         vp_id: Some(args.vp_id.clone()),
         mission_limit: Some(args.mission_limit),
         event_limit: Some(args.event_limit),
     };
-    query.validate().map_err(|e| AppError::Capture(e.message))?;
+    query.validate().map_err(|e| StartupError(e.message))?;
     let query = query.clamped();
     let (source, snapshot) = match args.mode {
         CaptureMode::Http => fetch(args, &query).await?,
@@ -103,7 +103,7 @@ async fn fetch(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, Vp
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|e| AppError::Capture(format!("cannot build an HTTP client: {e}")))?;
+        .map_err(|e| StartupError(format!("cannot build an HTTP client: {e}")))?;
     let mut request = client.get(&url).query(query);
     if let Some(token) = args.ops_token.as_deref().filter(|t| !t.is_empty()) {
         request = request.header(OPS_TOKEN_HEADER, token);
@@ -114,12 +114,12 @@ async fn fetch(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, Vp
     let response = request
         .send()
         .await
-        .map_err(|e| AppError::Capture(format!("GET {url} failed: {e}")))?;
+        .map_err(|e| StartupError(format!("GET {url} failed: {e}")))?;
     let status = response.status();
     let body = response
         .bytes()
         .await
-        .map_err(|e| AppError::Capture(format!("GET {url}: reading the answer failed: {e}")))?;
+        .map_err(|e| StartupError(format!("GET {url}: reading the answer failed: {e}")))?;
     if !status.is_success() {
         let said = serde_json::from_slice::<ErrorBody>(&body)
             .map(|b| format!(": {}", b.error))
@@ -130,20 +130,19 @@ async fn fetch(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, Vp
         } else {
             ""
         };
-        return Err(AppError::Capture(format!(
+        return Err(StartupError(format!(
             "GET {url} answered {status}{said}.{hint}"
         )));
     }
-    let snapshot = serde_json::from_slice(&body).map_err(|e| {
-        AppError::Capture(format!("GET {url} answered with an unexpected body: {e}"))
-    })?;
+    let snapshot = serde_json::from_slice(&body)
+        .map_err(|e| StartupError(format!("GET {url} answered with an unexpected body: {e}")))?;
     Ok((url, snapshot))
 }
 
 async fn read_db(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, VpOpsMetrics)> {
     let path = args.db.clone();
     if !path.is_file() {
-        return Err(AppError::Capture(format!(
+        return Err(StartupError(format!(
             "no sim database at {} (start the console once, or pass --db)",
             path.display()
         )));
@@ -154,7 +153,7 @@ async fn read_db(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, 
         opsdeck_sim::vp::read_ops_metrics(&path, &query, chrono::Utc::now())
     })
     .await
-    .map_err(|e| AppError::Capture(format!("reading the sim database failed: {e}")))?
-    .map_err(|e| AppError::Capture(format!("reading {source}: {e}")))?;
+    .map_err(|e| StartupError(format!("reading the sim database failed: {e}")))?
+    .map_err(|e| StartupError(format!("reading {source}: {e}")))?;
     Ok((source, snapshot))
 }

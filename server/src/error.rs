@@ -73,12 +73,6 @@ pub enum AppError {
     /// Anything else that is our fault.
     #[error("internal error: {0}")]
     Internal(String),
-    /// `opsdeck capture` could not read or judge the lane.
-    #[error("{0}")]
-    Capture(String),
-    /// The server cannot start with this configuration or environment.
-    #[error("{0}")]
-    Startup(String),
 }
 
 /// `Result` with [`AppError`].
@@ -113,9 +107,7 @@ impl AppError {
             AppError::AuditUnavailable(_) | AppError::OpsTokenMissing => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            AppError::Internal(_) | AppError::Startup(_) | AppError::Capture(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -155,9 +147,7 @@ impl AppError {
             AppError::AuditUnavailable(_) => {
                 ErrorBody::new("audit log unavailable; writes are refused until it recovers")
             }
-            AppError::Internal(_) | AppError::Startup(_) | AppError::Capture(_) => {
-                ErrorBody::new("internal error; see the server log")
-            }
+            AppError::Internal(_) => ErrorBody::new("internal error; see the server log"),
             AppError::TooLarge(_) | AppError::OpsTokenMissing => ErrorBody::new(self.to_string()),
         }
     }

@@ -8,8 +8,6 @@
 //! failures (connection errors, timeouts, 5xx, 408 and 429) with exponential
 //! backoff up to a cap, and gives up on other 4xx at once.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -18,34 +16,8 @@ use opsdeck_api::alerts::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::{AppError, Result};
-
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS webhook_outbox (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    idempotency_key  TEXT NOT NULL,
-    created_ms       INTEGER NOT NULL,
-    day              TEXT,
-    summary          TEXT NOT NULL,
-    payload          TEXT NOT NULL,
-    status           TEXT NOT NULL,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    next_attempt_ms  INTEGER,
-    last_status_code INTEGER,
-    last_error       TEXT,
-    delivered_ms     INTEGER
-);
-CREATE INDEX IF NOT EXISTS outbox_by_key ON webhook_outbox (idempotency_key, created_ms);
-CREATE INDEX IF NOT EXISTS outbox_due ON webhook_outbox (status, next_attempt_ms);
-CREATE TABLE IF NOT EXISTS webhook_log (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    at_ms           INTEGER NOT NULL,
-    idempotency_key TEXT NOT NULL,
-    event           TEXT NOT NULL,
-    status_code     INTEGER,
-    detail          TEXT
-);
-"#;
+use crate::error::Result;
+use crate::store::Store;
 
 /// Retry policy of the worker.
 #[derive(Debug, Clone, Copy)]
@@ -102,15 +74,9 @@ pub enum Enqueued {
 }
 
 /// Handle to the outbox tables; cheap to clone.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Outbox {
-    conn: Arc<Mutex<Connection>>,
-}
-
-impl std::fmt::Debug for Outbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox").finish_non_exhaustive()
-    }
+    store: Store,
 }
 
 fn ts(ms: i64) -> DateTime<Utc> {
@@ -147,16 +113,9 @@ fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
 }
 
 impl Outbox {
-    /// Open (or create) the outbox tables in the database at `path`.
-    pub fn open(path: &Path) -> Result<Outbox> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Outbox {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+    /// The outbox in `store`.
+    pub fn new(store: Store) -> Outbox {
+        Outbox { store }
     }
 
     async fn with<T, F>(&self, f: F) -> Result<T>
@@ -164,14 +123,7 @@ impl Outbox {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn)
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("outbox task: {e}")))?
-        .map_err(AppError::from)
+        self.store.with(move |c| f(c)).await
     }
 
     /// Queue `payload` unless the same key was queued within `cooldown` of `now_ms`.

@@ -15,6 +15,7 @@ use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 
 use crate::error::{AppError, AuditNote, Result};
 use crate::guard::Caller;
+use crate::startup::StartupError;
 use crate::state::AppState;
 
 /// Largest request body forwarded.
@@ -40,14 +41,14 @@ impl Upstream {
         ops_token: Option<String>,
         connect_timeout_ms: u64,
         timeout_ms: u64,
-    ) -> Result<Upstream> {
+    ) -> std::result::Result<Upstream, StartupError> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(connect_timeout_ms))
             .timeout(Duration::from_millis(timeout_ms))
             // Redirects from an admin API are a misconfiguration; show them, don't follow.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| AppError::Internal(format!("cannot build the upstream client: {e}")))?;
+            .map_err(|e| StartupError(format!("cannot build the upstream client: {e}")))?;
         Ok(Upstream {
             base: base.trim_end_matches('/').to_owned(),
             mode,

@@ -10,6 +10,7 @@ use crate::alerts::Alerts;
 use crate::audit::AuditStore;
 use crate::guard::{FailureLimiter, GuardConfig};
 use crate::proxy::Upstream;
+use crate::store::Store;
 use crate::web::WebAssets;
 
 /// Everything handlers share; cheap to clone.
@@ -25,6 +26,8 @@ pub struct Inner {
     pub guard: GuardConfig,
     /// Failed-token counter.
     pub limiter: FailureLimiter,
+    /// `console.db`, which the audit log and the outbox share.
+    pub store: Store,
     /// Audit log.
     pub audit: AuditStore,
     /// Where admin calls go.

@@ -55,11 +55,11 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /healthz`: 200 when the server and its audit store answer.
+/// `GET /healthz`: 200 when the server and its store answer.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    let ok = state.audit.ping().await.is_ok();
+    let ok = state.store.ping().await.is_ok();
     let body = Health {
-        status: if ok { "ok" } else { "audit store unavailable" }.into(),
+        status: if ok { "ok" } else { "store unavailable" }.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         upstream_mode: state.upstream.mode(),
         uptime_seconds: state.started.elapsed().as_secs(),

@@ -1,6 +1,6 @@
 //! The built browser app: `dist/` with an SPA fallback for `/ops/*` (each
-//! page group to its own HTML entry and wasm bundle), and the security
-//! headers every response carries.
+//! page to its own HTML entry and wasm bundle, as `opsdeck_api::pages` lists
+//! them), and the security headers every response carries.
 
 use std::path::{Path, PathBuf};
 
@@ -12,47 +12,40 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use opsdeck_api::ErrorBody;
+use opsdeck_api::pages::{PAGES, Page, page_for};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::state::AppState;
 
-/// The HTML entry of each page group, most specific path first: a page is
-/// served by the first entry whose prefix is its path or a parent of it.
-pub const ENTRIES: [(&str, &str); 4] = [
-    ("/ops/kpi", "kpi.html"),
-    ("/ops/vp", "vp.html"),
-    ("/ops/retention", "retention.html"),
-    ("/ops", "index.html"),
-];
-
-/// The HTML entries as loaded at start, and the CSP that lets exactly their
-/// inline scripts run (there are none; hashes keep it so if one appears).
+/// The HTML entries as loaded at start (one per page of
+/// [`opsdeck_api::pages::PAGES`]), and the CSP that lets exactly their inline
+/// scripts run (there are none; hashes keep it so if one appears).
 #[derive(Debug)]
 pub struct WebAssets {
     dist: PathBuf,
-    pages: Vec<(&'static str, &'static str, Option<String>)>,
+    pages: Vec<(&'static Page, Option<String>)>,
     csp: HeaderValue,
 }
 
 impl WebAssets {
-    /// Load the entries of [`ENTRIES`] from `dist`. A missing build is not
-    /// fatal: the API still works and the page says how to build the app.
+    /// Load every page's entry from `dist`. A missing build is not fatal: the
+    /// API still works and the page says how to build the app.
     pub fn load(dist: &Path) -> WebAssets {
-        let pages: Vec<_> = ENTRIES
+        let pages: Vec<_> = PAGES
             .iter()
-            .map(|&(prefix, file)| {
-                let html = std::fs::read_to_string(dist.join(file)).ok();
+            .map(|page| {
+                let html = std::fs::read_to_string(dist.join(page.entry)).ok();
                 if html.is_none() {
-                    tracing::warn!(dist = %dist.display(), file, "browser app entry missing: not built (run `make run`)");
+                    tracing::warn!(dist = %dist.display(), file = page.entry, "browser app entry missing: not built (run `make run`)");
                 }
-                (prefix, file, html)
+                (page, html)
             })
             .collect();
         let hashes: Vec<String> = pages
             .iter()
-            .filter_map(|(_, _, html)| html.as_deref())
+            .filter_map(|(_, html)| html.as_deref())
             .flat_map(inline_script_hashes)
             .collect();
         let csp = content_security_policy(&hashes);
@@ -64,22 +57,15 @@ impl WebAssets {
         }
     }
 
-    /// The entry serving `path`: its file name and, if built, its HTML.
+    /// The entry serving `path` (the console's first page for paths no page
+    /// claims): its file name and, if built, its HTML.
     fn entry(&self, path: &str) -> (&'static str, Option<&str>) {
-        let page = self
-            .pages
+        let wanted = page_for(path).unwrap_or(&PAGES[0]);
+        self.pages
             .iter()
-            .find(|(prefix, _, _)| {
-                path == *prefix
-                    || path
-                        .strip_prefix(prefix)
-                        .is_some_and(|r| r.starts_with('/'))
-            })
-            .or(self.pages.last());
-        match page {
-            Some((_, file, html)) => (file, html.as_deref()),
-            None => ("index.html", None),
-        }
+            .find(|(page, _)| *page == wanted)
+            .map(|(page, html)| (page.entry, html.as_deref()))
+            .unwrap_or((wanted.entry, None))
     }
 
     /// The Content-Security-Policy header value.
@@ -89,7 +75,16 @@ impl WebAssets {
 
     /// Whether every entry of the app is built.
     pub fn built(&self) -> bool {
-        self.pages.iter().all(|(_, _, html)| html.is_some())
+        self.missing().is_empty()
+    }
+
+    /// The entries that are not built.
+    pub fn missing(&self) -> Vec<&'static str> {
+        self.pages
+            .iter()
+            .filter(|(_, html)| html.is_none())
+            .map(|(page, _)| page.entry)
+            .collect()
     }
 }
 

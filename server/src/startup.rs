@@ -1,0 +1,468 @@
+//! Start-up: check the configuration, open the store, start the embedded sim
+//! when no upstream is given, build the state, print the banner and serve.
+//! Everything that can stop the console before it answers a request fails
+//! here, with a [`StartupError`] that says what to change.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use opsdeck_api::console::UpstreamMode;
+use opsdeck_api::pages::PAGES;
+use opsdeck_sim::{SimHandle, SimSettings};
+use tokio::net::TcpListener;
+
+use crate::alerts;
+use crate::audit::AuditStore;
+use crate::config::{ServeArgs, SimArgs};
+use crate::guard::{self, FailureLimiter, GuardConfig};
+use crate::outbox::Outbox;
+use crate::proxy::Upstream;
+use crate::state::{AppState, Inner};
+use crate::store::Store;
+use crate::web::WebAssets;
+
+/// Why the console, the sim or `opsdeck capture` could not start or run: one
+/// sentence naming the setting or resource and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+/// `Result` with [`StartupError`].
+pub type Result<T, E = StartupError> = std::result::Result<T, E>;
+
+/// Where the browser token came from, for the start-up banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `ADMIN_API_TOKEN` / `--admin-api-token`.
+    Configured,
+    /// Generated once and kept in this file.
+    File(std::path::PathBuf),
+}
+
+/// A prepared console: state plus the embedded sim, if any, which lives as
+/// long as this does.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The router state.
+    pub state: AppState,
+    /// The token browsers must present.
+    pub admin_token: String,
+    /// Where it came from.
+    pub token_source: TokenSource,
+    /// The embedded sim (None with `--upstream`).
+    pub sim: Option<SimHandle>,
+}
+
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StartupError(format!("no randomness for a token: {e}")))?;
+    // The prefix keeps a token from starting with `-`, which would read as a
+    // flag when pasted onto a command line, and makes it recognisable in a leak scan.
+    Ok(format!(
+        "odk_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
+}
+
+fn load_or_create_token(path: &Path) -> Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let token = existing.trim().to_owned();
+        if !token.is_empty() {
+            return Ok(token);
+        }
+    }
+    let token = random_token()?;
+    write_private(path, &token)
+        .map_err(|e| StartupError(format!("cannot write {}: {e}", path.display())))?;
+    Ok(token)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+fn check_args(args: &ServeArgs) -> Result<()> {
+    let bad = |m: String| Err(StartupError(m));
+    if let Some(url) = &args.upstream {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return bad(format!(
+                "--upstream {url:?} must be an http:// or https:// URL"
+            ));
+        }
+        if args
+            .upstream_admin_token
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
+            return bad(
+                "--upstream needs the platform's admin token in UPSTREAM_ADMIN_TOKEN \
+                 (or --upstream-admin-token)"
+                    .into(),
+            );
+        }
+    }
+    if args.admin_api_token.as_deref() == Some("") {
+        return bad("ADMIN_API_TOKEN is set but empty".into());
+    }
+    if args.upstream_timeout_ms == 0 || args.upstream_connect_timeout_ms == 0 {
+        return bad("UPSTREAM_TIMEOUT_MS and UPSTREAM_CONNECT_TIMEOUT_MS must be above 0".into());
+    }
+    if args.auth_failure_limit == 0 || args.auth_failure_window_seconds == 0 {
+        return bad("AUTH_FAILURE_LIMIT and AUTH_FAILURE_WINDOW_SECONDS must be above 0".into());
+    }
+    args.alerts.validate().map_err(StartupError)?;
+    args.vp.thresholds().map_err(StartupError)?;
+    if args.upstream.is_none() {
+        args.sim.validate().map_err(StartupError)?;
+    }
+    Ok(())
+}
+
+/// Every token the console accepts, checked.
+fn token_table(args: &ServeArgs, admin_token: &str) -> Result<Vec<guard::TokenEntry>> {
+    use opsdeck_api::console::Role;
+    let mut tokens = vec![guard::TokenEntry {
+        name: "admin".into(),
+        role: Role::Admin,
+        token: admin_token.to_owned(),
+    }];
+    if let Some(t) = &args.viewer_api_token {
+        tokens.push(guard::TokenEntry {
+            name: "viewer".into(),
+            role: Role::Viewer,
+            token: t.clone(),
+        });
+    }
+    if let Some(path) = &args.tokens_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartupError(format!("cannot read {}: {e}", path.display())))?;
+        let more: Vec<guard::TokenEntry> = serde_json::from_str(&text).map_err(|e| {
+            StartupError(format!(
+                "{} is not a list of {{\"name\", \"role\", \"token\"}} objects: {e}",
+                path.display()
+            ))
+        })?;
+        tokens.extend(more);
+    }
+    // The admin token may be short when it was set by hand; the others are new.
+    guard::check_tokens(&tokens[1..]).map_err(StartupError)?;
+    if tokens[1..].iter().any(|t| t.token == admin_token) {
+        return Err(StartupError(
+            "a viewer or tokens-file token equals ADMIN_API_TOKEN".into(),
+        ));
+    }
+    Ok(tokens)
+}
+
+/// Check the configuration, open the stores, start the embedded sim when no
+/// upstream is given, and build the state.
+pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
+    check_args(args)?;
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| StartupError(format!("cannot create {}: {e}", args.data_dir.display())))?;
+    let (admin_token, token_source) = match &args.admin_api_token {
+        Some(t) => (t.clone(), TokenSource::Configured),
+        None => {
+            let path = args.data_dir.join("admin-token");
+            (load_or_create_token(&path)?, TokenSource::File(path))
+        }
+    };
+    let tokens = token_table(args, &admin_token)?;
+    let store_path = args.data_dir.join("console.db");
+    let store = Store::open(&store_path).map_err(|e| {
+        StartupError(format!(
+            "cannot open the console's store {}: {e}",
+            store_path.display()
+        ))
+    })?;
+    let environment = args.effective_environment();
+    let (write_enabled, writes_disabled_reason) = args.write_policy();
+    let alerts = alerts::Alerts::new(args.alerts.clone(), environment, Outbox::new(store.clone()))?;
+
+    let (upstream, sim) = match &args.upstream {
+        Some(url) => (
+            Upstream::new(
+                url,
+                UpstreamMode::Remote,
+                args.upstream_admin_token.clone().unwrap_or_default(),
+                args.ua_ops_token.clone(),
+                args.upstream_connect_timeout_ms,
+                args.upstream_timeout_ms,
+            )?,
+            None,
+        ),
+        None => {
+            // The embedded sim gets its own secret: the browser's token never
+            // doubles as the platform's.
+            let sim_token = random_token()?;
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| StartupError(format!("cannot bind the embedded sim: {e}")))?;
+            let sim = opsdeck_sim::spawn(
+                SimSettings {
+                    environment,
+                    admin_write_enabled: write_enabled,
+                    admin_token: sim_token.clone(),
+                    // Empty: the sim makes one, and the proxy reads it back.
+                    ops_token: args.ua_ops_token.clone().unwrap_or_default(),
+                    db_path: args.data_dir.join("sim.db"),
+                    config: args.sim.clone(),
+                },
+                listener,
+            )
+            .await
+            .map_err(|e| StartupError(format!("cannot start the embedded sim: {e}")))?;
+            let upstream = Upstream::new(
+                &sim.url(),
+                UpstreamMode::Embedded,
+                sim_token,
+                Some(sim.ops_token().to_owned()),
+                args.upstream_connect_timeout_ms,
+                args.upstream_timeout_ms,
+            )?;
+            (upstream, Some(sim))
+        }
+    };
+
+    let state = AppState::new(Inner {
+        environment,
+        guard: GuardConfig {
+            allowlist: args.admin_ip_allowlist.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
+            tokens,
+            write_enabled,
+            writes_disabled_reason,
+        },
+        limiter: FailureLimiter::new(
+            args.auth_failure_limit,
+            Duration::from_secs(args.auth_failure_window_seconds),
+        ),
+        audit: AuditStore::new(store.clone()),
+        store,
+        upstream,
+        alerts,
+        vp_thresholds: args.vp.thresholds().map_err(StartupError)?,
+        web: WebAssets::load(&args.dist_dir),
+        started: Instant::now(),
+    });
+    Ok(Prepared {
+        state,
+        admin_token,
+        token_source,
+        sim,
+    })
+}
+
+/// A console serving on a socket; dropping it stops the server and its sim.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The browser token.
+    pub admin_token: String,
+    /// The state, for tests that look inside.
+    pub state: AppState,
+    task: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    sim: Option<SimHandle>,
+}
+
+impl Running {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The embedded sim's own URL (tests that call the platform directly).
+    pub fn sim_url(&self) -> Option<String> {
+        self.sim.as_ref().map(SimHandle::url)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+        for task in &self.background {
+            task.abort();
+        }
+    }
+}
+
+/// Prepare and serve on `listener` in the background (tests and embedding).
+pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
+    let prepared = prepare(args).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartupError(format!("listener has no address: {e}")))?;
+    let router = crate::app(prepared.state.clone());
+    let background = alerts::spawn_tasks(prepared.state.clone());
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        admin_token: prepared.admin_token,
+        state: prepared.state,
+        task,
+        background,
+        sim: prepared.sim,
+    })
+}
+
+/// Run the console until Ctrl-C or SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let prepared = prepare(&args).await?;
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| StartupError(format!("cannot listen on {}: {e}", args.bind)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartupError(format!("listener has no address: {e}")))?;
+    print_banner(&args, &prepared, addr);
+    let background = alerts::spawn_tasks(prepared.state.clone());
+    let service =
+        crate::app(prepared.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| StartupError(format!("server failed: {e}")))?;
+    for task in background {
+        task.abort();
+    }
+    drop(prepared);
+    Ok(())
+}
+
+fn print_banner(args: &ServeArgs, p: &Prepared, addr: SocketAddr) {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let g = &p.state.guard;
+    println!();
+    let base = format!("http://{host}:{}", addr.port());
+    let (home, others) = PAGES.split_first().expect("the console has pages");
+    println!("  opsdeck console   {base}{}", home.path);
+    let others: Vec<String> = others
+        .iter()
+        .map(|p| format!("{} {}", p.nav, p.path))
+        .collect();
+    println!("  pages             {}", others.join(" · "));
+    match &p.token_source {
+        TokenSource::Configured => println!("  admin token       (from ADMIN_API_TOKEN)"),
+        TokenSource::File(path) => println!(
+            "  admin token       {}   (kept in {}; set ADMIN_API_TOKEN to choose your own)",
+            p.admin_token,
+            path.display()
+        ),
+    }
+    println!(
+        "  environment       {}, {}",
+        p.state.environment,
+        if g.write_enabled {
+            "write controls enabled".to_string()
+        } else {
+            format!(
+                "read-only ({})",
+                g.writes_disabled_reason.as_deref().unwrap_or("writes off")
+            )
+        }
+    );
+    match &p.sim {
+        Some(sim) => println!(
+            "  upstream          embedded sim at {} (world in {})",
+            sim.url(),
+            args.data_dir.join("sim.db").display()
+        ),
+        None => println!("  upstream          {}", p.state.upstream.info().url),
+    }
+    let missing = p.state.web.missing();
+    if !missing.is_empty() {
+        println!(
+            "  warning           {} missing in {}: build the app with `make run`",
+            missing.join(", "),
+            args.dist_dir.display()
+        );
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Run the sim alone until Ctrl-C (`opsdeck sim`).
+pub async fn serve_sim(args: SimArgs) -> Result<()> {
+    let token = match &args.admin_token {
+        Some(t) if !t.is_empty() => t.clone(),
+        _ => {
+            let t = random_token()?;
+            println!("  sim admin token   {t}   (set SIM_ADMIN_API_TOKEN to choose your own)");
+            t
+        }
+    };
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| StartupError(format!("cannot listen on {}: {e}", args.bind)))?;
+    let sim = opsdeck_sim::spawn(
+        SimSettings {
+            environment: args.environment,
+            admin_write_enabled: args
+                .admin_write_enabled
+                .unwrap_or(args.environment.default_write_enabled()),
+            admin_token: token,
+            // Empty: the sim makes one (printed below).
+            ops_token: args.ua_ops_token.clone().unwrap_or_default(),
+            db_path: args.db.clone(),
+            config: args.sim.clone(),
+        },
+        listener,
+    )
+    .await
+    .map_err(|e| StartupError(format!("cannot start the sim: {e}")))?;
+    if args.ua_ops_token.as_deref().is_none_or(str::is_empty) {
+        println!(
+            "  sim ops token     {}   (set UA_OPS_TOKEN to choose your own)",
+            sim.ops_token()
+        );
+    }
+    println!("  sim               {} ({})", sim.url(), args.environment);
+    shutdown_signal().await;
+    drop(sim);
+    Ok(())
+}

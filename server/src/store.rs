@@ -1,0 +1,167 @@
+//! The console's own database, `console.db`: one SQLite handle that the audit
+//! log and the webhook outbox share, opened once, with versioned migrations.
+//!
+//! The schema version lives in SQLite's `user_version`. Each migration runs in
+//! its own transaction together with the version bump, so a crash leaves the
+//! file at one version or the next, never between. Version 1 is the schema
+//! the console had before migrations existed, written with `IF NOT EXISTS`,
+//! so a file made by that console is adopted as version 1 without losing a row.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{AppError, Result};
+
+/// The migrations, oldest first; `MIGRATIONS[i]` takes the file to version `i + 1`.
+/// Append only: a released migration is never edited.
+const MIGRATIONS: &[&str] = &[
+    // 1: audit log, webhook outbox and its log, as first released.
+    r#"
+CREATE TABLE IF NOT EXISTS audit (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    actor      TEXT,
+    ip         TEXT NOT NULL,
+    method     TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    status     INTEGER,
+    guard      TEXT,
+    reason     TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_request ON audit (request_id);
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key  TEXT NOT NULL,
+    created_ms       INTEGER NOT NULL,
+    day              TEXT,
+    summary          TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms  INTEGER,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    delivered_ms     INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_by_key ON webhook_outbox (idempotency_key, created_ms);
+CREATE INDEX IF NOT EXISTS outbox_due ON webhook_outbox (status, next_attempt_ms);
+CREATE TABLE IF NOT EXISTS webhook_log (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms           INTEGER NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    status_code     INTEGER,
+    detail          TEXT
+);
+"#,
+];
+
+/// The schema version this build writes.
+pub fn schema_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+/// Handle to `console.db`; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// Bring `conn` to the newest schema version.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > schema_version() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
+            Some(format!(
+                "console.db is at schema version {current}, newer than this build's {}; \
+                 run the newer opsdeck or restore a backup",
+                schema_version()
+            )),
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(schema_version())
+}
+
+impl Store {
+    /// Open or create the database at `path` and migrate it.
+    pub fn open(path: &Path) -> rusqlite::Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a row acknowledged (an audit row above all) is a row on disk.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Run `f` on the connection off the async threads.
+    pub async fn with<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("store task: {e}")))?
+        .map_err(AppError::from)
+    }
+
+    /// Whether the store answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_gets_every_migration_and_reopening_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("console.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, schema_version());
+        drop(conn);
+        drop(Store::open(&path).unwrap());
+    }
+
+    #[test]
+    fn a_file_from_a_newer_build_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("console.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", schema_version() + 1)
+            .unwrap();
+        drop(conn);
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("newer than this build"), "{err}");
+    }
+}
