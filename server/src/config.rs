@@ -159,33 +159,9 @@ pub struct ServeArgs {
 }
 
 impl Default for ServeArgs {
+    /// The documented defaults: what an empty command line gives.
     fn default() -> Self {
-        ServeArgs {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            upstream: None,
-            upstream_admin_token: None,
-            ua_ops_token: None,
-            environment: None,
-            admin_write_enabled: None,
-            admin_api_token: None,
-            viewer_api_token: None,
-            tokens_file: None,
-            admin_ip_allowlist: vec![
-                parse_net("127.0.0.1/32").expect("valid"),
-                parse_net("::1/128").expect("valid"),
-            ],
-            trusted_proxies: Vec::new(),
-            auth_failure_limit: 5,
-            auth_failure_window_seconds: 60,
-            upstream_connect_timeout_ms: 2000,
-            upstream_timeout_ms: 10_000,
-            data_dir: PathBuf::from(".opsdeck"),
-            dist_dir: PathBuf::from("dist"),
-            log_format: LogFormat::Json,
-            alerts: AlertArgs::default(),
-            vp: VpThresholdArgs::default(),
-            sim: SimConfig::default(),
-        }
+        defaults_of()
     }
 }
 
@@ -320,6 +296,12 @@ pub struct CaptureArgs {
     pub thresholds: VpThresholdArgs,
 }
 
+impl Default for CaptureArgs {
+    fn default() -> Self {
+        defaults_of()
+    }
+}
+
 /// The assessment profile on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProfileArg {
@@ -366,16 +348,7 @@ pub struct VpThresholdArgs {
 
 impl Default for VpThresholdArgs {
     fn default() -> Self {
-        let t = opsdeck_api::vp::VpThresholds::default();
-        VpThresholdArgs {
-            vp_fallback_monitor_rate: t.fallback_monitor_rate,
-            vp_fallback_investigate_rate: t.fallback_investigate_rate,
-            vp_p95_latency_slo_seconds: t.p95_latency_slo_seconds,
-            vp_p95_latency_critical_seconds: t.p95_latency_critical_seconds,
-            vp_min_missions: t.min_missions,
-            vp_min_recovery_success_rate: t.min_recovery_success_rate,
-            vp_max_orphan_rate: t.max_orphan_rate,
-        }
+        defaults_of()
     }
 }
 
@@ -403,6 +376,18 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Pretty,
+}
+
+/// A settings group as an empty command line gives it, the environment
+/// ignored. The `#[arg]` attributes are the one place a default is written;
+/// `Default` for each group is this.
+pub fn defaults_of<T: Args + clap::FromArgMatches>() -> T {
+    let command =
+        T::augment_args(clap::Command::new("defaults")).mut_args(|arg| arg.env(None::<&str>));
+    let matches = command
+        .try_get_matches_from(["defaults"])
+        .expect("every setting has a default or is optional");
+    T::from_arg_matches(&matches).expect("defaults parse into their own type")
 }
 
 /// A CIDR (`10.0.0.0/8`) or a bare IP (`10.1.2.3`, meaning just that host).
@@ -441,16 +426,89 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_documented_ones() {
+    fn defaults_are_what_an_empty_command_line_gives() {
         let Command::Serve(parsed) = Cli::parse_with_default(["opsdeck".to_string()]).command
         else {
             panic!("expected serve")
         };
+        // Whole structs; Debug because the sim's settings hold floats.
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", ServeArgs::default()));
         let default = ServeArgs::default();
-        assert_eq!(parsed.bind, default.bind);
-        assert_eq!(parsed.admin_ip_allowlist, default.admin_ip_allowlist);
-        assert_eq!(parsed.upstream_timeout_ms, default.upstream_timeout_ms);
-        assert_eq!(parsed.auth_failure_limit, default.auth_failure_limit);
+        assert_eq!(default.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(
+            default.admin_ip_allowlist,
+            vec![
+                parse_net("127.0.0.1/32").unwrap(),
+                parse_net("::1/128").unwrap()
+            ]
+        );
+        assert_eq!(default.upstream_timeout_ms, 10_000);
+        assert_eq!(default.auth_failure_limit, 5);
+    }
+
+    #[test]
+    fn vp_threshold_defaults_are_the_runbook_ones() {
+        assert_eq!(
+            VpThresholdArgs::default().thresholds().unwrap(),
+            opsdeck_api::vp::VpThresholds::default()
+        );
+    }
+
+    /// The README's configuration tables, row by row: flag, variable, default.
+    fn readme_settings() -> Vec<(String, String, String)> {
+        let readme = include_str!("../../README.md");
+        readme
+            .lines()
+            .filter(|l| l.starts_with("| `--"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let unquote = |c: &str| c.trim_matches('`').to_owned();
+                (unquote(cells[1]), unquote(cells[2]), cells[3].to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_documents_every_setting_with_its_real_default() {
+        let command = Cli::command();
+        let serve = command.find_subcommand("serve").unwrap();
+        let rows = readme_settings();
+        for arg in serve.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let flag = format!("--{long}");
+            let Some((_, env, default)) = rows.iter().find(|(f, _, _)| *f == flag) else {
+                panic!("README's configuration tables do not list {flag}");
+            };
+            let real_env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            assert_eq!(real_env.as_deref(), Some(env.as_str()), "{flag}'s variable");
+            let real: Vec<String> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            // A default in backticks is a value; anything else says in words
+            // why there is none (generated, by environment, …).
+            let documented = default
+                .strip_prefix('`')
+                .and_then(|d| d.strip_suffix('`'))
+                .filter(|d| !d.contains('`'));
+            if let Some(documented) = documented {
+                let parse = |v: &str| v.parse::<f64>().ok();
+                let same = real.join(",") == documented
+                    || (real.len() == 1
+                        && parse(&real[0]).is_some()
+                        && parse(&real[0]) == parse(documented));
+                assert!(same, "{flag}: README says {documented}, the code {real:?}");
+            } else {
+                assert!(
+                    real.is_empty() || flag == "--sim-state-root",
+                    "{flag}: README says {default}, the code defaults to {real:?}"
+                );
+            }
+        }
     }
 
     #[test]
