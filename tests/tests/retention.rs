@@ -19,7 +19,8 @@ use opsdeck_api::retention::{
     paths,
 };
 use opsdeck_tests::{
-    Browser, PAGE_TIMEOUT, TOKEN, console_args, refusals, start_console, workspace_root,
+    Browser, PAGE_TIMEOUT, TOKEN, console_args, data_url_text, refusals, start_console,
+    workspace_root,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -397,32 +398,6 @@ async fn rows_with_geocoding(b: &Browser) -> Vec<ShownRow> {
     })
     .await;
     serde_json::from_value(rows).expect("rows")
-}
-
-/// The text of a `data:` URL (percent-decoded; the page does not use base64).
-fn data_url_text(url: &str) -> String {
-    let (head, body) = url
-        .split_once(',')
-        .unwrap_or_else(|| panic!("not a data: URL: {url:.80}"));
-    assert!(!head.ends_with(";base64"), "a base64 data: URL: {head}");
-    let bytes = body.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = body
-                .get(i + 1..i + 3)
-                .unwrap_or_else(|| panic!("a cut escape at byte {i}"));
-            out.push(
-                u8::from_str_radix(hex, 16).unwrap_or_else(|e| panic!("bad escape %{hex}: {e}")),
-            );
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("a UTF-8 download")
 }
 
 /// The content of the download link `css`, checked to be a `data:` URL of

@@ -5,46 +5,22 @@
 
 use opsdeck_api::vp::{VpOpsMetrics, VpThresholds};
 use opsdeck_server::capture::CaptureReport;
-use opsdeck_server::config::{CaptureArgs, CaptureMode, ProfileArg, VpThresholdArgs};
-use opsdeck_tests::{Browser, TOKEN, console_args, refusals, start_console, workspace_root};
+use opsdeck_server::config::{CaptureArgs, ProfileArg};
+use opsdeck_tests::{
+    Browser, TOKEN, console_args, data_url_text, refusals, start_console, workspace_root,
+};
 
 const DEGRADED: &str = "vp.coder.primary";
 const OTHER: &str = "vp.research.primary";
 const VIEWER: &str = "e2e-vp-viewer-token";
 
-/// The text of a `data:` URL (percent-decoded).
-fn data_url_text(url: &str) -> String {
-    let encoded = url.split_once(',').map_or("", |(_, body)| body);
-    let bytes = encoded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 fn capture_args(label: &str, scope: &str, profile: ProfileArg) -> CaptureArgs {
     CaptureArgs {
-        mode: CaptureMode::Http,
-        gateway_url: String::new(),
-        ops_token: None,
-        admin_token: None,
-        db: std::path::PathBuf::new(),
         vp_id: DEGRADED.into(),
         assessment_profile: profile,
-        mission_limit: opsdeck_api::vp::MISSION_DEFAULT_LIMIT,
-        event_limit: opsdeck_api::vp::EVENT_DEFAULT_LIMIT,
         window_label: label.into(),
         scope: scope.into(),
-        thresholds: VpThresholdArgs::default(),
+        ..CaptureArgs::default()
     }
 }
 

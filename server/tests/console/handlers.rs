@@ -14,41 +14,23 @@ use opsdeck_api::admin::{AdminStatus, Environment};
 use opsdeck_api::console::{AuditPage, Guard, Session};
 use opsdeck_server::config::{ServeArgs, parse_net};
 use opsdeck_server::{Prepared, app, prepare};
+
+use crate::support::{TOKEN, TestConsole, VIEWER};
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
-const TOKEN: &str = "handler-test-token";
-
+/// A prepared console driven without a socket.
 struct Console {
     prepared: Prepared,
-    _dir: tempfile::TempDir,
+    _console: TestConsole,
 }
 
 impl Console {
     async fn new(tweak: impl FnOnce(&mut ServeArgs)) -> Console {
-        let dir = tempfile::tempdir().unwrap();
-        let dist = dir.path().join("dist");
-        std::fs::create_dir_all(&dist).unwrap();
-        // Every page's entry (web::ENTRIES), each naming itself.
-        for (_, file) in opsdeck_server::web::ENTRIES {
-            std::fs::write(
-                dist.join(file),
-                format!("<html><head><script type=\"module\">boot()</script></head><body>{file}</body></html>"),
-            )
-            .unwrap();
-        }
-        std::fs::write(dist.join("app-0123456789abcdef.js"), "export {}").unwrap();
-        let mut args = ServeArgs {
-            admin_api_token: Some(TOKEN.into()),
-            data_dir: dir.path().join("data"),
-            dist_dir: dist,
-            ..ServeArgs::default()
-        };
-        args.sim.sim_tick_ms = 50;
-        tweak(&mut args);
+        let console = TestConsole::new().with(tweak);
         Console {
-            prepared: prepare(&args).await.unwrap(),
-            _dir: dir,
+            prepared: console.prepare().await,
+            _console: console,
         }
     }
 
@@ -431,8 +413,6 @@ async fn audit_limit_is_checked() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-const VIEWER: &str = "stakeholder-read-only-token";
-
 fn as_viewer(method: &str, path: &str) -> Request<Body> {
     Request::builder()
         .method(method)
@@ -498,8 +478,8 @@ async fn a_viewer_reads_charts_and_is_refused_everything_else() {
 
 #[tokio::test]
 async fn named_tokens_from_a_file_are_audited_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tokens.json");
+    let tokens = tempfile::tempdir().unwrap();
+    let file = tokens.path().join("tokens.json");
     std::fs::write(
         &file,
         format!(r#"[{{"name": "Dana (finance)", "role": "viewer", "token": "{VIEWER}"}}]"#),
@@ -532,7 +512,7 @@ async fn named_tokens_from_a_file_are_audited_by_name() {
 
 #[tokio::test]
 async fn bad_token_files_stop_the_start_with_the_reason() {
-    let dir = tempfile::tempdir().unwrap();
+    let console = TestConsole::new();
     let cases = [
         (
             r#"[{"name": "x", "role": "viewer", "token": "short"}]"#,
@@ -550,13 +530,11 @@ async fn bad_token_files_stop_the_start_with_the_reason() {
         ),
     ];
     for (text, want) in cases {
-        let file = dir.path().join("tokens.json");
+        let file = console.path("tokens.json");
         std::fs::write(&file, text).unwrap();
         let args = ServeArgs {
-            admin_api_token: Some(TOKEN.into()),
-            data_dir: dir.path().join("data"),
             tokens_file: Some(file),
-            ..ServeArgs::default()
+            ..console.args().clone()
         };
         let err = prepare(&args).await.unwrap_err().to_string();
         assert!(err.contains(want), "{text}: {err}");

@@ -10,28 +10,11 @@ use axum::routing::any;
 use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::{AdminStatus, ControlResponse, EventsPage, RunMetrics};
 use opsdeck_api::console::AuditPage;
-use opsdeck_server::config::ServeArgs;
-use opsdeck_server::{Running, spawn};
+use opsdeck_server::Running;
 use reqwest::StatusCode;
 use tokio::net::TcpListener;
 
-const TOKEN: &str = "loopback-token";
-
-fn args(dir: &std::path::Path) -> ServeArgs {
-    let mut a = ServeArgs {
-        admin_api_token: Some(TOKEN.into()),
-        data_dir: dir.join("data"),
-        dist_dir: dir.join("dist"),
-        ..ServeArgs::default()
-    };
-    a.sim.sim_tick_ms = 50;
-    a
-}
-
-async fn start(args: &ServeArgs) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    spawn(args, listener).await.unwrap()
-}
+use crate::support::{TOKEN, TestConsole};
 
 struct Client {
     http: reqwest::Client,
@@ -75,8 +58,8 @@ impl Client {
 
 #[tokio::test]
 async fn the_dev_flow_over_real_sockets() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(&args(dir.path())).await;
+    let console = TestConsole::new();
+    let server = console.start().await;
     let c = Client::new(&server);
 
     let r = c
@@ -129,8 +112,8 @@ async fn the_dev_flow_over_real_sockets() {
 
 #[tokio::test]
 async fn two_concurrent_starts_one_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(&args(dir.path())).await;
+    let console = TestConsole::new();
+    let server = console.start().await;
     let c = Client::new(&server);
     let (a, b) = tokio::join!(
         c.post("/api/admin/control/run/start", r#"{"run_id":"a"}"#),
@@ -149,11 +132,10 @@ async fn two_concurrent_starts_one_wins() {
 
 #[tokio::test]
 async fn audit_and_run_state_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = args(dir.path());
+    let console = TestConsole::new();
     let request_id;
     {
-        let server = start(&a).await;
+        let server = console.start().await;
         let c = Client::new(&server);
         let r = c
             .post("/api/admin/control/run/start", r#"{"run_id":"durable"}"#)
@@ -169,7 +151,7 @@ async fn audit_and_run_state_survive_a_restart() {
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     }
     // a new process on the same data directory
-    let server = start(&a).await;
+    let server = console.start().await;
     let c = Client::new(&server);
     let audit: AuditPage = c.get("/api/console/audit").await.json().await.unwrap();
     let write = audit
@@ -193,10 +175,8 @@ async fn audit_and_run_state_survive_a_restart() {
 
 #[tokio::test]
 async fn a_tiny_budget_stops_the_run_by_itself() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = args(dir.path());
-    a.sim.llm_daily_budget_usd_hard = 0.02;
-    let server = start(&a).await;
+    let console = TestConsole::new().with(|a| a.sim.llm_daily_budget_usd_hard = 0.02);
+    let server = console.start().await;
     let c = Client::new(&server);
     let r = c
         .post("/api/admin/control/run/start", r#"{"run_id":"budget"}"#)
@@ -254,25 +234,13 @@ async fn recording_upstream(delay: Duration, status: u16) -> (String, Seen) {
     (url, seen)
 }
 
-fn remote(dir: &std::path::Path, url: &str) -> ServeArgs {
-    ServeArgs {
-        upstream: Some(url.into()),
-        upstream_admin_token: Some("platform-secret".into()),
-        upstream_timeout_ms: 400,
-        upstream_connect_timeout_ms: 400,
-        ..args(dir)
-    }
-}
-
 #[tokio::test]
 async fn the_browser_token_never_reaches_the_platform() {
-    let dir = tempfile::tempdir().unwrap();
     let (url, seen) = recording_upstream(Duration::ZERO, 200).await;
-    let server = start(&ServeArgs {
-        ua_ops_token: Some("platform-ops-token".into()),
-        ..remote(dir.path(), &url)
-    })
-    .await;
+    let console = TestConsole::new()
+        .remote(&url)
+        .with(|a| a.ua_ops_token = Some("platform-ops-token".into()));
+    let server = console.start().await;
     let c = Client::new(&server);
     let r = c
         .http
@@ -308,9 +276,9 @@ async fn the_browser_token_never_reaches_the_platform() {
 
 #[tokio::test]
 async fn a_slow_upstream_is_a_504_naming_it_within_the_timeout() {
-    let dir = tempfile::tempdir().unwrap();
     let (url, _) = recording_upstream(Duration::from_secs(5), 200).await;
-    let server = start(&remote(dir.path(), &url)).await;
+    let console = TestConsole::new().remote(&url);
+    let server = console.start().await;
     let c = Client::new(&server);
     let started = Instant::now();
     let r = c.get("/api/admin/status").await;
@@ -327,12 +295,12 @@ async fn a_slow_upstream_is_a_504_naming_it_within_the_timeout() {
 
 #[tokio::test]
 async fn a_down_upstream_is_a_502_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
     // a port that was just free and is now closed
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let server = start(&remote(dir.path(), &url)).await;
+    let console = TestConsole::new().remote(&url);
+    let server = console.start().await;
     let c = Client::new(&server);
     let r = c.get("/api/admin/metrics/run").await;
     assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
@@ -345,9 +313,9 @@ async fn a_down_upstream_is_a_502_naming_it() {
 
 #[tokio::test]
 async fn an_upstream_refusing_our_credential_is_a_gateway_error() {
-    let dir = tempfile::tempdir().unwrap();
     let (url, _) = recording_upstream(Duration::ZERO, 401).await;
-    let server = start(&remote(dir.path(), &url)).await;
+    let console = TestConsole::new().remote(&url);
+    let server = console.start().await;
     let r = Client::new(&server).get("/api/admin/status").await;
     assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
     let err: ErrorBody = r.json().await.unwrap();
@@ -356,9 +324,9 @@ async fn an_upstream_refusing_our_credential_is_a_gateway_error() {
 
 #[tokio::test]
 async fn with_an_upstream_the_console_defaults_to_read_only() {
-    let dir = tempfile::tempdir().unwrap();
     let (url, seen) = recording_upstream(Duration::ZERO, 200).await;
-    let server = start(&remote(dir.path(), &url)).await;
+    let console = TestConsole::new().remote(&url);
+    let server = console.start().await;
     let r = Client::new(&server)
         .post("/api/admin/control/run/start", "{}")
         .await;
@@ -373,8 +341,8 @@ async fn with_an_upstream_the_console_defaults_to_read_only() {
 
 #[tokio::test]
 async fn health_is_served_without_a_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(&args(dir.path())).await;
+    let console = TestConsole::new();
+    let server = console.start().await;
     let r = reqwest::get(format!("{}/healthz", server.url()))
         .await
         .unwrap();

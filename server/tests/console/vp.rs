@@ -8,30 +8,18 @@ use opsdeck_api::vp::{
     VpThresholds,
 };
 use opsdeck_server::capture::capture;
-use opsdeck_server::config::{CaptureArgs, CaptureMode, ProfileArg, ServeArgs, VpThresholdArgs};
-use opsdeck_server::{Running, spawn};
+use opsdeck_server::config::{CaptureArgs, CaptureMode, ProfileArg};
 use reqwest::StatusCode;
-use tokio::net::TcpListener;
 
-const TOKEN: &str = "vp-admin-token";
-const VIEWER: &str = "vp-viewer-token-0001";
+use crate::support::{TOKEN, TestConsole, VIEWER};
+
 const DEGRADED: &str = "vp.coder.primary";
 
-fn args(dir: &std::path::Path) -> ServeArgs {
-    let mut a = ServeArgs {
-        admin_api_token: Some(TOKEN.into()),
-        viewer_api_token: Some(VIEWER.into()),
-        data_dir: dir.join("data"),
-        dist_dir: dir.join("dist"),
-        ..ServeArgs::default()
-    };
-    a.sim.sim_tick_ms = 100;
-    a
-}
-
-async fn start(args: &ServeArgs) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    spawn(args, listener).await.unwrap()
+/// Viewer and admin tokens, a sim ticking every 100 ms.
+fn vp_console() -> TestConsole {
+    TestConsole::new()
+        .viewer()
+        .with(|a| a.sim.sim_tick_ms = 100)
 }
 
 async fn get(base: &str, path: &str, token: &str) -> reqwest::Response {
@@ -46,24 +34,17 @@ async fn get(base: &str, path: &str, token: &str) -> reqwest::Response {
 fn capture_args(mode: CaptureMode) -> CaptureArgs {
     CaptureArgs {
         mode,
-        gateway_url: String::new(),
-        ops_token: None,
-        admin_token: None,
-        db: std::path::PathBuf::new(),
         vp_id: DEGRADED.into(),
-        assessment_profile: ProfileArg::Rollout,
-        mission_limit: vp::MISSION_DEFAULT_LIMIT,
-        event_limit: vp::EVENT_DEFAULT_LIMIT,
         window_label: "Limited cohort window #1".into(),
         scope: "vp.coder.primary limited cohort".into(),
-        thresholds: VpThresholdArgs::default(),
+        ..CaptureArgs::default()
     }
 }
 
 #[tokio::test]
 async fn ops_metrics_are_for_operators_and_the_dashboard_never_carries_payloads() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(&args(dir.path())).await;
+    let console = vp_console();
+    let server = console.start().await;
     let base = server.url();
     let query = format!(
         "{}?vp_id={DEGRADED}&mission_limit=200",
@@ -130,12 +111,12 @@ async fn ops_metrics_are_for_operators_and_the_dashboard_never_carries_payloads(
 
 #[tokio::test]
 async fn a_console_without_an_ops_token_says_so() {
-    let dir = tempfile::tempdir().unwrap();
     // A remote platform (here: nothing listening) and no UA_OPS_TOKEN.
-    let mut a = args(dir.path());
-    a.upstream = Some("http://127.0.0.1:9".into());
-    a.upstream_admin_token = Some("x".into());
-    let server = start(&a).await;
+    let console = vp_console().with(|a| {
+        a.upstream = Some("http://127.0.0.1:9".into());
+        a.upstream_admin_token = Some("x".into());
+    });
+    let server = console.start().await;
     let r = get(&server.url(), vp::paths::OPS_METRICS, TOKEN).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = r.text().await.unwrap();
@@ -144,10 +125,10 @@ async fn a_console_without_an_ops_token_says_so() {
 
 #[tokio::test]
 async fn capture_judges_a_degraded_lane_over_http_and_from_the_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = args(dir.path());
-    a.sim.sim_vp_force_fallback_rate = vec![format!("{DEGRADED}=0.4").parse().unwrap()];
-    let server = start(&a).await;
+    let console = vp_console().with(|a| {
+        a.sim.sim_vp_force_fallback_rate = vec![format!("{DEGRADED}=0.4").parse().unwrap()];
+    });
+    let server = console.start().await;
 
     // http mode against the console.
     let mut c = capture_args(CaptureMode::Http);
@@ -189,7 +170,7 @@ async fn capture_judges_a_degraded_lane_over_http_and_from_the_database() {
 
     // direct mode reads the same lane from the sim's database.
     let mut d = capture_args(CaptureMode::Direct);
-    d.db = dir.path().join("data/sim.db");
+    d.db = console.path("data/sim.db");
     d.assessment_profile = ProfileArg::Sustained;
     let report = capture(&d).await.unwrap();
     assert_eq!(
@@ -199,7 +180,7 @@ async fn capture_judges_a_degraded_lane_over_http_and_from_the_database() {
     assert_eq!(report.mode, "direct");
 
     // A missing database is named.
-    d.db = dir.path().join("nope.db");
+    d.db = console.path("nope.db");
     let e = capture(&d).await.unwrap_err().to_string();
     assert!(e.contains("nope.db"), "{e}");
 }

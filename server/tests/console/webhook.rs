@@ -15,11 +15,10 @@ use opsdeck_api::alerts::{
     DeliveryEvent, DeliveryStatus, KpiAlertPayload, KpiAlertsView, WebhookLog,
 };
 use opsdeck_api::kpi::{KpiMetric, Severity};
-use opsdeck_server::config::ServeArgs;
-use opsdeck_server::{Running, spawn};
+use opsdeck_server::Running;
 use tokio::net::TcpListener;
 
-const TOKEN: &str = "webhook-test-token";
+use crate::support::{TOKEN, TestConsole, wait_until};
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -63,26 +62,17 @@ async fn receiver() -> (Receiver, String) {
 }
 
 /// A console on the embedded sim whose newest day has a critical CTR drop.
-fn args(dir: &std::path::Path, hook: &str) -> ServeArgs {
-    let mut a = ServeArgs {
-        admin_api_token: Some(TOKEN.into()),
-        data_dir: dir.join("data"),
-        dist_dir: dir.join("dist"),
-        ..ServeArgs::default()
-    };
-    a.sim.sim_kpi_drop_metric = vec![KpiMetric::LandingToRunCtr];
-    a.sim.sim_kpi_drop_pct = 60.0;
-    a.alerts.kpi_alert_webhook_enabled = true;
-    a.alerts.kpi_alert_webhook_url = Some(hook.into());
-    a.alerts.kpi_alert_webhook_backoff_ms = 100;
-    a.alerts.kpi_alert_webhook_max_backoff_seconds = 1;
-    a.alerts.kpi_alert_webhook_timeout_ms = 1000;
-    a
-}
-
-async fn start(args: &ServeArgs) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    spawn(args, listener).await.unwrap()
+fn alerting(hook: &str) -> TestConsole {
+    let hook = hook.to_owned();
+    TestConsole::new().with(|a| {
+        a.sim.sim_kpi_drop_metric = vec![KpiMetric::LandingToRunCtr];
+        a.sim.sim_kpi_drop_pct = 60.0;
+        a.alerts.kpi_alert_webhook_enabled = true;
+        a.alerts.kpi_alert_webhook_url = Some(hook);
+        a.alerts.kpi_alert_webhook_backoff_ms = 100;
+        a.alerts.kpi_alert_webhook_max_backoff_seconds = 1;
+        a.alerts.kpi_alert_webhook_timeout_ms = 1000;
+    })
 }
 
 async fn get<T: serde::de::DeserializeOwned>(server: &Running, path: &str) -> T {
@@ -113,26 +103,15 @@ async fn log(server: &Running) -> WebhookLog {
     get(server, "/api/console/kpi/webhook/deliveries?limit=100").await
 }
 
-async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ok() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not happen within 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn count(log: &WebhookLog, event: DeliveryEvent) -> usize {
     log.events.iter().filter(|e| e.event == event).count()
 }
 
 #[tokio::test]
 async fn a_critical_alert_arrives_once_and_repeats_are_suppressed() {
-    let dir = tempfile::tempdir().unwrap();
     let (r, hook) = receiver().await;
-    let server = start(&args(dir.path(), &hook)).await;
+    let console = alerting(&hook);
+    let server = console.start().await;
     // the scheduler evaluates at start
     wait_until("the first delivery", || {
         r.received.lock().unwrap().len() == 1
@@ -170,10 +149,10 @@ async fn a_critical_alert_arrives_once_and_repeats_are_suppressed() {
 
 #[tokio::test]
 async fn a_failing_receiver_is_retried_until_it_succeeds() {
-    let dir = tempfile::tempdir().unwrap();
     let (r, hook) = receiver().await;
     r.fail_first.store(3, Ordering::SeqCst);
-    let server = start(&args(dir.path(), &hook)).await;
+    let console = alerting(&hook);
+    let server = console.start().await;
     wait_until("delivery after three failures", || {
         r.received.lock().unwrap().len() == 1
     })
@@ -193,13 +172,13 @@ async fn a_failing_receiver_is_retried_until_it_succeeds() {
 
 #[tokio::test]
 async fn nothing_is_lost_while_the_receiver_is_down() {
-    let dir = tempfile::tempdir().unwrap();
     // the receiver's port, closed for now
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr: SocketAddr = probe.local_addr().unwrap();
     drop(probe);
     let hook = format!("http://{addr}/hook");
-    let server = start(&args(dir.path(), &hook)).await;
+    let console = alerting(&hook);
+    let server = console.start().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let log = log(&server).await;
@@ -228,17 +207,16 @@ async fn nothing_is_lost_while_the_receiver_is_down() {
 
 #[tokio::test]
 async fn the_cooldown_holds_across_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
     let (r, hook) = receiver().await;
-    let a = args(dir.path(), &hook);
+    let console = alerting(&hook);
     {
-        let _server = start(&a).await;
+        let _server = console.start().await;
         wait_until("the first delivery", || {
             r.received.lock().unwrap().len() == 1
         })
         .await;
     }
-    let server = start(&a).await;
+    let server = console.start().await;
     // the new process evaluates at start: same payload, inside the cooldown
     let deadline = Instant::now() + Duration::from_secs(20);
     while count(&log(&server).await, DeliveryEvent::Suppressed) == 0 {
@@ -265,10 +243,10 @@ async fn the_cooldown_holds_across_a_restart() {
 
 #[tokio::test]
 async fn a_permanent_refusal_is_not_retried() {
-    let dir = tempfile::tempdir().unwrap();
     let (r, hook) = receiver().await;
     *r.status.lock().unwrap() = Some(404);
-    let server = start(&args(dir.path(), &hook)).await;
+    let console = alerting(&hook);
+    let server = console.start().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let log = log(&server).await;
@@ -286,10 +264,9 @@ async fn a_permanent_refusal_is_not_retried() {
 
 #[tokio::test]
 async fn without_a_webhook_alerts_are_still_evaluated() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = args(dir.path(), "http://127.0.0.1:9/never");
-    a.alerts.kpi_alert_webhook_enabled = false;
-    let server = start(&a).await;
+    let console =
+        alerting("http://127.0.0.1:9/never").with(|a| a.alerts.kpi_alert_webhook_enabled = false);
+    let server = console.start().await;
     let view = evaluate(&server).await;
     assert!(!view.webhook.enabled);
     let report = view.report.unwrap();

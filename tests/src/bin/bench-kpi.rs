@@ -9,11 +9,12 @@
 //! (`kpi::rebuild_rollups`: one pass, the live counting rules) and, separately,
 //! recomputed with plain `GROUP BY`s; the two must agree.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use opsdeck_api::admin::Environment;
 use opsdeck_api::kpi::KpiRollups;
 use opsdeck_sim::{SimConfig, SimSettings, World, kpi};
+use opsdeck_tests::bench::median;
 
 const DAYS: u32 = 180;
 const REQUESTS: usize = 200;
@@ -37,11 +38,6 @@ fn events(w: &World) -> i64 {
     w.connection()
         .query_row("SELECT COUNT(*) FROM visitor_events", [], |r| r.get(0))
         .expect("count")
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 #[tokio::main]
@@ -105,7 +101,7 @@ async fn main() {
         println!(
             "| {n} | {:.1} s | {:.2} ms | {:.2} ms |",
             seed_time.as_secs_f64(),
-            median(times).as_secs_f64() * 1000.0,
+            median(times.iter().map(|t| t.as_secs_f64() * 1000.0).collect()),
             sorted[sorted.len() * 95 / 100].as_secs_f64() * 1000.0
         );
         drop(sim);

@@ -1,0 +1,9 @@
+//! The server's integration tests, one binary: handler tests (`oneshot`, no
+//! socket for the console), loopback tests (real sockets, the embedded sim or
+//! a stand-in platform), VP lanes and the webhook, all on [`support`]'s fixture.
+
+mod handlers;
+mod loopback;
+mod support;
+mod vp;
+mod webhook;

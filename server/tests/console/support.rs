@@ -1,0 +1,109 @@
+//! The one fixture of the server's integration tests: a console in a fresh
+//! directory with a known admin token, a stand-in build of every page, and a
+//! fast-ticking embedded sim, built with [`TestConsole`].
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use opsdeck_api::pages::PAGES;
+use opsdeck_server::config::ServeArgs;
+use opsdeck_server::{Prepared, Running, prepare, spawn};
+use tokio::net::TcpListener;
+
+/// The admin token every test console accepts.
+pub const TOKEN: &str = "server-test-admin-token";
+/// The viewer token of [`TestConsole::viewer`].
+pub const VIEWER: &str = "stakeholder-read-only-token";
+
+/// A console's settings and the directory it keeps everything in. The same
+/// `TestConsole` can be started more than once, to test restarts.
+pub struct TestConsole {
+    args: ServeArgs,
+    dir: tempfile::TempDir,
+}
+
+impl TestConsole {
+    /// Admin token [`TOKEN`], data in `<dir>/data`, a stand-in app in
+    /// `<dir>/dist` (each page's entry naming itself, with one inline script
+    /// for the CSP to hash), and a sim ticking every 50 ms.
+    pub fn new() -> TestConsole {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        for page in PAGES {
+            std::fs::write(
+                dist.join(page.entry),
+                format!(
+                    "<html><head><script type=\"module\">boot()</script></head><body>{}</body></html>",
+                    page.entry
+                ),
+            )
+            .unwrap();
+        }
+        std::fs::write(dist.join("app-0123456789abcdef.js"), "export {}").unwrap();
+        let mut args = ServeArgs {
+            admin_api_token: Some(TOKEN.into()),
+            data_dir: dir.path().join("data"),
+            dist_dir: dist,
+            ..ServeArgs::default()
+        };
+        args.sim.sim_tick_ms = 50;
+        TestConsole { args, dir }
+    }
+
+    /// Change any setting.
+    pub fn with(mut self, tweak: impl FnOnce(&mut ServeArgs)) -> TestConsole {
+        tweak(&mut self.args);
+        self
+    }
+
+    /// Also accept the viewer token [`VIEWER`].
+    pub fn viewer(self) -> TestConsole {
+        self.with(|a| a.viewer_api_token = Some(VIEWER.into()))
+    }
+
+    /// Point at a platform at `url` instead of the embedded sim, with short
+    /// timeouts so failures show quickly.
+    pub fn remote(self, url: &str) -> TestConsole {
+        let url = url.to_owned();
+        self.with(|a| {
+            a.upstream = Some(url);
+            a.upstream_admin_token = Some("platform-secret".into());
+            a.upstream_timeout_ms = 400;
+            a.upstream_connect_timeout_ms = 400;
+        })
+    }
+
+    /// The settings as they stand.
+    pub fn args(&self) -> &ServeArgs {
+        &self.args
+    }
+
+    /// A file in the console's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// State and sim, without a socket (for `oneshot` tests).
+    pub async fn prepare(&self) -> Prepared {
+        prepare(&self.args).await.unwrap()
+    }
+
+    /// Serve on a free loopback port.
+    pub async fn start(&self) -> Running {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        spawn(&self.args, listener).await.unwrap()
+    }
+}
+
+/// Wait until `ok` holds, polling every 50 ms, or fail after 20 s naming `what`.
+pub async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
