@@ -23,8 +23,19 @@ pub const LIST_MAX_LIMIT: u32 = 500;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Guard {
+    /// The path is in its one canonical form: no dot segments, empty
+    /// segments, backslashes or percent-escapes (400).
+    Path,
     /// Client IP inside `ADMIN_IP_ALLOWLIST` (403 `Admin IP not allowed`).
     IpAllowlist,
+    /// The request comes from the console's own pages or a non-browser
+    /// client: no cross-site `Sec-Fetch-Site`, no foreign `Origin` (403).
+    Origin,
+    /// The `Host` is one the console answers to (`OPSDECK_ALLOWED_HOSTS`),
+    /// which also closes DNS rebinding (403).
+    Host,
+    /// The method is GET, HEAD or POST (405; OPTIONS is answered by the console).
+    Method,
     /// Too many failed tokens from this IP lately (429).
     RateLimit,
     /// `Authorization: Bearer` is a known token (401).
@@ -40,7 +51,11 @@ impl Guard {
     /// The snake_case name used in bodies and the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
+            Guard::Path => "path",
             Guard::IpAllowlist => "ip_allowlist",
+            Guard::Origin => "origin",
+            Guard::Host => "host",
+            Guard::Method => "method",
             Guard::RateLimit => "rate_limit",
             Guard::Token => "token",
             Guard::Role => "role",
@@ -50,16 +65,21 @@ impl Guard {
 
     /// Parse the snake_case name.
     pub fn parse(s: &str) -> Option<Guard> {
-        [
-            Guard::IpAllowlist,
-            Guard::RateLimit,
-            Guard::Token,
-            Guard::Role,
-            Guard::WriteEnabled,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == s)
+        Guard::ALL.into_iter().find(|g| g.as_str() == s)
     }
+
+    /// Every guard, in the order they run.
+    pub const ALL: [Guard; 9] = [
+        Guard::Path,
+        Guard::IpAllowlist,
+        Guard::Origin,
+        Guard::Host,
+        Guard::Method,
+        Guard::RateLimit,
+        Guard::Token,
+        Guard::Role,
+        Guard::WriteEnabled,
+    ];
 }
 
 impl fmt::Display for Guard {
@@ -136,8 +156,8 @@ pub enum UpstreamMode {
 pub struct UpstreamInfo {
     /// Embedded sim or remote platform.
     pub mode: UpstreamMode,
-    /// Base URL the server calls.
-    pub url: String,
+    /// Base URL the server calls; admins only (viewers get `None`).
+    pub url: Option<String>,
 }
 
 /// `GET /api/console/session`: who the server thinks you are and what you may do.
@@ -165,17 +185,30 @@ pub struct Session {
     pub server_time: DateTime<Utc>,
 }
 
-/// One audit row: a write or a refusal.
+/// One audit row: a write, or a refusal (identical refusals from one client
+/// and guard within a short window share one row, with their count).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRow {
     /// Monotonic id; newer rows have larger ids.
     pub id: i64,
-    /// When the request was decided (UTC).
+    /// When the request was decided (UTC); for a coalesced row, the first one.
     pub at: DateTime<Utc>,
-    /// The request id (also in logs and the `x-request-id` header).
+    /// The newest request of a coalesced row (equal to `at` for one request).
+    pub last_at: DateTime<Utc>,
+    /// How many requests this row stands for (1 unless coalesced).
+    pub count: u64,
+    /// The request id (also in logs and the `x-request-id` header); for a
+    /// coalesced row, the first request's.
     pub request_id: String,
-    /// `X-Actor` of the request, if given.
+    /// Who acted: a viewer token's name, an admin's `X-Actor`, or what an
+    /// unauthenticated request claimed in `X-Actor` (see `actor_claimed`).
     pub actor: Option<String>,
+    /// The actor was only claimed: no token authenticated the request.
+    pub actor_claimed: bool,
+    /// The name of the token that authenticated the request; `None` when none did.
+    pub token_name: Option<String>,
+    /// That token's role.
+    pub role: Option<Role>,
     /// Client IP as the guard saw it.
     pub ip: String,
     /// HTTP method.
@@ -225,13 +258,7 @@ mod tests {
 
     #[test]
     fn guard_names_round_trip() {
-        for g in [
-            Guard::IpAllowlist,
-            Guard::RateLimit,
-            Guard::Token,
-            Guard::Role,
-            Guard::WriteEnabled,
-        ] {
+        for g in Guard::ALL {
             assert_eq!(Guard::parse(g.as_str()), Some(g));
             assert_eq!(
                 serde_json::to_string(&g).unwrap(),

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::config::Secret;
 use crate::console::{bounded_limit, parse_query};
 use crate::error::Result;
 use crate::outbox::{Attempt, Enqueued, Outbox, RetryPolicy};
@@ -59,7 +60,7 @@ pub struct AlertArgs {
 
     /// Where critical alerts are POSTed (JSON, with an `Idempotency-Key` header).
     #[arg(long, env = "KPI_ALERT_WEBHOOK_URL", hide_env_values = true)]
-    pub kpi_alert_webhook_url: Option<String>,
+    pub kpi_alert_webhook_url: Option<Secret>,
 
     /// An identical payload is not sent again within this many minutes.
     #[arg(long, env = "KPI_ALERT_NOTIFY_COOLDOWN_MINUTES", default_value_t = 60)]
@@ -116,7 +117,7 @@ impl AlertArgs {
             );
         }
         if self.kpi_alert_webhook_enabled {
-            let Some(url) = &self.kpi_alert_webhook_url else {
+            let Some(url) = self.kpi_alert_webhook_url.as_ref().map(Secret::expose) else {
                 return Err("KPI_ALERT_WEBHOOK_ENABLED=true needs KPI_ALERT_WEBHOOK_URL".into());
             };
             let parsed = reqwest::Url::parse(url)
@@ -136,18 +137,60 @@ impl AlertArgs {
         }
     }
 
+    /// Where critical alerts go, when sending is on and the URL is usable.
+    fn webhook_target(&self) -> Option<WebhookTarget> {
+        if !self.kpi_alert_webhook_enabled {
+            return None;
+        }
+        let url = reqwest::Url::parse(self.kpi_alert_webhook_url.as_ref()?.expose()).ok()?;
+        Some(WebhookTarget {
+            host: url.host_str().unwrap_or("?").to_owned(),
+            pin: payload_key(url.as_str().as_bytes()),
+            url,
+        })
+    }
+
     fn webhook_info(&self) -> WebhookInfo {
         // Scheme and host only: webhook URLs often carry their secret in the path.
         let target = self
             .kpi_alert_webhook_url
-            .as_deref()
-            .and_then(|u| reqwest::Url::parse(u).ok())
+            .as_ref()
+            .and_then(|u| reqwest::Url::parse(u.expose()).ok())
             .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")));
         WebhookInfo {
             enabled: self.kpi_alert_webhook_enabled && self.kpi_alert_webhook_url.is_some(),
             target,
             cooldown_minutes: self.kpi_alert_notify_cooldown_minutes,
         }
+    }
+}
+
+/// The webhook in force.
+struct WebhookTarget {
+    url: reqwest::Url,
+    /// Its host, the only part of it errors and logs name.
+    host: String,
+    /// SHA-256 of the URL, kept with each queued delivery.
+    pin: String,
+}
+
+/// What went wrong reaching the receiver at `host`: the kind of failure and
+/// its root cause, never the URL (whose path is often the secret).
+fn describe(e: &reqwest::Error, host: &str) -> String {
+    let kind = if e.is_connect() {
+        "could not reach"
+    } else {
+        "the exchange failed with"
+    };
+    let mut cause = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = Some(s.to_string());
+        source = s.source();
+    }
+    match cause {
+        Some(cause) => format!("{kind} {host}: {cause}"),
+        None => format!("{kind} {host}"),
     }
 }
 
@@ -216,17 +259,17 @@ impl Alerts {
     /// Read the rollups, run the rule, keep the result, and queue critical
     /// alerts for the webhook.
     pub async fn evaluate(&self, upstream: &Upstream) -> Result<KpiAlertsView> {
-        let path = format!(
-            "{}?days={EVALUATION_DAYS}",
-            opsdeck_api::kpi::paths::ROLLUPS
-        );
-        let rollups = match upstream.get_json::<KpiRollups>(&path, ALERTS_ACTOR).await {
+        let query = format!("days={EVALUATION_DAYS}");
+        let rollups = match upstream
+            .get_json::<KpiRollups>(opsdeck_api::kpi::paths::ROLLUPS, Some(&query), ALERTS_ACTOR)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 self.latest
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .last_error = Some(e.to_string());
+                    .last_error = Some(e.public_message());
                 return Err(e);
             }
         };
@@ -238,13 +281,13 @@ impl Alerts {
             latest.report = Some(report.clone());
             latest.last_error = None;
         }
-        if self.args.webhook_info().enabled
+        if let Some(target) = self.args.webhook_target()
             && let Some(payload) = KpiAlertPayload::critical(self.environment, &report, payload_key)
         {
             let cooldown = Duration::from_secs(self.args.kpi_alert_notify_cooldown_minutes * 60);
             if let Enqueued::Queued(id) = self
                 .outbox
-                .enqueue(payload, cooldown, now.timestamp_millis())
+                .enqueue(payload, target.pin, cooldown, now.timestamp_millis())
                 .await?
             {
                 tracing::info!(outbox_id = id, "critical KPI alert queued for the webhook");
@@ -255,16 +298,30 @@ impl Alerts {
     }
 
     /// Attempt every due delivery once. Returns how many were attempted.
+    /// A disabled webhook sends nothing; a delivery queued for another
+    /// target than today's (the URL was changed) is never sent to this one.
     pub async fn deliver_due(&self) -> Result<usize> {
-        let Some(url) = self.args.kpi_alert_webhook_url.as_deref() else {
+        let Some(target) = self.args.webhook_target() else {
             return Ok(0);
         };
         let due = self.outbox.due(Utc::now().timestamp_millis()).await?;
         let count = due.len();
-        for (id, key, payload, attempts) in due {
+        for due in due {
+            let (id, key, payload, attempts) = (due.id, due.key, due.payload, due.attempts);
+            if due.pin.as_deref() != Some(target.pin.as_str()) {
+                self.outbox
+                    .discard(
+                        id,
+                        key,
+                        "queued for another webhook target; not sent to the current one".into(),
+                        Utc::now().timestamp_millis(),
+                    )
+                    .await?;
+                continue;
+            }
             let outcome = match self
                 .http
-                .post(url)
+                .post(target.url.clone())
                 .header("content-type", "application/json")
                 .header("idempotency-key", &key)
                 .body(payload)
@@ -279,7 +336,7 @@ impl Alerts {
                         self.args.kpi_alert_webhook_timeout_ms
                     ),
                 ),
-                Err(e) => Attempt::Transient(None, format!("could not reach the receiver: {e}")),
+                Err(e) => Attempt::Transient(None, describe(&e, &target.host)),
             };
             if !matches!(outcome, Attempt::Delivered(_)) {
                 tracing::warn!(outbox_id = id, ?outcome, "webhook delivery failed");

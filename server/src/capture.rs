@@ -14,7 +14,7 @@ use opsdeck_api::vp::{
 };
 use serde::Serialize;
 
-use crate::config::{CaptureArgs, CaptureMode};
+use crate::config::{CaptureArgs, CaptureMode, exposed};
 use crate::startup::{Result, StartupError};
 
 /// What `opsdeck capture` prints as JSON.
@@ -105,10 +105,10 @@ async fn fetch(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, Vp
         .build()
         .map_err(|e| StartupError(format!("cannot build an HTTP client: {e}")))?;
     let mut request = client.get(&url).query(query);
-    if let Some(token) = args.ops_token.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(token) = Some(exposed(&args.ops_token)).filter(|t| !t.is_empty()) {
         request = request.header(OPS_TOKEN_HEADER, token);
     }
-    if let Some(token) = args.admin_token.as_deref().filter(|t| !t.is_empty()) {
+    if let Some(token) = Some(exposed(&args.admin_token)).filter(|t| !t.is_empty()) {
         request = request.bearer_auth(token);
     }
     let response = request

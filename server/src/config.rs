@@ -11,6 +11,45 @@ use opsdeck_sim::SimConfig;
 
 use crate::alerts::AlertArgs;
 
+/// A setting that is a secret (a token, a webhook URL): `Debug` shows that
+/// it is set, never what it is, so no log line or panic message leaks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(…)"
+        })
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+/// The secret of an optional setting, or `""`.
+pub fn exposed(secret: &Option<Secret>) -> &str {
+    secret.as_ref().map_or("", Secret::expose)
+}
+
 /// opsdeck: a guarded, audited ops console for the agent-simulation platform.
 #[derive(Debug, Parser)]
 #[command(name = "opsdeck", version, about)]
@@ -65,13 +104,13 @@ pub struct ServeArgs {
     /// Bearer token the console presents to `--upstream` (the platform's
     /// `ADMIN_API_TOKEN`). Required with `--upstream`; generated for the embedded sim.
     #[arg(long, env = "UPSTREAM_ADMIN_TOKEN", hide_env_values = true)]
-    pub upstream_admin_token: Option<String>,
+    pub upstream_admin_token: Option<Secret>,
 
     /// The platform's `UA_OPS_TOKEN`: the console adds it as `x-ua-ops-token`
     /// to `/api/v1/ops/*` calls (admins only); browsers never see it. Without
     /// it those calls are refused with 503. Generated for the embedded sim.
     #[arg(long, env = "UA_OPS_TOKEN", hide_env_values = true)]
-    pub ua_ops_token: Option<String>,
+    pub ua_ops_token: Option<Secret>,
 
     /// `DEVELOPMENT` or `PRODUCTION`. Defaults to DEVELOPMENT on the embedded sim
     /// and to PRODUCTION (read-only) with `--upstream`, so pointing the console
@@ -87,12 +126,12 @@ pub struct ServeArgs {
     /// Token browsers must present (`Authorization: Bearer`). When unset, one
     /// is generated once, stored in `<data-dir>/admin-token` and printed at start.
     #[arg(long, env = "ADMIN_API_TOKEN", hide_env_values = true)]
-    pub admin_api_token: Option<String>,
+    pub admin_api_token: Option<Secret>,
 
     /// A read-only token for stakeholders: KPI, VP (dashboard-safe) and
     /// retention reads, nothing else. Audited under the name `viewer`.
     #[arg(long, env = "VIEWER_API_TOKEN", hide_env_values = true)]
-    pub viewer_api_token: Option<String>,
+    pub viewer_api_token: Option<Secret>,
 
     /// A JSON file of named tokens, `[{"name": "dana", "role": "viewer",
     /// "token": "..."}]` (roles `admin` or `viewer`), in addition to the
@@ -132,6 +171,50 @@ pub struct ServeArgs {
     /// Time allowed for a whole upstream call, in milliseconds (then 504).
     #[arg(long, env = "UPSTREAM_TIMEOUT_MS", default_value_t = 10_000)]
     pub upstream_timeout_ms: u64,
+
+    /// Largest upstream answer the proxy passes on, in bytes (then 502 naming the limit).
+    #[arg(long, env = "UPSTREAM_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub upstream_max_response_bytes: u64,
+
+    /// Host names the console answers to (comma-separated, no ports): a
+    /// request whose `Host` names another is refused, which also closes DNS
+    /// rebinding. Empty: the bind address, `localhost`, `127.0.0.1` and
+    /// `[::1]`. Behind a reverse proxy, list the names users type.
+    #[arg(long, env = "OPSDECK_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Time a client has to send a request's headers, in milliseconds; a
+    /// connection that takes longer (or sends nothing) is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+
+    /// Time a client has to send a request's body, in milliseconds (then 408).
+    #[arg(long, env = "REQUEST_BODY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_body_timeout_ms: u64,
+
+    /// Time allowed for a whole request, in milliseconds (then 408); above
+    /// `UPSTREAM_TIMEOUT_MS`, so the upstream's own limit speaks first.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// Most client connections open at once; further ones wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Days audit rows are kept; older ones are removed (hourly). Write rows
+    /// younger than this are never removed.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 90)]
+    pub audit_retention_days: u64,
+
+    /// Identical refusals (one client, guard, token and status) within this
+    /// many seconds share one audit row, with their count.
+    #[arg(long, env = "AUDIT_COALESCE_WINDOW_SECONDS", default_value_t = 60)]
+    pub audit_coalesce_window_seconds: u64,
+
+    /// Most refusal rows kept in the audit log; beyond it the oldest refusals
+    /// are removed (never write rows).
+    #[arg(long, env = "AUDIT_MAX_REFUSAL_ROWS", default_value_t = 100_000)]
+    pub audit_max_refusal_rows: u64,
 
     /// Directory for the audit log, the generated token and the embedded sim's database.
     #[arg(long, env = "OPSDECK_DATA_DIR", default_value = ".opsdeck")]
@@ -175,6 +258,26 @@ impl ServeArgs {
         })
     }
 
+    /// How the upstream is reached.
+    pub fn upstream_limits(&self) -> crate::proxy::UpstreamLimits {
+        crate::proxy::UpstreamLimits {
+            connect_timeout_ms: self.upstream_connect_timeout_ms,
+            timeout_ms: self.upstream_timeout_ms,
+            max_response_bytes: self.upstream_max_response_bytes,
+        }
+    }
+
+    /// The server's own limits.
+    pub fn limits(&self) -> crate::listen::Limits {
+        use std::time::Duration;
+        crate::listen::Limits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            request_body_timeout: Duration::from_millis(self.request_body_timeout_ms),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            max_connections: self.max_connections,
+        }
+    }
+
     /// Whether writes are on, and if not, why (for people).
     pub fn write_policy(&self) -> (bool, Option<String>) {
         let env = self.effective_environment();
@@ -212,12 +315,12 @@ pub struct SimArgs {
 
     /// Bearer token admin calls must carry. Generated and printed when unset.
     #[arg(long, env = "SIM_ADMIN_API_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
 
     /// `x-ua-ops-token` the ops endpoints (`/api/v1/ops/*`) require.
     /// Generated and printed when unset.
     #[arg(long, env = "UA_OPS_TOKEN", hide_env_values = true)]
-    pub ua_ops_token: Option<String>,
+    pub ua_ops_token: Option<Secret>,
 
     /// SQLite file of the world.
     #[arg(
@@ -255,12 +358,12 @@ pub struct CaptureArgs {
     /// The platform's ops token, sent as `x-ua-ops-token` (http mode, when
     /// talking to the platform itself; a console adds its own).
     #[arg(long, env = "UA_OPS_TOKEN", hide_env_values = true)]
-    pub ops_token: Option<String>,
+    pub ops_token: Option<Secret>,
 
     /// The console's token, sent as `Authorization: Bearer` (http mode, when
     /// talking to an opsdeck console).
     #[arg(long, env = "ADMIN_API_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
 
     /// Sim database to read (direct mode).
     #[arg(long, env = "SIM_DB_PATH", default_value = ".opsdeck/sim.db")]
@@ -391,14 +494,28 @@ pub fn defaults_of<T: Args + clap::FromArgMatches>() -> T {
 }
 
 /// A CIDR (`10.0.0.0/8`) or a bare IP (`10.1.2.3`, meaning just that host).
+/// IPv4-mapped IPv6 entries (`::ffff:10.0.0.0/104`) become the IPv4 network
+/// they stand for, since client addresses are compared in that form.
 pub fn parse_net(s: &str) -> Result<IpNet, String> {
     let s = s.trim();
-    if let Ok(net) = s.parse::<IpNet>() {
+    let net = match s.parse::<IpNet>() {
+        Ok(net) => net,
+        Err(_) => s
+            .parse::<IpAddr>()
+            .map(IpNet::from)
+            .map_err(|_| format!("{s:?} is neither a CIDR (10.0.0.0/8) nor an IP address"))?,
+    };
+    let IpNet::V6(v6) = net else {
         return Ok(net);
-    }
-    s.parse::<IpAddr>()
-        .map(IpNet::from)
-        .map_err(|_| format!("{s:?} is neither a CIDR (10.0.0.0/8) nor an IP address"))
+    };
+    // A network of mapped addresses has a prefix of at least /96 (shorter
+    // ones clear some of the ffff bits and are plain IPv6 networks).
+    let Some(v4) = v6.network().to_ipv4_mapped() else {
+        return Ok(net);
+    };
+    ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+        .map(IpNet::V4)
+        .map_err(|e| format!("{s:?}: {e}"))
 }
 
 #[cfg(test)]
@@ -522,6 +639,18 @@ mod tests {
             "192.168.0.0/16".parse::<IpNet>().unwrap()
         );
         assert!(parse_net("10.0.0.0/33").is_err());
+        assert_eq!(
+            parse_net("::ffff:127.0.0.1").unwrap(),
+            "127.0.0.1/32".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            parse_net("::ffff:10.0.0.0/104").unwrap(),
+            "10.0.0.0/8".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            parse_net("::1").unwrap(),
+            "::1/128".parse::<IpNet>().unwrap()
+        );
         assert!(parse_net("localhost").unwrap_err().contains("localhost"));
     }
 

@@ -41,19 +41,39 @@ async fn session(
     };
     let guards = vec![
         GuardCheck {
+            guard: Guard::Path,
+            pass: true,
+            detail: "paths are in their one canonical form".into(),
+        },
+        GuardCheck {
             guard: Guard::IpAllowlist,
             pass: true,
             detail: format!("{} is inside ADMIN_IP_ALLOWLIST", caller.ip),
         },
         GuardCheck {
+            guard: Guard::Origin,
+            pass: true,
+            detail: "requests come from the console's own pages".into(),
+        },
+        GuardCheck {
+            guard: Guard::Host,
+            pass: true,
+            detail: "the console answers to this host name".into(),
+        },
+        GuardCheck {
+            guard: Guard::Method,
+            pass: true,
+            detail: "GET, HEAD and POST".into(),
+        },
+        GuardCheck {
             guard: Guard::RateLimit,
             pass: true,
-            detail: "no recent failed tokens from this IP".into(),
+            detail: "fewer than AUTH_FAILURE_LIMIT failed tokens from this client lately".into(),
         },
         GuardCheck {
             guard: Guard::Token,
             pass: true,
-            detail: "ADMIN_API_TOKEN accepted".into(),
+            detail: format!("token {:?} accepted", caller.token_name),
         },
         GuardCheck {
             guard: Guard::Role,
@@ -81,7 +101,7 @@ async fn session(
         write_enabled,
         writes_disabled_reason,
         guards,
-        upstream: state.upstream.info(),
+        upstream: state.upstream.info(caller.role),
         server_time: Utc::now(),
     })
 }

@@ -62,6 +62,15 @@ pub enum AppError {
         /// Base URL of the upstream.
         upstream: String,
     },
+    /// The upstream's answer is over `UPSTREAM_MAX_RESPONSE_BYTES`.
+    #[error("the upstream's answer is larger than UPSTREAM_MAX_RESPONSE_BYTES ({limit} bytes)")]
+    UpstreamTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// An upstream failure as a viewer is told of it: no URL, no detail.
+    #[error("the platform is unavailable right now; an admin can see why in the console's log")]
+    PlatformUnavailable(StatusCode),
     /// An ops endpoint was asked for but the console has no `UA_OPS_TOKEN`.
     #[error(
         "UA_OPS_TOKEN is not set on this console, so it cannot call the platform's ops endpoints (/api/v1/ops/*)"
@@ -100,9 +109,10 @@ impl AppError {
                 ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             },
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UpstreamUnavailable { .. } | AppError::UpstreamAuth { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
+            AppError::UpstreamUnavailable { .. }
+            | AppError::UpstreamAuth { .. }
+            | AppError::UpstreamTooLarge { .. } => StatusCode::BAD_GATEWAY,
+            AppError::PlatformUnavailable(status) => *status,
             AppError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             AppError::AuditUnavailable(_) | AppError::OpsTokenMissing => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -148,7 +158,44 @@ impl AppError {
                 ErrorBody::new("audit log unavailable; writes are refused until it recovers")
             }
             AppError::Internal(_) => ErrorBody::new("internal error; see the server log"),
-            AppError::TooLarge(_) | AppError::OpsTokenMissing => ErrorBody::new(self.to_string()),
+            AppError::TooLarge(_)
+            | AppError::OpsTokenMissing
+            | AppError::UpstreamTooLarge { .. }
+            | AppError::PlatformUnavailable(_) => ErrorBody::new(self.to_string()),
+        }
+    }
+}
+
+impl AppError {
+    /// The error as `role` may see it: viewers learn that the platform
+    /// failed, never where it is or what it said (the log keeps both).
+    pub fn for_role(self, role: opsdeck_api::console::Role) -> AppError {
+        let upstream = matches!(
+            self,
+            AppError::UpstreamUnavailable { .. }
+                | AppError::UpstreamTimeout { .. }
+                | AppError::UpstreamAuth { .. }
+                | AppError::UpstreamTooLarge { .. }
+                | AppError::OpsTokenMissing
+        );
+        if role == opsdeck_api::console::Role::Viewer && upstream {
+            tracing::warn!(error = %self, "upstream failure, shown to a viewer without detail");
+            return AppError::PlatformUnavailable(self.status());
+        }
+        self
+    }
+
+    /// What went wrong in words fit for any reader: upstream failures without
+    /// the upstream's address or what it said.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::UpstreamUnavailable { .. } | AppError::UpstreamAuth { .. } => {
+                "the platform is unavailable".into()
+            }
+            AppError::UpstreamTimeout { timeout_ms, .. } => {
+                format!("the platform did not answer within {timeout_ms} ms")
+            }
+            other => other.to_string(),
         }
     }
 }

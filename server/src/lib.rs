@@ -12,6 +12,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod guard;
+pub mod listen;
 pub mod outbox;
 pub mod proxy;
 pub mod startup;
@@ -20,12 +21,13 @@ pub mod store;
 pub mod telemetry;
 pub mod web;
 
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::get;
 use axum::{Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::state::AppState;
 
@@ -33,14 +35,10 @@ pub use crate::startup::{Prepared, Running, prepare, serve, serve_sim, spawn};
 
 /// The whole HTTP surface, composed in one readable place.
 pub fn app(state: AppState) -> Router {
-    // Everything under the guard: the console API and the proxy.
-    let guarded = Router::new()
-        .merge(console::router())
-        .merge(alerts::router())
-        .merge(proxy::router())
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::layer));
+    let limits = state.limits;
     let headers = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
+        // The console's policy on every answer, proxied ones included.
+        .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             state.web.csp().clone(),
         ))
@@ -60,19 +58,29 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        // API answers are live data: never cache them. Static handlers set their own.
+        // API answers are live data: never cache them. Static handlers set
+        // their own; the proxy passes no upstream caching headers on.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
     Router::new()
-        .merge(guarded)
+        .merge(console::router())
+        .merge(alerts::router())
+        .merge(proxy::router())
         .merge(web::router())
         .route(
             opsdeck_api::console::paths::HEALTHZ,
             get(telemetry::healthz),
         )
         .fallback(web::fallback)
+        // Every /api/* request, a known endpoint or not, passes the guard first.
+        .layer(middleware::from_fn_with_state(state.clone(), guard::layer))
+        .layer(RequestBodyTimeoutLayer::new(limits.request_body_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
         .layer(headers)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(telemetry::request_id_and_log))

@@ -64,6 +64,22 @@ impl Attempt {
     }
 }
 
+/// A delivery that is due.
+#[derive(Debug, Clone)]
+pub struct Due {
+    /// Outbox row.
+    pub id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// The payload as JSON.
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// SHA-256 of the webhook URL it was queued for (`None`: queued before
+    /// targets were recorded, so never sent).
+    pub pin: Option<String>,
+}
+
 /// Whether a payload was queued or suppressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
@@ -126,10 +142,12 @@ impl Outbox {
         self.store.with(move |c| f(c)).await
     }
 
-    /// Queue `payload` unless the same key was queued within `cooldown` of `now_ms`.
+    /// Queue `payload` for the webhook whose URL hashes to `pin`, unless the
+    /// same key was queued within `cooldown` of `now_ms`.
     pub async fn enqueue(
         &self,
         payload: KpiAlertPayload,
+        pin: String,
         cooldown: Duration,
         now_ms: i64,
     ) -> Result<Enqueued> {
@@ -165,14 +183,15 @@ impl Outbox {
             let body = serde_json::to_string(&payload).unwrap_or_default();
             c.execute(
                 "INSERT INTO webhook_outbox (idempotency_key, created_ms, day, summary, payload,
-                                             status, next_attempt_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?2)",
+                                             status, next_attempt_ms, target)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?2, ?6)",
                 params![
                     key,
                     now_ms,
                     day.map(|d| d.to_string()),
                     payload.summary(),
-                    body
+                    body,
+                    pin
                 ],
             )?;
             let id = c.last_insert_rowid();
@@ -189,17 +208,36 @@ impl Outbox {
         .await
     }
 
-    /// Pending rows due by `now_ms`: (id, key, payload JSON, attempts).
-    pub async fn due(&self, now_ms: i64) -> Result<Vec<(i64, String, String, u32)>> {
+    /// Pending rows due by `now_ms`, oldest first.
+    pub async fn due(&self, now_ms: i64) -> Result<Vec<Due>> {
         self.with(move |c| {
             let mut stmt = c.prepare(
-                "SELECT id, idempotency_key, payload, attempts FROM webhook_outbox
+                "SELECT id, idempotency_key, payload, attempts, target FROM webhook_outbox
                  WHERE status = 'pending' AND next_attempt_ms <= ?1 ORDER BY id LIMIT 20",
             )?;
             let rows = stmt.query_map(params![now_ms], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok(Due {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    payload: r.get(2)?,
+                    attempts: r.get(3)?,
+                    pin: r.get(4)?,
+                })
             })?;
             rows.collect()
+        })
+        .await
+    }
+
+    /// Give up on row `id` without sending it, saying why.
+    pub async fn discard(&self, id: i64, key: String, why: String, now_ms: i64) -> Result<()> {
+        self.with(move |c| {
+            let attempts: u32 = c.query_row(
+                "SELECT attempts FROM webhook_outbox WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            Self::give_up(c, id, &key, attempts, None, &why, now_ms)
         })
         .await
     }

@@ -14,9 +14,10 @@ use opsdeck_sim::{SimHandle, SimSettings};
 use tokio::net::TcpListener;
 
 use crate::alerts;
-use crate::audit::AuditStore;
-use crate::config::{ServeArgs, SimArgs};
+use crate::audit::{AuditPolicy, AuditStore};
+use crate::config::{ServeArgs, SimArgs, exposed};
 use crate::guard::{self, FailureLimiter, GuardConfig};
+use crate::listen;
 use crate::outbox::Outbox;
 use crate::proxy::Upstream;
 use crate::state::{AppState, Inner};
@@ -98,14 +99,26 @@ fn check_args(args: &ServeArgs) -> Result<()> {
     let bad = |m: String| Err(StartupError(m));
     if let Some(url) = &args.upstream {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return bad(format!(
-                "--upstream {url:?} must be an http:// or https:// URL"
-            ));
+            return bad("--upstream must be an http:// or https:// URL".into());
+        }
+        match reqwest::Url::parse(url) {
+            Err(e) => return bad(format!("--upstream is not a URL: {e}")),
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                return bad(
+                    "--upstream must not carry a user name or password: they would show in \
+                     logs and error pages; give the platform's token in UPSTREAM_ADMIN_TOKEN"
+                        .into(),
+                );
+            }
+            Ok(u) if u.query().is_some() || u.fragment().is_some() => {
+                return bad("--upstream must be a base URL, without ? or #".into());
+            }
+            Ok(_) => {}
         }
         if args
             .upstream_admin_token
-            .as_deref()
-            .is_none_or(str::is_empty)
+            .as_ref()
+            .is_none_or(|t| t.expose().is_empty())
         {
             return bad(
                 "--upstream needs the platform's admin token in UPSTREAM_ADMIN_TOKEN \
@@ -114,11 +127,40 @@ fn check_args(args: &ServeArgs) -> Result<()> {
             );
         }
     }
-    if args.admin_api_token.as_deref() == Some("") {
+    if args
+        .admin_api_token
+        .as_ref()
+        .is_some_and(|t| t.expose().is_empty())
+    {
         return bad("ADMIN_API_TOKEN is set but empty".into());
     }
     if args.upstream_timeout_ms == 0 || args.upstream_connect_timeout_ms == 0 {
         return bad("UPSTREAM_TIMEOUT_MS and UPSTREAM_CONNECT_TIMEOUT_MS must be above 0".into());
+    }
+    if [
+        args.header_read_timeout_ms,
+        args.request_body_timeout_ms,
+        args.request_timeout_ms,
+        args.upstream_max_response_bytes,
+        args.audit_retention_days,
+        args.audit_coalesce_window_seconds,
+        args.audit_max_refusal_rows,
+    ]
+    .contains(&0)
+        || args.max_connections == 0
+    {
+        return bad(
+            "HEADER_READ_TIMEOUT_MS, REQUEST_BODY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, MAX_CONNECTIONS, \
+             UPSTREAM_MAX_RESPONSE_BYTES and the AUDIT_* settings must be above 0"
+                .into(),
+        );
+    }
+    if let Some(bad_host) = args.allowed_hosts.iter().find(|h| {
+        h.is_empty() || h.contains(['/', ' ']) || (h.contains(':') && !h.starts_with('['))
+    }) {
+        return bad(format!(
+            "OPSDECK_ALLOWED_HOSTS entry {bad_host:?} must be a host name or IP, without scheme or port"
+        ));
     }
     if args.auth_failure_limit == 0 || args.auth_failure_window_seconds == 0 {
         return bad("AUTH_FAILURE_LIMIT and AUTH_FAILURE_WINDOW_SECONDS must be above 0".into());
@@ -143,7 +185,7 @@ fn token_table(args: &ServeArgs, admin_token: &str) -> Result<Vec<guard::TokenEn
         tokens.push(guard::TokenEntry {
             name: "viewer".into(),
             role: Role::Viewer,
-            token: t.clone(),
+            token: t.expose().to_owned(),
         });
     }
     if let Some(path) = &args.tokens_file {
@@ -157,8 +199,7 @@ fn token_table(args: &ServeArgs, admin_token: &str) -> Result<Vec<guard::TokenEn
         })?;
         tokens.extend(more);
     }
-    // The admin token may be short when it was set by hand; the others are new.
-    guard::check_tokens(&tokens[1..]).map_err(StartupError)?;
+    guard::check_tokens(&tokens).map_err(StartupError)?;
     if tokens[1..].iter().any(|t| t.token == admin_token) {
         return Err(StartupError(
             "a viewer or tokens-file token equals ADMIN_API_TOKEN".into(),
@@ -174,7 +215,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| StartupError(format!("cannot create {}: {e}", args.data_dir.display())))?;
     let (admin_token, token_source) = match &args.admin_api_token {
-        Some(t) => (t.clone(), TokenSource::Configured),
+        Some(t) => (t.expose().to_owned(), TokenSource::Configured),
         None => {
             let path = args.data_dir.join("admin-token");
             (load_or_create_token(&path)?, TokenSource::File(path))
@@ -197,10 +238,9 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
             Upstream::new(
                 url,
                 UpstreamMode::Remote,
-                args.upstream_admin_token.clone().unwrap_or_default(),
-                args.ua_ops_token.clone(),
-                args.upstream_connect_timeout_ms,
-                args.upstream_timeout_ms,
+                exposed(&args.upstream_admin_token).to_owned(),
+                Some(exposed(&args.ua_ops_token).to_owned()),
+                args.upstream_limits(),
             )?,
             None,
         ),
@@ -217,7 +257,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                     admin_write_enabled: write_enabled,
                     admin_token: sim_token.clone(),
                     // Empty: the sim makes one, and the proxy reads it back.
-                    ops_token: args.ua_ops_token.clone().unwrap_or_default(),
+                    ops_token: exposed(&args.ua_ops_token).to_owned(),
                     db_path: args.data_dir.join("sim.db"),
                     config: args.sim.clone(),
                 },
@@ -230,8 +270,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                 UpstreamMode::Embedded,
                 sim_token,
                 Some(sim.ops_token().to_owned()),
-                args.upstream_connect_timeout_ms,
-                args.upstream_timeout_ms,
+                args.upstream_limits(),
             )?;
             (upstream, Some(sim))
         }
@@ -239,18 +278,31 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
 
     let state = AppState::new(Inner {
         environment,
-        guard: GuardConfig {
-            allowlist: args.admin_ip_allowlist.clone(),
-            trusted_proxies: args.trusted_proxies.clone(),
+        guard: GuardConfig::new(
+            args.admin_ip_allowlist.clone(),
+            args.trusted_proxies.clone(),
+            if args.allowed_hosts.is_empty() {
+                guard::client::default_hosts(args.bind)
+            } else {
+                args.allowed_hosts.clone()
+            },
             tokens,
             write_enabled,
             writes_disabled_reason,
-        },
+        ),
         limiter: FailureLimiter::new(
             args.auth_failure_limit,
             Duration::from_secs(args.auth_failure_window_seconds),
         ),
-        audit: AuditStore::new(store.clone()),
+        audit: AuditStore::new(
+            store.clone(),
+            AuditPolicy {
+                coalesce_window: Duration::from_secs(args.audit_coalesce_window_seconds),
+                retention: Duration::from_secs(args.audit_retention_days.saturating_mul(86_400)),
+                max_refusal_rows: args.audit_max_refusal_rows,
+            },
+        ),
+        limits: args.limits(),
         store,
         upstream,
         alerts,
@@ -301,6 +353,13 @@ impl Drop for Running {
     }
 }
 
+/// What runs beside the server: alert evaluation and delivery, audit upkeep.
+fn background_tasks(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = alerts::spawn_tasks(state.clone());
+    tasks.push(state.audit.spawn_maintenance());
+    tasks
+}
+
 /// Prepare and serve on `listener` in the background (tests and embedding).
 pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
     let prepared = prepare(args).await?;
@@ -308,13 +367,14 @@ pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
         .local_addr()
         .map_err(|e| StartupError(format!("listener has no address: {e}")))?;
     let router = crate::app(prepared.state.clone());
-    let background = alerts::spawn_tasks(prepared.state.clone());
-    let task = tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, service).await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let background = background_tasks(&prepared.state);
+    let limits = prepared.state.limits;
+    let task = tokio::spawn(listen::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
     Ok(Running {
         addr,
         admin_token: prepared.admin_token,
@@ -335,13 +395,12 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .local_addr()
         .map_err(|e| StartupError(format!("listener has no address: {e}")))?;
     print_banner(&args, &prepared, addr);
-    let background = alerts::spawn_tasks(prepared.state.clone());
-    let service =
-        crate::app(prepared.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| StartupError(format!("server failed: {e}")))?;
+    let background = background_tasks(&prepared.state);
+    let router = crate::app(prepared.state.clone());
+    listen::serve(listener, router, prepared.state.limits, shutdown_signal()).await;
+    if let Err(e) = prepared.state.audit.flush().await {
+        tracing::error!(error = %e, "could not write counted refusals to the audit log");
+    }
     for task in background {
         task.abort();
     }
@@ -391,7 +450,7 @@ fn print_banner(args: &ServeArgs, p: &Prepared, addr: SocketAddr) {
             sim.url(),
             args.data_dir.join("sim.db").display()
         ),
-        None => println!("  upstream          {}", p.state.upstream.info().url),
+        None => println!("  upstream          {}", p.state.upstream.base()),
     }
     let missing = p.state.web.missing();
     if !missing.is_empty() {
@@ -429,7 +488,7 @@ async fn shutdown_signal() {
 /// Run the sim alone until Ctrl-C (`opsdeck sim`).
 pub async fn serve_sim(args: SimArgs) -> Result<()> {
     let token = match &args.admin_token {
-        Some(t) if !t.is_empty() => t.clone(),
+        Some(t) if !t.expose().is_empty() => t.expose().to_owned(),
         _ => {
             let t = random_token()?;
             println!("  sim admin token   {t}   (set SIM_ADMIN_API_TOKEN to choose your own)");
@@ -447,7 +506,7 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
                 .unwrap_or(args.environment.default_write_enabled()),
             admin_token: token,
             // Empty: the sim makes one (printed below).
-            ops_token: args.ua_ops_token.clone().unwrap_or_default(),
+            ops_token: exposed(&args.ua_ops_token).to_owned(),
             db_path: args.db.clone(),
             config: args.sim.clone(),
         },
@@ -455,7 +514,7 @@ pub async fn serve_sim(args: SimArgs) -> Result<()> {
     )
     .await
     .map_err(|e| StartupError(format!("cannot start the sim: {e}")))?;
-    if args.ua_ops_token.as_deref().is_none_or(str::is_empty) {
+    if exposed(&args.ua_ops_token).is_empty() {
         println!(
             "  sim ops token     {}   (set UA_OPS_TOKEN to choose your own)",
             sim.ops_token()

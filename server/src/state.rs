@@ -30,6 +30,8 @@ pub struct Inner {
     pub store: Store,
     /// Audit log.
     pub audit: AuditStore,
+    /// Time and connection limits of the server itself.
+    pub limits: crate::listen::Limits,
     /// Where admin calls go.
     pub upstream: Upstream,
     /// KPI alerts and the webhook.

@@ -58,6 +58,23 @@ CREATE TABLE IF NOT EXISTS webhook_log (
     detail          TEXT
 );
 "#,
+    // 2: audit rows say which token authenticated, whether the actor was
+    // only claimed, and how many identical refusals they stand for; outbox
+    // rows remember which webhook target they were queued for.
+    r#"
+ALTER TABLE audit ADD COLUMN last_at TEXT;
+ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit ADD COLUMN token_name TEXT;
+ALTER TABLE audit ADD COLUMN role TEXT;
+ALTER TABLE audit ADD COLUMN actor_claimed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit ADD COLUMN kind TEXT NOT NULL DEFAULT 'refusal';
+-- Rows from before: the token was not recorded, so no actor is vouched for.
+UPDATE audit SET last_at = at, actor_claimed = (actor IS NOT NULL);
+UPDATE audit SET kind = 'write' WHERE guard IS NULL AND method NOT IN ('GET', 'HEAD');
+CREATE INDEX audit_by_kind ON audit (kind, id);
+CREATE INDEX audit_by_time ON audit (at);
+ALTER TABLE webhook_outbox ADD COLUMN target TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

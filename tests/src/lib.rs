@@ -15,7 +15,7 @@ use opsdeck_server::config::ServeArgs;
 use tokio::net::TcpListener;
 
 /// The console token every harness server uses.
-pub const TOKEN: &str = "e2e-admin-token";
+pub const TOKEN: &str = "e2e-admin-token-01";
 
 /// `sessionStorage` keys where the app keeps the token and actor of this tab
 /// (see `app/src/state/storage.rs`).

@@ -198,7 +198,8 @@ async fn alert_panel_shows_a_shaped_drop_and_a_viewer_only_reads() {
     let received = Arc::new(AtomicUsize::new(0));
     let hook = TcpListener::bind("127.0.0.1:0").await.unwrap();
     args.alerts.kpi_alert_webhook_enabled = true;
-    args.alerts.kpi_alert_webhook_url = Some(format!("http://{}/hook", hook.local_addr().unwrap()));
+    args.alerts.kpi_alert_webhook_url =
+        Some(format!("http://{}/hook", hook.local_addr().unwrap()).into());
     let count = received.clone();
     let receiver = Router::new().route(
         "/hook",

@@ -223,6 +223,9 @@ async fn recording_upstream(delay: Duration, status: u16) -> (String, Seen) {
                     ("content-type", "application/json"),
                     ("connection", "close"),
                     ("x-upstream", "yes"),
+                    ("set-cookie", "platform-session=1"),
+                    ("cache-control", "public, max-age=3600"),
+                    ("content-security-policy", "default-src *"),
                 ],
                 r#"{"error":"from the stand-in"}"#,
             )
@@ -252,15 +255,20 @@ async fn the_browser_token_never_reaches_the_platform() {
         .header("x-actor", "Loop Tester")
         .header("x-ua-ops-token", "browser-should-not-send-this")
         .header("cookie", "session=1")
+        .header("x-http-method-override", "DELETE")
+        .header("x-original-url", "/api/admin/control/world/reset")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["x-upstream"], "yes");
-    assert!(
-        !r.headers().contains_key("connection"),
-        "hop-by-hop header leaked"
-    );
+    // The answer keeps its type and the console's own headers, nothing else.
+    assert_eq!(r.headers()["content-type"], "application/json");
+    for leaked in ["x-upstream", "set-cookie", "connection"] {
+        assert!(!r.headers().contains_key(leaked), "{leaked} passed through");
+    }
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     let seen = seen.lock().unwrap();
     let (_, h) = seen
         .iter()
@@ -269,7 +277,12 @@ async fn the_browser_token_never_reaches_the_platform() {
     assert_eq!(h["authorization"], "Bearer platform-secret");
     assert_eq!(h["x-actor"], "Loop Tester");
     assert!(h.contains_key("x-request-id"));
-    assert!(!h.contains_key("cookie"));
+    for kept_back in ["cookie", "x-http-method-override", "x-original-url"] {
+        assert!(
+            !h.contains_key(kept_back),
+            "{kept_back} reached the platform"
+        );
+    }
     // The platform gets the console's ops token, never the browser's.
     assert_eq!(h["x-ua-ops-token"], "platform-ops-token");
 }
