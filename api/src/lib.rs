@@ -14,6 +14,8 @@ pub mod kpi;
 pub mod pages;
 pub mod rate;
 pub mod retention;
+#[cfg(test)]
+mod testing;
 pub mod validate;
 pub mod vp;
 
