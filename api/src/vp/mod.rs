@@ -112,3 +112,22 @@ pub mod env {
     /// [`super::VpThresholds::max_orphan_rate`].
     pub const MAX_ORPHAN_RATE: &str = "VP_MAX_ORPHAN_RATE";
 }
+
+/// Default of each threshold, beside its variable in [`env`]: what
+/// [`VpThresholds::default`] holds, and what the server's flags fall back to.
+pub mod defaults {
+    /// [`super::env::FALLBACK_MONITOR_RATE`]: the runbook's healthy band ends here.
+    pub const FALLBACK_MONITOR_RATE: f64 = 0.05;
+    /// [`super::env::FALLBACK_INVESTIGATE_RATE`]: the runbook's investigate band starts here.
+    pub const FALLBACK_INVESTIGATE_RATE: f64 = 0.20;
+    /// [`super::env::P95_LATENCY_SLO_SECONDS`]: where the capture helper starts watching.
+    pub const P95_LATENCY_SLO_SECONDS: f64 = 45.0;
+    /// [`super::env::P95_LATENCY_CRITICAL_SECONDS`]: the capture helper's forcing level.
+    pub const P95_LATENCY_CRITICAL_SECONDS: f64 = 90.0;
+    /// [`super::env::MIN_MISSIONS`]: the smallest sample that resolves the healthy band.
+    pub const MIN_MISSIONS: u64 = 20;
+    /// [`super::env::MIN_RECOVERY_SUCCESS_RATE`]: at most one orphan in ten.
+    pub const MIN_RECOVERY_SUCCESS_RATE: f64 = 0.90;
+    /// [`super::env::MAX_ORPHAN_RATE`]: the complement of the success minimum.
+    pub const MAX_ORPHAN_RATE: f64 = 0.10;
+}

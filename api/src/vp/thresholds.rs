@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::env;
+use super::{defaults, env};
 
 /// Thresholds of the rules, named as their configuration variables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,13 +35,13 @@ pub struct VpThresholds {
 impl Default for VpThresholds {
     fn default() -> Self {
         VpThresholds {
-            fallback_monitor_rate: 0.05,
-            fallback_investigate_rate: 0.20,
-            p95_latency_slo_seconds: 45.0,
-            p95_latency_critical_seconds: 90.0,
-            min_missions: 20,
-            min_recovery_success_rate: 0.90,
-            max_orphan_rate: 0.10,
+            fallback_monitor_rate: defaults::FALLBACK_MONITOR_RATE,
+            fallback_investigate_rate: defaults::FALLBACK_INVESTIGATE_RATE,
+            p95_latency_slo_seconds: defaults::P95_LATENCY_SLO_SECONDS,
+            p95_latency_critical_seconds: defaults::P95_LATENCY_CRITICAL_SECONDS,
+            min_missions: defaults::MIN_MISSIONS,
+            min_recovery_success_rate: defaults::MIN_RECOVERY_SUCCESS_RATE,
+            max_orphan_rate: defaults::MAX_ORPHAN_RATE,
         }
     }
 }
