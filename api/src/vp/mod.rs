@@ -113,7 +113,7 @@ pub mod env {
     pub const MAX_ORPHAN_RATE: &str = "VP_MAX_ORPHAN_RATE";
 }
 
-/// Default of each threshold, beside its variable in [`env`]: what
+/// Default of each threshold, beside its variable in [`mod@env`]: what
 /// [`VpThresholds::default`] holds, and what the server's flags fall back to.
 pub mod defaults {
     /// [`super::env::FALLBACK_MONITOR_RATE`]: the runbook's healthy band ends here.

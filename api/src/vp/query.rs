@@ -72,7 +72,7 @@ impl VpMetricsQuery {
     }
 }
 
-/// Query of [`paths::DASHBOARD_SERIES`]: `?vp_id=&bucket_minutes=&buckets=`.
+/// Query of [`super::paths::DASHBOARD_SERIES`]: `?vp_id=&bucket_minutes=&buckets=`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VpSeriesQuery {
