@@ -8,8 +8,11 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod baseline;
 pub mod console;
+pub mod digest;
 pub mod error;
+pub mod geocoding;
 pub mod kpi;
 pub mod pages;
 pub mod rate;

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use opsdeck_api::admin::Environment;
+use opsdeck_api::digest::EvidenceThresholds;
+use opsdeck_api::geocoding::GeocodingThresholds;
 use opsdeck_api::kpi::KpiMetric;
-use opsdeck_api::retention::{EvidenceThresholds, GeocodingThresholds};
 
 /// Thresholds and world knobs. Each is a flag and an environment variable; the
 /// console server flattens this into its own command line so the embedded sim

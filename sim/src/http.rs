@@ -18,12 +18,14 @@ use opsdeck_api::admin::{
     AdminConfig, AdminStatus, ControlBody, ControlRequest, ControlResponse, EVENTS_MAX_LIMIT,
     EventsPage, EventsQuery, RunMetrics, StartRunRequest, WorldResetResponse, paths,
 };
+use opsdeck_api::baseline::{BaselineCaptureRequest, paths as baseline_paths};
+use opsdeck_api::digest::{WeeklyDigestRequest, WeeklyDigestResponse, paths as digest_paths};
+use opsdeck_api::geocoding::{GeocodingReports, paths as geocoding_paths};
 use opsdeck_api::kpi::{
     KpiRollups, KpiRollupsQuery, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS, paths as kpi_paths,
 };
 use opsdeck_api::retention::{
-    BaselineCaptureRequest, GeocodingReports, NDJSON_CONTENT_TYPE, RetentionDays, SweepRunResponse,
-    WeeklyDigestRequest, WeeklyDigestResponse, parse_day, paths as retention_paths,
+    NDJSON_CONTENT_TYPE, RetentionDays, SweepRunResponse, parse_day, paths as retention_paths,
 };
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use opsdeck_api::vp::{
@@ -115,14 +117,14 @@ pub fn router(state: SimState) -> Router {
         .route(vp_paths::DASHBOARD_SERIES, get(vp_series))
         .route(retention_paths::LATEST, get(retention_latest))
         .route(retention_paths::DAYS, get(retention_days))
-        .route(retention_paths::GEOCODING, get(geocoding))
+        .route(geocoding_paths::GEOCODING, get(geocoding))
         .route(retention_paths::RETENTION_NDJSON, get(retention_ndjson))
-        .route(retention_paths::GEOCODING_NDJSON, get(geocoding_ndjson))
+        .route(geocoding_paths::GEOCODING_NDJSON, get(geocoding_ndjson))
         .route(retention_paths::DAY, get(retention_day))
         .route(retention_paths::SWEEP_RUN, post(sweep_run))
-        .route(retention_paths::BASELINE_CAPTURE, post(baseline_capture))
-        .route(retention_paths::BASELINE_LATEST, get(baseline_latest))
-        .route(retention_paths::DIGEST_WEEKLY, post(digest_weekly))
+        .route(baseline_paths::BASELINE_CAPTURE, post(baseline_capture))
+        .route(baseline_paths::BASELINE_LATEST, get(baseline_latest))
+        .route(digest_paths::DIGEST_WEEKLY, post(digest_weekly))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Not behind the bearer token: the platform guards its ops routes with
     // UA_OPS_TOKEN alone.

@@ -14,12 +14,16 @@ use opsdeck_api::admin::{
     RuntimeEvent, RuntimeOverrides, StartRunRequest, StopConditions, WORLD_RESET_MESSAGE,
     WorldResetResponse, event_type,
 };
-use opsdeck_api::kpi::KpiRollups;
-use opsdeck_api::retention::{
-    BaselineCaptureRequest, BaselineMetrics, BaselineSnapshot, InsufficientEvidence, LlmUsageToday,
-    ProviderFailureReading, SweepRunResponse, WeeklyDigestDraft, WeeklyDigestRequest,
-    WeeklyDigestResponse, event_type as ops_event_type, evidence_gate, render_weekly_digest,
+use opsdeck_api::baseline::{
+    BaselineCaptureRequest, BaselineMetrics, BaselineSnapshot, LlmUsageToday,
+    ProviderFailureReading, event_type as baseline_event_type,
 };
+use opsdeck_api::digest::{
+    InsufficientEvidence, WeeklyDigestDraft, WeeklyDigestRequest, WeeklyDigestResponse,
+    event_type as digest_event_type, evidence_gate, render_weekly_digest,
+};
+use opsdeck_api::kpi::KpiRollups;
+use opsdeck_api::retention::{SweepRunResponse, event_type as retention_event_type};
 use opsdeck_api::vp::{
     VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries, VpSeriesQuery,
 };
@@ -983,7 +987,7 @@ impl World {
         Self::event(
             &tx,
             now,
-            ops_event_type::RETENTION_SWEEP_RUN,
+            retention_event_type::RETENTION_SWEEP_RUN,
             self.rt.run_id.as_deref(),
             actor,
             req.reason.as_deref(),
@@ -1046,7 +1050,7 @@ impl World {
         Self::event(
             &tx,
             now,
-            ops_event_type::BASELINE_CAPTURED,
+            baseline_event_type::BASELINE_CAPTURED,
             self.rt.run_id.as_deref(),
             actor,
             None,
@@ -1101,7 +1105,7 @@ impl World {
         Self::event(
             &tx,
             now,
-            ops_event_type::WEEKLY_DIGEST_DRAFTED,
+            digest_event_type::WEEKLY_DIGEST_DRAFTED,
             None,
             actor,
             None,
