@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{Budgets, Environment, StopConditions};
-use crate::validate::{ErrorKind, ValidationError};
+use crate::validate::{ErrorKind, ValidationError, bounded};
 
 /// Paths of the baseline snapshot.
 pub mod paths {
@@ -62,34 +62,27 @@ impl BaselineCaptureRequest {
     /// Refuse values out of range, naming the field; the span of all windows
     /// together may not pass [`BASELINE_MAX_SPAN_MINUTES`].
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let invalid = |field: &'static str, message: String| ValidationError {
-            field,
-            message,
-            kind: ErrorKind::Invalid,
-        };
-        let (windows, minutes) = (self.windows(), self.window_minutes());
-        if windows == 0 || windows > BASELINE_MAX_WINDOWS {
-            return Err(invalid(
-                "windows",
-                format!("windows must be between 1 and {BASELINE_MAX_WINDOWS}, got {windows}"),
-            ));
-        }
-        if minutes == 0 || minutes > BASELINE_MAX_WINDOW_MINUTES {
-            return Err(invalid(
-                "window_minutes",
-                format!(
-                    "window_minutes must be between 1 and {BASELINE_MAX_WINDOW_MINUTES}, got {minutes}"
-                ),
-            ));
-        }
+        let windows = bounded(
+            "windows",
+            self.windows,
+            BASELINE_DEFAULT_WINDOWS,
+            BASELINE_MAX_WINDOWS,
+        )?;
+        let minutes = bounded(
+            "window_minutes",
+            self.window_minutes,
+            BASELINE_DEFAULT_WINDOW_MINUTES,
+            BASELINE_MAX_WINDOW_MINUTES,
+        )?;
         let span = u64::from(windows) * u64::from(minutes);
         if span > u64::from(BASELINE_MAX_SPAN_MINUTES) {
-            return Err(invalid(
-                "windows",
-                format!(
+            return Err(ValidationError {
+                field: "windows",
+                message: format!(
                     "windows × window_minutes is {span} minutes; the limit is {BASELINE_MAX_SPAN_MINUTES} (7 days)"
                 ),
-            ));
+                kind: ErrorKind::Invalid,
+            });
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::validate::{ErrorKind, ValidationError};
+use crate::validate::{ErrorKind, ValidationError, bounded};
 
 /// Paths of the weekly digest.
 pub mod paths {
@@ -63,16 +63,12 @@ impl WeeklyDigestRequest {
 
     /// Refuse values out of range, naming the field.
     pub fn validate(&self, today: NaiveDate) -> Result<(), ValidationError> {
-        let lookback = self.lookback_days();
-        if lookback == 0 || lookback > DIGEST_MAX_LOOKBACK_DAYS {
-            return Err(ValidationError {
-                field: "lookback_days",
-                message: format!(
-                    "lookback_days must be between 1 and {DIGEST_MAX_LOOKBACK_DAYS}, got {lookback}"
-                ),
-                kind: ErrorKind::Invalid,
-            });
-        }
+        bounded(
+            "lookback_days",
+            self.lookback_days,
+            DIGEST_DEFAULT_LOOKBACK_DAYS,
+            DIGEST_MAX_LOOKBACK_DAYS,
+        )?;
         let anchor = self.anchor(today);
         if anchor > today {
             return Err(ValidationError {

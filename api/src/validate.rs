@@ -121,6 +121,52 @@ pub fn actor(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// The `X-Actor` header as it arrived (`None` when absent): checked as
+/// [`actor`], after refusing bytes that are not visible ASCII, which is all a
+/// header may carry as text. Servers pass `headers.get(ACTOR_HEADER)` bytes.
+pub fn actor_header(raw: Option<&[u8]>) -> Result<Option<String>, ValidationError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    // What `http::HeaderValue::to_str` accepts: tab and visible ASCII.
+    let value = std::str::from_utf8(raw)
+        .ok()
+        .filter(|v| v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
+        .ok_or_else(|| {
+            ValidationError::invalid("actor", "X-Actor must be plain ASCII text".into())
+        })?;
+    actor(value)?;
+    Ok(Some(value.to_owned()))
+}
+
+/// A count from a query: `value`, or `default` when absent, if it lies in
+/// `1..=max`; otherwise an invalid `field` naming the range.
+pub fn bounded(
+    field: &'static str,
+    value: Option<u32>,
+    default: u32,
+    max: u32,
+) -> Result<u32, ValidationError> {
+    let v = value.unwrap_or(default);
+    if v == 0 || v > max {
+        return Err(ValidationError::invalid(
+            field,
+            format!("{field} must be between 1 and {max}, got {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// A query string that did not parse as the endpoint's query: a malformed
+/// `query`, with the parser's `detail`.
+pub fn bad_query(detail: impl fmt::Display) -> ValidationError {
+    ValidationError {
+        field: "query",
+        message: format!("bad query: {detail}"),
+        kind: ErrorKind::Malformed,
+    }
+}
+
 fn text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
     let len = value.chars().count();
     if len > max {
@@ -191,5 +237,46 @@ mod tests {
         assert!(actor(&"a".repeat(65)).is_err());
         assert!(actor("a\u{7}").is_err());
         assert!(actor("Zoë").unwrap_err().message.contains("ASCII"));
+    }
+
+    #[test]
+    fn actor_headers_are_optional_plain_ascii_and_checked() {
+        assert_eq!(actor_header(None), Ok(None));
+        assert_eq!(
+            actor_header(Some(b"Dana Ops")),
+            Ok(Some("Dana Ops".to_owned()))
+        );
+        for raw in ["Zo\u{eb}".as_bytes(), b"\xff\xfe", b"a\x7f"] {
+            let e = actor_header(Some(raw)).unwrap_err();
+            assert_eq!((e.field, e.kind), ("actor", ErrorKind::Invalid));
+            assert_eq!(e.message, "X-Actor must be plain ASCII text");
+        }
+        // readable as text, then held to the actor rules
+        let e = actor_header(Some(b"  ")).unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+        let e = actor_header(Some(b"a\tb")).unwrap_err();
+        assert!(e.message.contains("control character"), "{e}");
+    }
+
+    #[test]
+    fn bounded_counts_default_and_name_their_range() {
+        assert_eq!(bounded("limit", None, 50, 500), Ok(50));
+        assert_eq!(bounded("limit", Some(1), 50, 500), Ok(1));
+        assert_eq!(bounded("limit", Some(500), 50, 500), Ok(500));
+        for v in [0, 501] {
+            let e = bounded("limit", Some(v), 50, 500).unwrap_err();
+            assert_eq!((e.field, e.kind), ("limit", ErrorKind::Invalid));
+            assert_eq!(
+                e.message,
+                format!("limit must be between 1 and 500, got {v}")
+            );
+        }
+    }
+
+    #[test]
+    fn bad_queries_are_malformed() {
+        let e = bad_query("unknown field `lane`");
+        assert_eq!((e.field, e.kind), ("query", ErrorKind::Malformed));
+        assert_eq!(e.message, "bad query: unknown field `lane`");
     }
 }
