@@ -17,10 +17,19 @@ pub mod paths {
 
 /// Configuration variables of the evidence gate, as the platform reads them.
 pub mod env {
-    /// [`super::EvidenceThresholds::min_events`] (runbook default 25).
+    /// [`super::EvidenceThresholds::min_events`].
     pub const ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS: &str = "ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS";
-    /// [`super::EvidenceThresholds::min_llm_calls`] (runbook default 5).
+    /// [`super::EvidenceThresholds::min_llm_calls`].
     pub const ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS: &str = "ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS";
+}
+
+/// Default of each evidence minimum, beside its variable in [`mod@env`]: what
+/// [`EvidenceThresholds::default`] holds and the platform's flags fall back to.
+pub mod defaults {
+    /// [`super::env::ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS`]: the runbook's minimum of agent actions.
+    pub const MIN_EVENTS: u64 = 25;
+    /// [`super::env::ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS`]: the runbook's minimum of LLM calls.
+    pub const MIN_LLM_CALLS: u64 = 5;
 }
 
 /// Event types the digest writes add to the runtime event log.
@@ -100,17 +109,17 @@ pub struct EvidenceCounts {
 /// The evidence gate's minimums, named as their configuration variables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceThresholds {
-    /// `ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS` (default 25).
+    /// `ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS`: fewest agent actions in the window.
     pub min_events: u64,
-    /// `ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS` (default 5).
+    /// `ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS`: fewest LLM calls in the window.
     pub min_llm_calls: u64,
 }
 
 impl Default for EvidenceThresholds {
     fn default() -> Self {
         EvidenceThresholds {
-            min_events: 25,
-            min_llm_calls: 5,
+            min_events: defaults::MIN_EVENTS,
+            min_llm_calls: defaults::MIN_LLM_CALLS,
         }
     }
 }

@@ -26,6 +26,15 @@ pub mod env {
     pub const GEOCODING_WARNING_MIN_RATIO: &str = "GEOCODING_WARNING_MIN_RATIO";
 }
 
+/// Default of each threshold, beside its variable in [`mod@env`]: what
+/// [`GeocodingThresholds::default`] holds and the platform's flags fall back to.
+pub mod defaults {
+    /// [`super::env::GEOCODING_OK_MIN_RATIO`]: 95 rows in 100 geocoded.
+    pub const OK_MIN_RATIO: f64 = 0.95;
+    /// [`super::env::GEOCODING_WARNING_MIN_RATIO`]: below it weather joins degrade.
+    pub const WARNING_MIN_RATIO: f64 = 0.80;
+}
+
 /// A tenant's geocoding coverage verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,9 +67,9 @@ impl fmt::Display for GeocodingStatus {
 /// Ratios that separate the statuses, named as their configuration variables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeocodingThresholds {
-    /// `GEOCODING_OK_MIN_RATIO` (default 0.95): lowest ratio that is `ok`.
+    /// `GEOCODING_OK_MIN_RATIO`: lowest ratio that is `ok`.
     pub ok_min_ratio: f64,
-    /// `GEOCODING_WARNING_MIN_RATIO` (default 0.80): lowest ratio that is
+    /// `GEOCODING_WARNING_MIN_RATIO`: lowest ratio that is
     /// `warning`; anything below is `critical`.
     pub warning_min_ratio: f64,
 }
@@ -68,8 +77,8 @@ pub struct GeocodingThresholds {
 impl Default for GeocodingThresholds {
     fn default() -> Self {
         GeocodingThresholds {
-            ok_min_ratio: 0.95,
-            warning_min_ratio: 0.80,
+            ok_min_ratio: defaults::OK_MIN_RATIO,
+            warning_min_ratio: defaults::WARNING_MIN_RATIO,
         }
     }
 }
