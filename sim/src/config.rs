@@ -563,12 +563,8 @@ mod tests {
             assert!(err.contains(variable), "{err}");
         }
         let settings = SimSettings {
-            environment: Environment::Development,
-            admin_write_enabled: true,
-            admin_token: "t".into(),
             ops_token: String::new(),
-            db_path: PathBuf::from("/data/sim.db"),
-            config: SimConfig::default(),
+            ..crate::testing::settings(PathBuf::from("/data/sim.db"), SimConfig::default())
         };
         assert_eq!(settings.state_root(), PathBuf::from("/data/state"));
     }
