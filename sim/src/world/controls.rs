@@ -14,6 +14,42 @@ use crate::error::{Result, SimError};
 use crate::rng::Rng;
 use crate::{kpi, retention, vp};
 
+/// What a stop, pause or resume does to an active run.
+struct Control {
+    /// For the refusal when no run is active ("No active run to stop").
+    verb: &'static str,
+    /// The event it logs.
+    event: &'static str,
+    /// `simulation_active` and `simulation_paused` afterwards.
+    active: bool,
+    paused: bool,
+    /// Whether the run must be paused first (`Some(true)`), must not be
+    /// (`Some(false)`), or either.
+    needs_paused: Option<bool>,
+}
+
+const STOP: Control = Control {
+    verb: "stop",
+    event: event_type::RUN_STOPPED,
+    active: false,
+    paused: true,
+    needs_paused: None,
+};
+const PAUSE: Control = Control {
+    verb: "pause",
+    event: event_type::RUN_PAUSED,
+    active: true,
+    paused: true,
+    needs_paused: Some(false),
+};
+const RESUME: Control = Control {
+    verb: "resume",
+    event: event_type::RUN_RESUMED,
+    active: true,
+    paused: false,
+    needs_paused: Some(true),
+};
+
 impl World {
     /// `POST /api/admin/control/run/start`.
     pub fn start(
@@ -40,20 +76,19 @@ impl World {
         let reason = req.reason.clone().filter(|r| !r.trim().is_empty());
         let mut rt = self.rt.clone();
         let tx = self.conn.transaction()?;
-        let mut fresh_agents = None;
-        if req.reset_world {
-            let (agents, detail) = reset_world(&tx, &mut rt, &self.settings, now)?;
-            Self::event(
+        let fresh_agents = if req.reset_world {
+            let reason = Some("reset before test start");
+            Some(reset_world(
                 &tx,
+                &mut rt,
+                &self.settings,
                 now,
-                event_type::WORLD_RESET,
-                None,
                 actor,
-                Some("reset before test start"),
-                Some(&detail),
-            )?;
-            fresh_agents = Some(agents);
-        }
+                reason,
+            )?)
+        } else {
+            None
+        };
         rt.active = true;
         rt.paused = false;
         rt.run_id = Some(run_id.clone());
@@ -81,10 +116,7 @@ impl World {
         tx.commit()?;
         self.rt = rt;
         if let Some(agents) = fresh_agents {
-            self.agents = agents;
-            self.open_proposals.clear();
-            self.rng = Rng::new(self.rt.world_seed);
-            self.advance_retention(now)?;
+            self.take_fresh_world(agents, now)?;
         }
         self.pressure_since_ms = None;
         Ok(self.control_response(format!("Run {run_id} started")))
@@ -112,18 +144,7 @@ impl World {
         actor: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ControlResponse> {
-        self.require_writes()?;
-        req.validate()?;
-        let run_id = self.require_active("stop")?;
-        self.transition(
-            now,
-            false,
-            true,
-            event_type::RUN_STOPPED,
-            &run_id,
-            actor,
-            req,
-        )?;
+        let run_id = self.control(&STOP, req, actor, now)?;
         self.pool_in_use = self.idle_pool();
         Ok(self.control_response(format!("Run {run_id} stopped")))
     }
@@ -135,15 +156,7 @@ impl World {
         actor: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ControlResponse> {
-        self.require_writes()?;
-        req.validate()?;
-        let run_id = self.require_active("pause")?;
-        if self.rt.paused {
-            return Err(SimError::Conflict(format!(
-                "Run {run_id} is already paused"
-            )));
-        }
-        self.transition(now, true, true, event_type::RUN_PAUSED, &run_id, actor, req)?;
+        let run_id = self.control(&PAUSE, req, actor, now)?;
         self.pool_in_use = self.idle_pool();
         Ok(self.control_response(format!("Run {run_id} paused")))
     }
@@ -155,53 +168,52 @@ impl World {
         actor: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ControlResponse> {
-        self.require_writes()?;
-        req.validate()?;
-        let run_id = self.require_active("resume")?;
-        if !self.rt.paused {
-            return Err(SimError::Conflict(format!("Run {run_id} is not paused")));
-        }
-        self.transition(
-            now,
-            true,
-            false,
-            event_type::RUN_RESUMED,
-            &run_id,
-            actor,
-            req,
-        )?;
+        let run_id = self.control(&RESUME, req, actor, now)?;
         self.pressure_since_ms = None;
         Ok(self.control_response(format!("Run {run_id} resumed")))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn transition(
+    /// Apply `c` to the active run and log it; returns the run's id. Refused
+    /// when writes are off, the body is invalid, no run is active, or the run
+    /// is not paused (or not running) as `c` needs.
+    fn control(
         &mut self,
-        now: DateTime<Utc>,
-        active: bool,
-        paused: bool,
-        kind: &str,
-        run_id: &str,
-        actor: Option<&str>,
+        c: &Control,
         req: &ControlRequest,
-    ) -> Result<()> {
+        actor: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        self.require_writes()?;
+        req.validate()?;
+        let run_id = self.require_active(c.verb)?;
+        match (c.needs_paused, self.rt.paused) {
+            (Some(false), true) => {
+                return Err(SimError::Conflict(format!(
+                    "Run {run_id} is already paused"
+                )));
+            }
+            (Some(true), false) => {
+                return Err(SimError::Conflict(format!("Run {run_id} is not paused")));
+            }
+            _ => {}
+        }
         let mut rt = self.rt.clone();
-        rt.active = active;
-        rt.paused = paused;
+        rt.active = c.active;
+        rt.paused = c.paused;
         let tx = self.conn.transaction()?;
         Self::save_runtime(&tx, &rt)?;
         Self::event(
             &tx,
             now,
-            kind,
-            Some(run_id),
+            c.event,
+            Some(&run_id),
             actor,
             req.reason.as_deref(),
             None,
         )?;
         tx.commit()?;
         self.rt = rt;
-        Ok(())
+        Ok(run_id)
     }
 
     fn require_dev_for_reset(&self) -> Result<()> {
@@ -213,6 +225,15 @@ impl World {
                 self.settings.environment
             )))
         }
+    }
+
+    /// After a reset commits: the engine works on the fresh agents from the new
+    /// seed, and the retention history is rewritten for the new tenants.
+    fn take_fresh_world(&mut self, agents: Vec<Agent>, now: DateTime<Utc>) -> Result<()> {
+        self.agents = agents;
+        self.open_proposals.clear();
+        self.rng = Rng::new(self.rt.world_seed);
+        self.advance_retention(now)
     }
 
     /// `POST /api/admin/control/world/reset`: reseed agents and clear the world.
@@ -233,22 +254,11 @@ impl World {
         }
         let mut rt = self.rt.clone();
         let tx = self.conn.transaction()?;
-        let (agents, detail) = reset_world(&tx, &mut rt, &self.settings, now)?;
-        Self::event(
-            &tx,
-            now,
-            event_type::WORLD_RESET,
-            None,
-            actor,
-            req.reason.as_deref(),
-            Some(&detail),
-        )?;
+        let reason = req.reason.as_deref();
+        let agents = reset_world(&tx, &mut rt, &self.settings, now, actor, reason)?;
         tx.commit()?;
         self.rt = rt;
-        self.agents = agents;
-        self.open_proposals.clear();
-        self.rng = Rng::new(self.rt.world_seed);
-        self.advance_retention(now)?;
+        self.take_fresh_world(agents, now)?;
         Ok(WorldResetResponse {
             ok: true,
             message: WORLD_RESET_MESSAGE.into(),
@@ -258,13 +268,16 @@ impl World {
     }
 }
 
-/// Clear the world's content and seed fresh agents; bumps the generation.
+/// Clear the world's content and seed fresh agents, bumping the generation,
+/// and log `world_reset` with `reason`.
 fn reset_world(
     tx: &Transaction<'_>,
     rt: &mut Runtime,
     settings: &SimSettings,
     now: DateTime<Utc>,
-) -> Result<(Vec<Agent>, String)> {
+    actor: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Vec<Agent>> {
     tx.execute_batch(
         "DELETE FROM agents; DELETE FROM proposals; DELETE FROM votes; DELETE FROM forum_posts;",
     )?;
@@ -284,7 +297,16 @@ fn reset_world(
         agents.len(),
         rt.world_generation
     );
-    Ok((agents, detail))
+    World::event(
+        tx,
+        now,
+        event_type::WORLD_RESET,
+        None,
+        actor,
+        reason,
+        Some(&detail),
+    )?;
+    Ok(agents)
 }
 
 #[cfg(test)]
