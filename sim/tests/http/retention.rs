@@ -3,10 +3,9 @@
 //! history, on-demand sweeps, the write checks, the evidence gate and
 //! duplicate anchors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::{Environment, RunMetrics, paths as admin_paths};
 use opsdeck_api::baseline::{BaselineSnapshot, paths as baseline_paths};
 use opsdeck_api::digest::{WeeklyDigestResponse, paths as digest_paths};
@@ -15,90 +14,14 @@ use opsdeck_api::retention::{
     NDJSON_CONTENT_TYPE, RetentionDays, RetentionNdjsonLine, RetentionReport, SweepRunResponse,
     paths,
 };
-use opsdeck_sim::{SimConfig, SimHandle, SimSettings};
+use opsdeck_sim::SimConfig;
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-const ADMIN: &str = "admin-secret";
-
-struct Sim {
-    handle: SimHandle,
-    http: reqwest::Client,
-    dir: tempfile::TempDir,
-}
-
-async fn start_in(environment: Environment, writes: bool, config: SimConfig) -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let handle = opsdeck_sim::spawn(
-        SimSettings {
-            environment,
-            admin_write_enabled: writes,
-            admin_token: ADMIN.into(),
-            ops_token: "ops".into(),
-            db_path: dir.path().join("sim.db"),
-            config,
-        },
-        listener,
-    )
-    .await
-    .unwrap();
-    Sim {
-        handle,
-        http: reqwest::Client::new(),
-        dir,
-    }
-}
-
-async fn start(config: SimConfig) -> Sim {
-    start_in(Environment::Development, true, config).await
-}
-
-impl Sim {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.handle.url())
-    }
-
-    /// The default state root: `state` next to the database.
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
-        let r = self.get(path).await;
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
-        r.json().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .bearer_auth(ADMIN)
-            .header("x-actor", "Dana Ops")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-}
+use crate::support::{OPS, Sim, error, launch, start};
 
 fn file_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-async fn error(r: reqwest::Response) -> (StatusCode, ErrorBody) {
-    let status = r.status();
-    (status, r.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -244,7 +167,7 @@ async fn production_and_read_only_platforms_refuse_every_write() {
         (Environment::Production, false),
         (Environment::Development, false),
     ] {
-        let sim = start_in(environment, writes, SimConfig::default()).await;
+        let sim = launch(environment, writes, SimConfig::default(), OPS).await;
         let latest = std::fs::read(sim.state().join("retention/latest.json")).unwrap();
         for (path, body) in [
             (paths::SWEEP_RUN, json!({})),
