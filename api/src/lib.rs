@@ -6,6 +6,8 @@
 //! builds for wasm and native alike, so the browser app, the server and the
 //! reference sim all agree by construction.
 
+#![deny(missing_docs)]
+
 pub mod admin;
 pub mod alerts;
 pub mod baseline;

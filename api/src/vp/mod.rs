@@ -17,8 +17,6 @@
 //! show why a lane is held. No verdict says "ready" or "healthy" on fewer than
 //! `VP_MIN_MISSIONS` missions.
 
-#![deny(missing_docs)]
-
 mod decision;
 mod evidence;
 #[cfg(test)]
