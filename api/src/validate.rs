@@ -62,17 +62,36 @@ impl std::error::Error for ValidationError {}
 /// A run id: 1–64 characters of letters, digits, `.`, `_`, `:` and `-`,
 /// starting with a letter or digit, so it is safe in URLs, logs and file names.
 pub fn run_id(value: &str) -> Result<(), ValidationError> {
+    identifier("run_id", value, RUN_ID_MAX, "to have one generated")?;
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(ValidationError::invalid(
+            "run_id",
+            "run_id must start with a letter or digit".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An id of 1–`max` characters of letters, digits, `.`, `_`, `:` and `-`: the
+/// shape every id the console passes in URLs and log lines has. An empty one
+/// is refused with "leave it out {when_empty}".
+pub(crate) fn identifier(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    when_empty: &str,
+) -> Result<(), ValidationError> {
     let len = value.chars().count();
     if len == 0 {
         return Err(ValidationError::invalid(
-            "run_id",
-            "run_id is empty; leave it out to have one generated".into(),
+            field,
+            format!("{field} is empty; leave it out {when_empty}"),
         ));
     }
-    if len > RUN_ID_MAX {
+    if len > max {
         return Err(ValidationError::invalid(
-            "run_id",
-            format!("run_id is {len} characters; the limit is {RUN_ID_MAX}"),
+            field,
+            format!("{field} is {len} characters; the limit is {max}"),
         ));
     }
     if let Some((pos, c)) = value
@@ -81,17 +100,11 @@ pub fn run_id(value: &str) -> Result<(), ValidationError> {
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
     {
         return Err(ValidationError::invalid(
-            "run_id",
+            field,
             format!(
-                "run_id may contain only letters, digits, '.', '_', ':' and '-'; found {c:?} at position {}",
+                "{field} may contain only letters, digits, '.', '_', ':' and '-'; found {c:?} at position {}",
                 pos + 1
             ),
-        ));
-    }
-    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(ValidationError::invalid(
-            "run_id",
-            "run_id must start with a letter or digit".into(),
         ));
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validate::{ErrorKind, ValidationError};
+use crate::validate::{self, ValidationError};
 
 /// The lane the runbook watches, used when a query names none.
 pub const DEFAULT_VP_ID: &str = "vp.coder.primary";
@@ -136,38 +136,13 @@ fn limit(value: Option<u32>, default: u32, max: u32) -> u32 {
 /// A lane id: 1–64 characters of letters, digits, `.`, `_`, `:` and `-`
 /// (`vp.coder.primary`), so it is safe in a query string and a log line.
 pub fn validate_vp_id(value: &str) -> Result<(), ValidationError> {
-    let invalid = |message: String| ValidationError {
-        field: "vp_id",
-        message,
-        kind: ErrorKind::Invalid,
-    };
-    let len = value.chars().count();
-    if len == 0 {
-        return Err(invalid(format!(
-            "vp_id is empty; leave it out for {DEFAULT_VP_ID}"
-        )));
-    }
-    if len > VP_ID_MAX {
-        return Err(invalid(format!(
-            "vp_id is {len} characters; the limit is {VP_ID_MAX}"
-        )));
-    }
-    if let Some((pos, c)) = value
-        .chars()
-        .enumerate()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
-    {
-        return Err(invalid(format!(
-            "vp_id may contain only letters, digits, '.', '_', ':' and '-'; found {c:?} at position {}",
-            pos + 1
-        )));
-    }
-    Ok(())
+    validate::identifier("vp_id", value, VP_ID_MAX, &format!("for {DEFAULT_VP_ID}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::ErrorKind;
     use serde_json::json;
 
     #[test]
