@@ -213,7 +213,7 @@ pub struct EventsPage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
-    /// Most rows to return (1–500, default 50).
+    /// Most rows to return (1–[`EVENTS_MAX_LIMIT`], default [`EVENTS_DEFAULT_LIMIT`]).
     pub limit: Option<u32>,
     /// Only rows of this type.
     pub event_type: Option<String>,
@@ -221,6 +221,8 @@ pub struct EventsQuery {
 
 /// Largest `limit` the events endpoint accepts.
 pub const EVENTS_MAX_LIMIT: u32 = 500;
+/// Rows the events endpoint returns when the query gives no `limit`.
+pub const EVENTS_DEFAULT_LIMIT: u32 = 50;
 
 /// `GET /api/admin/metrics/run`: counters of the current or most recent run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

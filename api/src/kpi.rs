@@ -396,12 +396,9 @@ fn check(metric: KpiMetric, newest_first: &[&KpiDay], t: &KpiAlertThresholds) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::date;
 
     const TODAY: &str = "2026-03-20";
-
-    fn date(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
 
     /// A day `back` days before TODAY with steady numbers: CTR 0.30,
     /// completion 0.60, D1 0.40 and D7 0.20 when mature.

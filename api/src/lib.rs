@@ -6,14 +6,21 @@
 //! builds for wasm and native alike, so the browser app, the server and the
 //! reference sim all agree by construction.
 
+#![deny(missing_docs)]
+
 pub mod admin;
 pub mod alerts;
+pub mod baseline;
 pub mod console;
+pub mod digest;
 pub mod error;
+pub mod geocoding;
 pub mod kpi;
 pub mod pages;
 pub mod rate;
 pub mod retention;
+#[cfg(test)]
+mod testing;
 pub mod validate;
 pub mod vp;
 

@@ -62,17 +62,36 @@ impl std::error::Error for ValidationError {}
 /// A run id: 1–64 characters of letters, digits, `.`, `_`, `:` and `-`,
 /// starting with a letter or digit, so it is safe in URLs, logs and file names.
 pub fn run_id(value: &str) -> Result<(), ValidationError> {
+    identifier("run_id", value, RUN_ID_MAX, "to have one generated")?;
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(ValidationError::invalid(
+            "run_id",
+            "run_id must start with a letter or digit".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An id of 1–`max` characters of letters, digits, `.`, `_`, `:` and `-`: the
+/// shape every id the console passes in URLs and log lines has. An empty one
+/// is refused with "leave it out {when_empty}".
+pub(crate) fn identifier(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    when_empty: &str,
+) -> Result<(), ValidationError> {
     let len = value.chars().count();
     if len == 0 {
         return Err(ValidationError::invalid(
-            "run_id",
-            "run_id is empty; leave it out to have one generated".into(),
+            field,
+            format!("{field} is empty; leave it out {when_empty}"),
         ));
     }
-    if len > RUN_ID_MAX {
+    if len > max {
         return Err(ValidationError::invalid(
-            "run_id",
-            format!("run_id is {len} characters; the limit is {RUN_ID_MAX}"),
+            field,
+            format!("{field} is {len} characters; the limit is {max}"),
         ));
     }
     if let Some((pos, c)) = value
@@ -81,17 +100,11 @@ pub fn run_id(value: &str) -> Result<(), ValidationError> {
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
     {
         return Err(ValidationError::invalid(
-            "run_id",
+            field,
             format!(
-                "run_id may contain only letters, digits, '.', '_', ':' and '-'; found {c:?} at position {}",
+                "{field} may contain only letters, digits, '.', '_', ':' and '-'; found {c:?} at position {}",
                 pos + 1
             ),
-        ));
-    }
-    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(ValidationError::invalid(
-            "run_id",
-            "run_id must start with a letter or digit".into(),
         ));
     }
     Ok(())
@@ -119,6 +132,52 @@ pub fn actor(value: &str) -> Result<(), ValidationError> {
         ));
     }
     Ok(())
+}
+
+/// The `X-Actor` header as it arrived (`None` when absent): checked as
+/// [`actor`], after refusing bytes that are not visible ASCII, which is all a
+/// header may carry as text. Servers pass `headers.get(ACTOR_HEADER)` bytes.
+pub fn actor_header(raw: Option<&[u8]>) -> Result<Option<String>, ValidationError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    // What `http::HeaderValue::to_str` accepts: tab and visible ASCII.
+    let value = std::str::from_utf8(raw)
+        .ok()
+        .filter(|v| v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
+        .ok_or_else(|| {
+            ValidationError::invalid("actor", "X-Actor must be plain ASCII text".into())
+        })?;
+    actor(value)?;
+    Ok(Some(value.to_owned()))
+}
+
+/// A count from a query: `value`, or `default` when absent, if it lies in
+/// `1..=max`; otherwise an invalid `field` naming the range.
+pub fn bounded(
+    field: &'static str,
+    value: Option<u32>,
+    default: u32,
+    max: u32,
+) -> Result<u32, ValidationError> {
+    let v = value.unwrap_or(default);
+    if v == 0 || v > max {
+        return Err(ValidationError::invalid(
+            field,
+            format!("{field} must be between 1 and {max}, got {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// A query string that did not parse as the endpoint's query: a malformed
+/// `query`, with the parser's `detail`.
+pub fn bad_query(detail: impl fmt::Display) -> ValidationError {
+    ValidationError {
+        field: "query",
+        message: format!("bad query: {detail}"),
+        kind: ErrorKind::Malformed,
+    }
 }
 
 fn text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
@@ -191,5 +250,46 @@ mod tests {
         assert!(actor(&"a".repeat(65)).is_err());
         assert!(actor("a\u{7}").is_err());
         assert!(actor("Zoë").unwrap_err().message.contains("ASCII"));
+    }
+
+    #[test]
+    fn actor_headers_are_optional_plain_ascii_and_checked() {
+        assert_eq!(actor_header(None), Ok(None));
+        assert_eq!(
+            actor_header(Some(b"Dana Ops")),
+            Ok(Some("Dana Ops".to_owned()))
+        );
+        for raw in ["Zo\u{eb}".as_bytes(), b"\xff\xfe", b"a\x7f"] {
+            let e = actor_header(Some(raw)).unwrap_err();
+            assert_eq!((e.field, e.kind), ("actor", ErrorKind::Invalid));
+            assert_eq!(e.message, "X-Actor must be plain ASCII text");
+        }
+        // readable as text, then held to the actor rules
+        let e = actor_header(Some(b"  ")).unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+        let e = actor_header(Some(b"a\tb")).unwrap_err();
+        assert!(e.message.contains("control character"), "{e}");
+    }
+
+    #[test]
+    fn bounded_counts_default_and_name_their_range() {
+        assert_eq!(bounded("limit", None, 50, 500), Ok(50));
+        assert_eq!(bounded("limit", Some(1), 50, 500), Ok(1));
+        assert_eq!(bounded("limit", Some(500), 50, 500), Ok(500));
+        for v in [0, 501] {
+            let e = bounded("limit", Some(v), 50, 500).unwrap_err();
+            assert_eq!((e.field, e.kind), ("limit", ErrorKind::Invalid));
+            assert_eq!(
+                e.message,
+                format!("limit must be between 1 and 500, got {v}")
+            );
+        }
+    }
+
+    #[test]
+    fn bad_queries_are_malformed() {
+        let e = bad_query("unknown field `lane`");
+        assert_eq!((e.field, e.kind), ("query", ErrorKind::Malformed));
+        assert_eq!(e.message, "bad query: unknown field `lane`");
     }
 }

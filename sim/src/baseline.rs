@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use opsdeck_api::retention::{BASELINE_MISSING_MESSAGE, BaselineSnapshot, EmergenceWindow};
+use opsdeck_api::baseline::{BASELINE_MISSING_MESSAGE, BaselineSnapshot, EmergenceWindow};
 use rusqlite::{Connection, params};
 
 use crate::error::{Result, SimError};

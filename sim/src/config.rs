@@ -4,29 +4,63 @@
 use std::path::PathBuf;
 
 use opsdeck_api::admin::Environment;
+use opsdeck_api::digest::{self, EvidenceThresholds};
+use opsdeck_api::geocoding::{self, GeocodingThresholds};
 use opsdeck_api::kpi::KpiMetric;
-use opsdeck_api::retention::{EvidenceThresholds, GeocodingThresholds};
+
+/// The default of every flag that has one, written once: the clap attributes
+/// and [`SimConfig::default`] both read it. The geocoding and evidence
+/// defaults are the api's.
+mod defaults {
+    pub const LLM_DAILY_BUDGET_USD_HARD: f64 = 25.0;
+    pub const STOP_PROVIDER_FAILURE_THRESHOLD: u32 = 25;
+    pub const STOP_PROVIDER_FAILURE_WINDOW_SECONDS: u32 = 300;
+    pub const STOP_DB_POOL_UTILIZATION_THRESHOLD: f64 = 0.9;
+    pub const STOP_DB_POOL_SUSTAINED_SECONDS: u32 = 60;
+    pub const SIM_SEED: u64 = 7;
+    pub const SIM_AGENTS: u32 = 24;
+    pub const SIM_TICK_MS: u64 = 1000;
+    pub const SIM_PROVIDER_FAILURE_RATE: f64 = 0.003;
+    pub const SIM_LLM_COST_PER_CALL_USD: f64 = 0.0005;
+    pub const SIM_DB_POOL_SIZE: u32 = 20;
+    pub const SIM_DB_POOL_LOAD: f64 = 0.35;
+    pub const SIM_KPI_VISITORS_PER_DAY: u32 = 400;
+    pub const SIM_KPI_BACKFILL_DAYS: u32 = 60;
+    pub const SIM_KPI_DROP_PCT: f64 = 0.0;
+    pub const SIM_VP_MISSIONS_PER_HOUR: u32 = 30;
+    pub const SIM_VP_BACKFILL_HOURS: u32 = 72;
+    pub const SIM_RETENTION_TENANTS: u32 = 12;
+    pub const SIM_RETENTION_HISTORY_DAYS: u32 = 35;
+}
 
 /// Thresholds and world knobs. Each is a flag and an environment variable; the
 /// console server flattens this into its own command line so the embedded sim
 /// is configured the same way.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct SimConfig {
     /// Hard daily LLM budget in USD. When today's spend reaches it the run
     /// stops with reason `budget_exceeded`.
-    #[arg(long, env = "LLM_DAILY_BUDGET_USD_HARD", default_value_t = 25.0)]
+    #[arg(
+        long,
+        env = "LLM_DAILY_BUDGET_USD_HARD",
+        default_value_t = defaults::LLM_DAILY_BUDGET_USD_HARD
+    )]
     pub llm_daily_budget_usd_hard: f64,
 
     /// Provider failures within the trailing window that stop a run with
     /// reason `provider_failures_repeated`.
-    #[arg(long, env = "STOP_PROVIDER_FAILURE_THRESHOLD", default_value_t = 25)]
+    #[arg(
+        long,
+        env = "STOP_PROVIDER_FAILURE_THRESHOLD",
+        default_value_t = defaults::STOP_PROVIDER_FAILURE_THRESHOLD
+    )]
     pub stop_provider_failure_threshold: u32,
 
     /// Length of the trailing provider-failure window, in seconds.
     #[arg(
         long,
         env = "STOP_PROVIDER_FAILURE_WINDOW_SECONDS",
-        default_value_t = 300
+        default_value_t = defaults::STOP_PROVIDER_FAILURE_WINDOW_SECONDS
     )]
     pub stop_provider_failure_window_seconds: u32,
 
@@ -34,53 +68,69 @@ pub struct SimConfig {
     #[arg(
         long,
         env = "STOP_DB_POOL_UTILIZATION_THRESHOLD",
-        default_value_t = 0.9
+        default_value_t = defaults::STOP_DB_POOL_UTILIZATION_THRESHOLD
     )]
     pub stop_db_pool_utilization_threshold: f64,
 
     /// Seconds of uninterrupted pressure that stop a run with reason
     /// `db_pool_pressure`.
-    #[arg(long, env = "STOP_DB_POOL_SUSTAINED_SECONDS", default_value_t = 60)]
+    #[arg(
+        long,
+        env = "STOP_DB_POOL_SUSTAINED_SECONDS",
+        default_value_t = defaults::STOP_DB_POOL_SUSTAINED_SECONDS
+    )]
     pub stop_db_pool_sustained_seconds: u32,
 
     /// Seed of the world model. A world reset reseeds from this plus the
     /// number of resets so far, so every reset gives a fresh but reproducible world.
-    #[arg(long, env = "SIM_SEED", default_value_t = 7)]
+    #[arg(long, env = "SIM_SEED", default_value_t = defaults::SIM_SEED)]
     pub sim_seed: u64,
 
     /// Agents in a freshly seeded world.
-    #[arg(long, env = "SIM_AGENTS", default_value_t = 24)]
+    #[arg(long, env = "SIM_AGENTS", default_value_t = defaults::SIM_AGENTS)]
     pub sim_agents: u32,
 
     /// Milliseconds between world ticks while a run is active.
-    #[arg(long, env = "SIM_TICK_MS", default_value_t = 1000)]
+    #[arg(long, env = "SIM_TICK_MS", default_value_t = defaults::SIM_TICK_MS)]
     pub sim_tick_ms: u64,
 
     /// Chance (0–1) that an LLM call fails at the provider. The default keeps a
     /// default world (about 10 calls a second) well under the failure stop
     /// threshold; raise it to watch `provider_failures_repeated` trip.
-    #[arg(long, env = "SIM_PROVIDER_FAILURE_RATE", default_value_t = 0.003)]
+    #[arg(
+        long,
+        env = "SIM_PROVIDER_FAILURE_RATE",
+        default_value_t = defaults::SIM_PROVIDER_FAILURE_RATE
+    )]
     pub sim_provider_failure_rate: f64,
 
     /// Mean cost of one LLM call in USD.
-    #[arg(long, env = "SIM_LLM_COST_PER_CALL_USD", default_value_t = 0.0005)]
+    #[arg(
+        long,
+        env = "SIM_LLM_COST_PER_CALL_USD",
+        default_value_t = defaults::SIM_LLM_COST_PER_CALL_USD
+    )]
     pub sim_llm_cost_per_call_usd: f64,
 
     /// DB connections in the simulated pool.
-    #[arg(long, env = "SIM_DB_POOL_SIZE", default_value_t = 20)]
+    #[arg(long, env = "SIM_DB_POOL_SIZE", default_value_t = defaults::SIM_DB_POOL_SIZE)]
     pub sim_db_pool_size: u32,
 
     /// Typical share (0–1) of the pool busy during an active run.
-    #[arg(long, env = "SIM_DB_POOL_LOAD", default_value_t = 0.35)]
+    #[arg(long, env = "SIM_DB_POOL_LOAD", default_value_t = defaults::SIM_DB_POOL_LOAD)]
     pub sim_db_pool_load: f64,
 
     /// New visitors a day in the KPI funnel model, before the weekday rhythm,
     /// trend and noise.
-    #[arg(long, env = "SIM_KPI_VISITORS_PER_DAY", default_value_t = 400)]
+    #[arg(
+        long,
+        env = "SIM_KPI_VISITORS_PER_DAY",
+        default_value_t = defaults::SIM_KPI_VISITORS_PER_DAY
+    )]
     pub sim_kpi_visitors_per_day: u32,
 
     /// Finished days of visitor history generated when the world is seeded.
-    #[arg(long, env = "SIM_KPI_BACKFILL_DAYS", default_value_t = 60)]
+    #[arg(long, env = "SIM_KPI_BACKFILL_DAYS", default_value_t = defaults::SIM_KPI_BACKFILL_DAYS)]
     pub sim_kpi_backfill_days: u32,
 
     /// Metrics to push down on the newest day alerts judge (comma-separated:
@@ -90,18 +140,22 @@ pub struct SimConfig {
     pub sim_kpi_drop_metric: Vec<KpiMetric>,
 
     /// How far (percent) those metrics drop.
-    #[arg(long, env = "SIM_KPI_DROP_PCT", default_value_t = 0.0)]
+    #[arg(long, env = "SIM_KPI_DROP_PCT", default_value_t = defaults::SIM_KPI_DROP_PCT)]
     pub sim_kpi_drop_pct: f64,
 
     /// Missions an hour on `vp.coder.primary`, before the daily rhythm, drift
     /// and noise; `vp.research.primary` runs 40% of it. 0 leaves the lanes
     /// without missions (their sessions still run).
-    #[arg(long, env = "SIM_VP_MISSIONS_PER_HOUR", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "SIM_VP_MISSIONS_PER_HOUR",
+        default_value_t = defaults::SIM_VP_MISSIONS_PER_HOUR
+    )]
     pub sim_vp_missions_per_hour: u32,
 
     /// Whole hours of VP lane history generated before the current hour when
     /// the world is seeded or reset; also the most a restarted sim catches up.
-    #[arg(long, env = "SIM_VP_BACKFILL_HOURS", default_value_t = 72)]
+    #[arg(long, env = "SIM_VP_BACKFILL_HOURS", default_value_t = defaults::SIM_VP_BACKFILL_HOURS)]
     pub sim_vp_backfill_hours: u32,
 
     /// Force lanes' fallback rate, for tests and demos: comma-separated
@@ -130,31 +184,51 @@ pub struct SimConfig {
 
     /// Tenants whose artifacts the retention sweep covers. The first 12 have
     /// names; raise it to benchmark the retention endpoints at scale.
-    #[arg(long, env = "SIM_RETENTION_TENANTS", default_value_t = 12)]
+    #[arg(long, env = "SIM_RETENTION_TENANTS", default_value_t = defaults::SIM_RETENTION_TENANTS)]
     pub sim_retention_tenants: u32,
 
     /// Days of nightly sweeps (today included) written when the world is
     /// seeded or reset.
-    #[arg(long, env = "SIM_RETENTION_HISTORY_DAYS", default_value_t = 35)]
+    #[arg(
+        long,
+        env = "SIM_RETENTION_HISTORY_DAYS",
+        default_value_t = defaults::SIM_RETENTION_HISTORY_DAYS
+    )]
     pub sim_retention_history_days: u32,
 
     /// Lowest geocoding coverage ratio (0–1) whose status is `ok`.
-    #[arg(long, env = "GEOCODING_OK_MIN_RATIO", default_value_t = 0.95)]
+    #[arg(
+        long,
+        env = geocoding::env::GEOCODING_OK_MIN_RATIO,
+        default_value_t = geocoding::defaults::OK_MIN_RATIO
+    )]
     pub geocoding_ok_min_ratio: f64,
 
     /// Lowest geocoding coverage ratio (0–1) whose status is `warning`; below
     /// it the status is `critical`.
-    #[arg(long, env = "GEOCODING_WARNING_MIN_RATIO", default_value_t = 0.80)]
+    #[arg(
+        long,
+        env = geocoding::env::GEOCODING_WARNING_MIN_RATIO,
+        default_value_t = geocoding::defaults::WARNING_MIN_RATIO
+    )]
     pub geocoding_warning_min_ratio: f64,
 
     /// Fewest events (agent actions) in the lookback window for the weekly
     /// digest to create a draft; below it the answer is `insufficient_evidence`.
-    #[arg(long, env = "ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS", default_value_t = 25)]
+    #[arg(
+        long,
+        env = digest::env::ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS,
+        default_value_t = digest::defaults::MIN_EVENTS
+    )]
     pub archive_weekly_draft_min_events: u64,
 
     /// Fewest LLM calls in the lookback window for the weekly digest to create
     /// a draft.
-    #[arg(long, env = "ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS", default_value_t = 5)]
+    #[arg(
+        long,
+        env = digest::env::ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS,
+        default_value_t = digest::defaults::MIN_LLM_CALLS
+    )]
     pub archive_weekly_draft_min_llm_calls: u64,
 }
 
@@ -220,32 +294,32 @@ pub fn parse_metric(s: &str) -> Result<KpiMetric, String> {
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
-            llm_daily_budget_usd_hard: 25.0,
-            stop_provider_failure_threshold: 25,
-            stop_provider_failure_window_seconds: 300,
-            stop_db_pool_utilization_threshold: 0.9,
-            stop_db_pool_sustained_seconds: 60,
-            sim_seed: 7,
-            sim_agents: 24,
-            sim_tick_ms: 1000,
-            sim_provider_failure_rate: 0.003,
-            sim_llm_cost_per_call_usd: 0.0005,
-            sim_db_pool_size: 20,
-            sim_db_pool_load: 0.35,
-            sim_kpi_visitors_per_day: 400,
-            sim_kpi_backfill_days: 60,
+            llm_daily_budget_usd_hard: defaults::LLM_DAILY_BUDGET_USD_HARD,
+            stop_provider_failure_threshold: defaults::STOP_PROVIDER_FAILURE_THRESHOLD,
+            stop_provider_failure_window_seconds: defaults::STOP_PROVIDER_FAILURE_WINDOW_SECONDS,
+            stop_db_pool_utilization_threshold: defaults::STOP_DB_POOL_UTILIZATION_THRESHOLD,
+            stop_db_pool_sustained_seconds: defaults::STOP_DB_POOL_SUSTAINED_SECONDS,
+            sim_seed: defaults::SIM_SEED,
+            sim_agents: defaults::SIM_AGENTS,
+            sim_tick_ms: defaults::SIM_TICK_MS,
+            sim_provider_failure_rate: defaults::SIM_PROVIDER_FAILURE_RATE,
+            sim_llm_cost_per_call_usd: defaults::SIM_LLM_COST_PER_CALL_USD,
+            sim_db_pool_size: defaults::SIM_DB_POOL_SIZE,
+            sim_db_pool_load: defaults::SIM_DB_POOL_LOAD,
+            sim_kpi_visitors_per_day: defaults::SIM_KPI_VISITORS_PER_DAY,
+            sim_kpi_backfill_days: defaults::SIM_KPI_BACKFILL_DAYS,
             sim_kpi_drop_metric: Vec::new(),
-            sim_kpi_drop_pct: 0.0,
-            sim_vp_missions_per_hour: 30,
-            sim_vp_backfill_hours: 72,
+            sim_kpi_drop_pct: defaults::SIM_KPI_DROP_PCT,
+            sim_vp_missions_per_hour: defaults::SIM_VP_MISSIONS_PER_HOUR,
+            sim_vp_backfill_hours: defaults::SIM_VP_BACKFILL_HOURS,
             sim_vp_force_fallback_rate: Vec::new(),
             sim_state_root: None,
-            sim_retention_tenants: 12,
-            sim_retention_history_days: 35,
-            geocoding_ok_min_ratio: 0.95,
-            geocoding_warning_min_ratio: 0.80,
-            archive_weekly_draft_min_events: 25,
-            archive_weekly_draft_min_llm_calls: 5,
+            sim_retention_tenants: defaults::SIM_RETENTION_TENANTS,
+            sim_retention_history_days: defaults::SIM_RETENTION_HISTORY_DAYS,
+            geocoding_ok_min_ratio: geocoding::defaults::OK_MIN_RATIO,
+            geocoding_warning_min_ratio: geocoding::defaults::WARNING_MIN_RATIO,
+            archive_weekly_draft_min_events: digest::defaults::MIN_EVENTS,
+            archive_weekly_draft_min_llm_calls: digest::defaults::MIN_LLM_CALLS,
         }
     }
 }
@@ -439,6 +513,11 @@ mod tests {
     }
 
     #[test]
+    fn every_default_is_the_empty_command_line() {
+        assert_eq!(Cli::parse_from(["sim"]).config, SimConfig::default());
+    }
+
+    #[test]
     fn retention_knobs_default_and_are_bounded() {
         let parsed = Cli::parse_from(["sim"]).config;
         assert_eq!(parsed.sim_retention_tenants, 12);
@@ -484,12 +563,8 @@ mod tests {
             assert!(err.contains(variable), "{err}");
         }
         let settings = SimSettings {
-            environment: Environment::Development,
-            admin_write_enabled: true,
-            admin_token: "t".into(),
             ops_token: String::new(),
-            db_path: PathBuf::from("/data/sim.db"),
-            config: SimConfig::default(),
+            ..crate::testing::settings(PathBuf::from("/data/sim.db"), SimConfig::default())
         };
         assert_eq!(settings.state_root(), PathBuf::from("/data/state"));
     }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use opsdeck_api::admin::event_type;
-use opsdeck_api::retention::{
+use opsdeck_api::digest::{
     DigestFacts, DigestRun, DigestStop, EvidenceCounts, WeeklyDigestDraft, digest_window,
 };
 use rusqlite::{Connection, OptionalExtension, params};

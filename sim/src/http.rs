@@ -15,15 +15,18 @@ use axum::{Json, Router};
 use chrono::Utc;
 use opsdeck_api::ACTOR_HEADER;
 use opsdeck_api::admin::{
-    AdminConfig, AdminStatus, ControlBody, ControlRequest, ControlResponse, EVENTS_MAX_LIMIT,
-    EventsPage, EventsQuery, RunMetrics, StartRunRequest, WorldResetResponse, paths,
+    AdminConfig, AdminStatus, ControlBody, ControlRequest, ControlResponse, EVENTS_DEFAULT_LIMIT,
+    EVENTS_MAX_LIMIT, EventsPage, EventsQuery, RunMetrics, StartRunRequest, WorldResetResponse,
+    paths,
 };
+use opsdeck_api::baseline::{BaselineCaptureRequest, paths as baseline_paths};
+use opsdeck_api::digest::{WeeklyDigestRequest, WeeklyDigestResponse, paths as digest_paths};
+use opsdeck_api::geocoding::{GeocodingReports, paths as geocoding_paths};
 use opsdeck_api::kpi::{
     KpiRollups, KpiRollupsQuery, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS, paths as kpi_paths,
 };
 use opsdeck_api::retention::{
-    BaselineCaptureRequest, GeocodingReports, NDJSON_CONTENT_TYPE, RetentionDays, SweepRunResponse,
-    WeeklyDigestRequest, WeeklyDigestResponse, parse_day, paths as retention_paths,
+    NDJSON_CONTENT_TYPE, RetentionDays, SweepRunResponse, parse_day, paths as retention_paths,
 };
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use opsdeck_api::vp::{
@@ -115,14 +118,14 @@ pub fn router(state: SimState) -> Router {
         .route(vp_paths::DASHBOARD_SERIES, get(vp_series))
         .route(retention_paths::LATEST, get(retention_latest))
         .route(retention_paths::DAYS, get(retention_days))
-        .route(retention_paths::GEOCODING, get(geocoding))
+        .route(geocoding_paths::GEOCODING, get(geocoding))
         .route(retention_paths::RETENTION_NDJSON, get(retention_ndjson))
-        .route(retention_paths::GEOCODING_NDJSON, get(geocoding_ndjson))
+        .route(geocoding_paths::GEOCODING_NDJSON, get(geocoding_ndjson))
         .route(retention_paths::DAY, get(retention_day))
         .route(retention_paths::SWEEP_RUN, post(sweep_run))
-        .route(retention_paths::BASELINE_CAPTURE, post(baseline_capture))
-        .route(retention_paths::BASELINE_LATEST, get(baseline_latest))
-        .route(retention_paths::DIGEST_WEEKLY, post(digest_weekly))
+        .route(baseline_paths::BASELINE_CAPTURE, post(baseline_capture))
+        .route(baseline_paths::BASELINE_LATEST, get(baseline_latest))
+        .route(digest_paths::DIGEST_WEEKLY, post(digest_weekly))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Not behind the bearer token: the platform guards its ops routes with
     // UA_OPS_TOKEN alone.
@@ -189,41 +192,15 @@ async fn not_found(method: Method, uri: Uri) -> SimError {
 }
 
 fn actor(headers: &HeaderMap) -> Result<Option<String>> {
-    let Some(value) = headers.get(ACTOR_HEADER) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| ValidationError {
-        field: "actor",
-        message: "X-Actor must be plain text".into(),
-        kind: ErrorKind::Invalid,
-    })?;
-    validate::actor(value)?;
-    Ok(Some(value.to_owned()))
+    Ok(validate::actor_header(
+        headers.get(ACTOR_HEADER).map(|v| v.as_bytes()),
+    )?)
 }
 
 fn parse_query<T>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
-    query.map(|Query(q)| q).map_err(|e| {
-        ValidationError {
-            field: "query",
-            message: format!("bad query: {}", e.body_text()),
-            kind: ErrorKind::Malformed,
-        }
-        .into()
-    })
-}
-
-/// `value` (or `default`) if it lies in `1..=max`.
-fn bounded(field: &'static str, value: Option<u32>, default: u32, max: u32) -> Result<u32> {
-    let v = value.unwrap_or(default);
-    if v == 0 || v > max {
-        return Err(ValidationError {
-            field,
-            message: format!("{field} must be between 1 and {max}, got {v}"),
-            kind: ErrorKind::Invalid,
-        }
-        .into());
-    }
-    Ok(v)
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| validate::bad_query(e.body_text()).into())
 }
 
 fn parse_body<T: serde::de::DeserializeOwned + Default>(
@@ -250,7 +227,7 @@ async fn events(
     query: std::result::Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Json<EventsPage>> {
     let q = parse_query(query)?;
-    let limit = bounded("limit", q.limit, 50, EVENTS_MAX_LIMIT)?;
+    let limit = validate::bounded("limit", q.limit, EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT)?;
     let kind = q.event_type;
     s.with_world(move |w| w.events(limit, kind.as_deref()))
         .await
@@ -262,7 +239,7 @@ async fn kpi_rollups(
     query: std::result::Result<Query<KpiRollupsQuery>, QueryRejection>,
 ) -> Result<Json<KpiRollups>> {
     let q = parse_query(query)?;
-    let days = bounded("days", q.days, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS)?;
+    let days = validate::bounded("days", q.days, ROLLUPS_DEFAULT_DAYS, ROLLUPS_MAX_DAYS)?;
     s.with_world(move |w| w.kpi_rollups(Utc::now(), days))
         .await
         .map(Json)

@@ -710,23 +710,11 @@ fn kpi_day(day: NaiveDate, today: NaiveDate, counts: [u64; 13]) -> KpiDay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{SimConfig, SimSettings};
+    use crate::config::SimConfig;
+    use crate::testing::world_in as world;
     use crate::world::World;
     use chrono::Duration;
-    use opsdeck_api::admin::Environment;
     use opsdeck_api::kpi::{KpiAlertThresholds, KpiCheck, Severity, evaluate_kpi_alerts};
-
-    fn world(dir: &tempfile::TempDir, config: SimConfig) -> World {
-        World::open(SimSettings {
-            environment: Environment::Development,
-            admin_write_enabled: true,
-            admin_token: "t".into(),
-            ops_token: "o".into(),
-            db_path: dir.path().join("sim.db"),
-            config,
-        })
-        .unwrap()
-    }
 
     #[test]
     fn seeding_backfills_sixty_days_that_match_the_raw_events() {

@@ -20,6 +20,8 @@ mod http;
 pub mod kpi;
 pub mod retention;
 mod rng;
+#[cfg(test)]
+mod testing;
 pub mod vp;
 mod world;
 

@@ -22,9 +22,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use opsdeck_api::geocoding::{GeocodingReport, GeocodingReports, GeocodingStatus};
 use opsdeck_api::retention::{
-    GeocodingReport, GeocodingReports, GeocodingStatus, REMOVED_PATHS_SAMPLE, RetentionDays,
-    RetentionReport, RetentionWarning, TenantRetentionSummary, WarningSeverity,
+    REMOVED_PATHS_SAMPLE, RetentionDays, RetentionReport, RetentionWarning, TenantRetentionSummary,
+    WarningSeverity,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;

@@ -12,11 +12,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::{Environment, RunMetrics, paths as admin_paths};
+use opsdeck_api::baseline::{BaselineSnapshot, paths as baseline_paths};
 use opsdeck_api::console::{AuditPage, Guard};
+use opsdeck_api::digest::{WeeklyDigestDraft, paths as digest_paths};
+use opsdeck_api::geocoding::{
+    GeocodingReport, GeocodingReports, GeocodingThresholds, geocoding_status,
+};
 use opsdeck_api::retention::{
-    BaselineSnapshot, GeocodingReport, GeocodingReports, GeocodingThresholds, RetentionNdjsonLine,
-    RetentionReport, TenantRetentionSummary, WarningSeverity, WeeklyDigestDraft, geocoding_status,
-    paths,
+    RetentionNdjsonLine, RetentionReport, TenantRetentionSummary, WarningSeverity, paths,
 };
 use opsdeck_tests::{
     Browser, PAGE_TIMEOUT, TOKEN, console_args, data_url_text, refusals, start_console,
@@ -472,10 +475,10 @@ fn writes() -> [(&'static str, Value); 3] {
     [
         (paths::SWEEP_RUN, json!({})),
         (
-            paths::BASELINE_CAPTURE,
+            baseline_paths::BASELINE_CAPTURE,
             json!({"windows": 24, "window_minutes": 5}),
         ),
-        (paths::DIGEST_WEEKLY, json!({"lookback_days": 7})),
+        (digest_paths::DIGEST_WEEKLY, json!({"lookback_days": 7})),
     ]
 }
 
@@ -1246,7 +1249,7 @@ async fn digest_gates_on_evidence_refuses_a_duplicate_anchor_and_a_baseline_is_c
     let shown: BaselineSnapshot =
         serde_json::from_str(&text_content(&b, "#baseline-json").await).unwrap();
     assert_eq!(shown, snapshot);
-    let served: BaselineSnapshot = get_json(&base, paths::BASELINE_LATEST).await;
+    let served: BaselineSnapshot = get_json(&base, baseline_paths::BASELINE_LATEST).await;
     assert_eq!(served, snapshot);
     assert!(
         b.client

@@ -17,6 +17,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use opsdeck_api::geocoding::paths as geocoding_paths;
 use opsdeck_api::retention::{RetentionDays, paths};
 use opsdeck_sim::{SimConfig, World};
 use opsdeck_tests::bench::{ADMIN, median, sim_settings};
@@ -115,9 +116,12 @@ async fn endpoints_at_scale() {
         ("days", paths::DAYS.to_owned()),
         ("oldest day", paths::day(oldest)),
         ("middle day", paths::day(middle)),
-        ("geocoding", paths::GEOCODING.to_owned()),
+        ("geocoding", geocoding_paths::GEOCODING.to_owned()),
         ("retention.ndjson", paths::RETENTION_NDJSON.to_owned()),
-        ("geocoding.ndjson", paths::GEOCODING_NDJSON.to_owned()),
+        (
+            "geocoding.ndjson",
+            geocoding_paths::GEOCODING_NDJSON.to_owned(),
+        ),
     ];
     println!();
     println!(

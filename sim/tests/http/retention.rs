@@ -3,99 +3,25 @@
 //! history, on-demand sweeps, the write checks, the evidence gate and
 //! duplicate anchors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::{Environment, RunMetrics, paths as admin_paths};
+use opsdeck_api::baseline::{BaselineSnapshot, paths as baseline_paths};
+use opsdeck_api::digest::{WeeklyDigestResponse, paths as digest_paths};
+use opsdeck_api::geocoding::{GeocodingReport, GeocodingReports, paths as geocoding_paths};
 use opsdeck_api::retention::{
-    BaselineSnapshot, GeocodingReport, GeocodingReports, NDJSON_CONTENT_TYPE, RetentionDays,
-    RetentionNdjsonLine, RetentionReport, SweepRunResponse, WeeklyDigestResponse, paths,
+    NDJSON_CONTENT_TYPE, RetentionDays, RetentionNdjsonLine, RetentionReport, SweepRunResponse,
+    paths,
 };
-use opsdeck_sim::{SimConfig, SimHandle, SimSettings};
+use opsdeck_sim::SimConfig;
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-const ADMIN: &str = "admin-secret";
-
-struct Sim {
-    handle: SimHandle,
-    http: reqwest::Client,
-    dir: tempfile::TempDir,
-}
-
-async fn start_in(environment: Environment, writes: bool, config: SimConfig) -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let handle = opsdeck_sim::spawn(
-        SimSettings {
-            environment,
-            admin_write_enabled: writes,
-            admin_token: ADMIN.into(),
-            ops_token: "ops".into(),
-            db_path: dir.path().join("sim.db"),
-            config,
-        },
-        listener,
-    )
-    .await
-    .unwrap();
-    Sim {
-        handle,
-        http: reqwest::Client::new(),
-        dir,
-    }
-}
-
-async fn start(config: SimConfig) -> Sim {
-    start_in(Environment::Development, true, config).await
-}
-
-impl Sim {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.handle.url())
-    }
-
-    /// The default state root: `state` next to the database.
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
-        let r = self.get(path).await;
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
-        r.json().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .bearer_auth(ADMIN)
-            .header("x-actor", "Dana Ops")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-}
+use crate::support::{OPS, Sim, error, launch, start};
 
 fn file_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-async fn error(r: reqwest::Response) -> (StatusCode, ErrorBody) {
-    let status = r.status();
-    (status, r.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -149,7 +75,7 @@ async fn served_reports_are_the_files_on_disk_with_a_month_of_history() {
     assert_eq!(served["total_removed"], on_disk["total_removed"]);
 
     // geocoding: one file per tenant, served as they are
-    let geo: GeocodingReports = sim.get_json(paths::GEOCODING).await;
+    let geo: GeocodingReports = sim.get_json(geocoding_paths::GEOCODING).await;
     assert_eq!(geo.reports.len(), 12);
     for g in &geo.reports {
         let on_disk: GeocodingReport = serde_json::from_value(file_json(
@@ -176,7 +102,7 @@ async fn served_reports_are_the_files_on_disk_with_a_month_of_history() {
         assert_eq!(line.removed_count, summary.removed_count);
         assert_eq!(line.day, today);
     }
-    let r = sim.get(paths::GEOCODING_NDJSON).await;
+    let r = sim.get(geocoding_paths::GEOCODING_NDJSON).await;
     assert_eq!(r.headers()["content-type"], NDJSON_CONTENT_TYPE);
     let text = r.text().await.unwrap();
     let lines: Vec<GeocodingReport> = text
@@ -241,15 +167,15 @@ async fn production_and_read_only_platforms_refuse_every_write() {
         (Environment::Production, false),
         (Environment::Development, false),
     ] {
-        let sim = start_in(environment, writes, SimConfig::default()).await;
+        let sim = launch(environment, writes, SimConfig::default(), OPS).await;
         let latest = std::fs::read(sim.state().join("retention/latest.json")).unwrap();
         for (path, body) in [
             (paths::SWEEP_RUN, json!({})),
             (
-                paths::BASELINE_CAPTURE,
+                baseline_paths::BASELINE_CAPTURE,
                 json!({"windows": 24, "window_minutes": 5}),
             ),
-            (paths::DIGEST_WEEKLY, json!({"lookback_days": 7})),
+            (digest_paths::DIGEST_WEEKLY, json!({"lookback_days": 7})),
         ] {
             let (status, body) = error(sim.post(path, body).await).await;
             assert_eq!(
@@ -307,7 +233,7 @@ async fn the_weekly_digest_gates_on_evidence_and_refuses_duplicate_anchors() {
 
     // a fresh world has no evidence
     let r = sim
-        .post(paths::DIGEST_WEEKLY, json!({"lookback_days": 7}))
+        .post(digest_paths::DIGEST_WEEKLY, json!({"lookback_days": 7}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
@@ -323,7 +249,7 @@ async fn the_weekly_digest_gates_on_evidence_and_refuses_duplicate_anchors() {
 
     // bad input is named
     let (status, err) = error(
-        sim.post(paths::DIGEST_WEEKLY, json!({"lookback_days": 0}))
+        sim.post(digest_paths::DIGEST_WEEKLY, json!({"lookback_days": 0}))
             .await,
     )
     .await;
@@ -333,7 +259,7 @@ async fn the_weekly_digest_gates_on_evidence_and_refuses_duplicate_anchors() {
     // a run makes evidence
     run_until(&sim, "digest-run", 40).await;
     let r = sim
-        .post(paths::DIGEST_WEEKLY, json!({"lookback_days": 7}))
+        .post(digest_paths::DIGEST_WEEKLY, json!({"lookback_days": 7}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let WeeklyDigestResponse::Drafted(first) = r.json().await.unwrap() else {
@@ -352,7 +278,7 @@ async fn the_weekly_digest_gates_on_evidence_and_refuses_duplicate_anchors() {
 
     // the same anchor again: 409, unless allowed
     let (status, err) = error(
-        sim.post(paths::DIGEST_WEEKLY, json!({"lookback_days": 7}))
+        sim.post(digest_paths::DIGEST_WEEKLY, json!({"lookback_days": 7}))
             .await,
     )
     .await;
@@ -360,7 +286,7 @@ async fn the_weekly_digest_gates_on_evidence_and_refuses_duplicate_anchors() {
     assert!(err.error.contains("allow_duplicate_anchor"), "{err:?}");
     let r = sim
         .post(
-            paths::DIGEST_WEEKLY,
+            digest_paths::DIGEST_WEEKLY,
             json!({"lookback_days": 7, "allow_duplicate_anchor": true}),
         )
         .await;
@@ -374,7 +300,7 @@ async fn the_weekly_digest_gates_on_evidence_and_refuses_duplicate_anchors() {
     // an earlier anchor is its own week: no evidence there
     let anchor = chrono::Utc::now().date_naive() - chrono::Days::new(30);
     let body: Value = sim
-        .post(paths::DIGEST_WEEKLY, json!({"anchor_date": anchor}))
+        .post(digest_paths::DIGEST_WEEKLY, json!({"anchor_date": anchor}))
         .await
         .json()
         .await
@@ -389,7 +315,7 @@ async fn a_baseline_is_captured_then_served_as_stored() {
         ..SimConfig::default()
     })
     .await;
-    let (status, err) = error(sim.get(paths::BASELINE_LATEST).await).await;
+    let (status, err) = error(sim.get(baseline_paths::BASELINE_LATEST).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(err.error.contains("capture one first"), "{err:?}");
 
@@ -410,7 +336,7 @@ async fn a_baseline_is_captured_then_served_as_stored() {
             "body",
         ),
     ] {
-        let (s, err) = error(sim.post(paths::BASELINE_CAPTURE, body).await).await;
+        let (s, err) = error(sim.post(baseline_paths::BASELINE_CAPTURE, body).await).await;
         assert_eq!((s, err.field.as_deref()), (status, Some(field)));
     }
     assert!(!sim.state().join("baseline").exists());
@@ -418,7 +344,7 @@ async fn a_baseline_is_captured_then_served_as_stored() {
     let m = run_until(&sim, "baseline-run", 30).await;
     let r = sim
         .post(
-            paths::BASELINE_CAPTURE,
+            baseline_paths::BASELINE_CAPTURE,
             json!({"windows": 6, "window_minutes": 1}),
         )
         .await;
@@ -445,7 +371,12 @@ async fn a_baseline_is_captured_then_served_as_stored() {
     }
     assert!(snap.metrics.provider_failures.calls > 0);
 
-    let served = sim.get(paths::BASELINE_LATEST).await.bytes().await.unwrap();
+    let served = sim
+        .get(baseline_paths::BASELINE_LATEST)
+        .await
+        .bytes()
+        .await
+        .unwrap();
     let on_disk = std::fs::read(sim.state().join("baseline/baseline_latest.json")).unwrap();
     assert_eq!(served.as_ref(), on_disk.as_slice());
     let stored: BaselineSnapshot = serde_json::from_slice(&served).unwrap();

@@ -1,53 +1,21 @@
 //! The VP endpoints over real HTTP on loopback: the ops token, the bearer
 //! token, what the dashboard wrapper leaves out, forcing, lanes and series.
 
-use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::Environment;
 use opsdeck_api::vp::{
     FallbackBand, OPS_TOKEN_HEADER, VpCriterionName, VpDashboardMetrics, VpDecision, VpLanes,
     VpOpsMetrics, VpProfile, VpSeries, VpThresholds, assess, paths,
 };
-use opsdeck_sim::{LaneRate, SimConfig, SimHandle, SimSettings, vp};
+use opsdeck_sim::{LaneRate, SimConfig, vp};
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
 
-const ADMIN: &str = "admin-secret";
-const OPS: &str = "ops-secret";
+use crate::support::{ADMIN, OPS, Sim, error, launch, start};
+
 const CODER: &str = "vp.coder.primary";
 const RESEARCH: &str = "vp.research.primary";
 
-struct Sim {
-    handle: SimHandle,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-fn settings(dir: &std::path::Path, config: SimConfig, ops_token: &str) -> SimSettings {
-    SimSettings {
-        environment: Environment::Development,
-        admin_write_enabled: true,
-        admin_token: ADMIN.into(),
-        ops_token: ops_token.into(),
-        db_path: dir.join("sim.db"),
-        config,
-    }
-}
-
 async fn start_with(config: SimConfig, ops_token: &str) -> Sim {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let handle = opsdeck_sim::spawn(settings(dir.path(), config, ops_token), listener)
-        .await
-        .unwrap();
-    Sim {
-        handle,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
-}
-
-async fn start(config: SimConfig) -> Sim {
-    start_with(config, OPS).await
+    launch(Environment::Development, true, config, ops_token).await
 }
 
 fn forced_coder() -> SimConfig {
@@ -61,10 +29,6 @@ fn forced_coder() -> SimConfig {
 }
 
 impl Sim {
-    fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.handle.url())
-    }
-
     async fn ops(&self, query: &str, token: Option<&str>) -> reqwest::Response {
         let mut req = self
             .http
@@ -74,26 +38,6 @@ impl Sim {
         }
         req.send().await.unwrap()
     }
-
-    async fn admin(&self, path_and_query: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path_and_query))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn admin_json<T: DeserializeOwned>(&self, path_and_query: &str) -> T {
-        let r = self.admin(path_and_query).await;
-        assert_eq!(r.status(), StatusCode::OK, "{path_and_query}");
-        r.json().await.unwrap()
-    }
-}
-
-async fn error(r: reqwest::Response) -> (StatusCode, ErrorBody) {
-    let status = r.status();
-    (status, r.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -183,7 +127,7 @@ async fn the_dashboard_wrapper_needs_the_bearer_and_carries_no_payload_text() {
         let query = format!("?vp_id={lane}&mission_limit=500&event_limit=1000");
         let ops = sim.ops(&query, Some(OPS)).await.text().await.unwrap();
         let r = sim
-            .admin(&format!("{}{query}", paths::DASHBOARD_METRICS))
+            .get(&format!("{}{query}", paths::DASHBOARD_METRICS))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let dash = r.text().await.unwrap();
@@ -275,7 +219,7 @@ async fn a_forced_lane_reads_investigate_and_its_decisions_say_why() {
     }
     // The dashboard wrapper gives the same verdict.
     let dash: VpDashboardMetrics = sim
-        .admin_json(&format!("{}?vp_id={CODER}", paths::DASHBOARD_METRICS))
+        .get_json(&format!("{}?vp_id={CODER}", paths::DASHBOARD_METRICS))
         .await;
     assert_eq!(
         assess(VpProfile::Sustained, &dash.aggregates, &t).decision,
@@ -294,13 +238,13 @@ async fn lanes_list_both_lanes_and_series_add_up() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
-    let lanes: VpLanes = sim.admin_json(paths::DASHBOARD_LANES).await;
+    let lanes: VpLanes = sim.get_json(paths::DASHBOARD_LANES).await;
     let ids: Vec<&str> = lanes.lanes.iter().map(|l| l.vp_id.as_str()).collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.contains(&CODER) && ids.contains(&RESEARCH), "{ids:?}");
     assert!(lanes.lanes.iter().all(|l| l.mission_count > 0));
 
-    let s: VpSeries = sim.admin_json(paths::DASHBOARD_SERIES).await;
+    let s: VpSeries = sim.get_json(paths::DASHBOARD_SERIES).await;
     assert_eq!((s.vp_id.as_str(), s.bucket_minutes), (CODER, 60));
     assert_eq!(s.buckets.len(), 48);
 
@@ -316,14 +260,14 @@ async fn lanes_list_both_lanes_and_series_add_up() {
                 .unwrap()
                 .mission_count
         };
-        let before: VpLanes = sim.admin_json(paths::DASHBOARD_LANES).await;
+        let before: VpLanes = sim.get_json(paths::DASHBOARD_LANES).await;
         let s: VpSeries = sim
-            .admin_json(&format!(
+            .get_json(&format!(
                 "{}?vp_id={RESEARCH}&bucket_minutes=60&buckets=73",
                 paths::DASHBOARD_SERIES
             ))
             .await;
-        let after: VpLanes = sim.admin_json(paths::DASHBOARD_LANES).await;
+        let after: VpLanes = sim.get_json(paths::DASHBOARD_LANES).await;
         if count(&before, RESEARCH) != count(&after, RESEARCH) {
             continue;
         }
@@ -351,7 +295,7 @@ async fn bad_queries_get_clear_errors() {
         format!("{}?vp_id=vp.nobody.primary", paths::DASHBOARD_METRICS),
         format!("{}?vp_id=vp.nobody.primary", paths::DASHBOARD_SERIES),
     ] {
-        let (status, body) = error(sim.admin(&path).await).await;
+        let (status, body) = error(sim.get(&path).await).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert!(body.error.contains("vp.nobody.primary"), "{body:?}");
         assert!(body.error.contains(CODER), "{body:?}");
@@ -363,7 +307,7 @@ async fn bad_queries_get_clear_errors() {
         assert_eq!(body.field.as_deref(), Some("query"));
     }
     let (status, _) = error(
-        sim.admin(&format!("{}?buckets=-3", paths::DASHBOARD_SERIES))
+        sim.get(&format!("{}?buckets=-3", paths::DASHBOARD_SERIES))
             .await,
     )
     .await;
@@ -378,7 +322,7 @@ async fn bad_queries_get_clear_errors() {
     assert_eq!(m.recent_missions.len(), 500);
     assert_eq!(m.recent_events.len(), 1);
     let s: VpSeries = sim
-        .admin_json(&format!(
+        .get_json(&format!(
             "{}?bucket_minutes=99999&buckets=0",
             paths::DASHBOARD_SERIES
         ))

@@ -1,0 +1,131 @@
+//! VP lane metrics (`GET /api/v1/ops/metrics/coder-vp` and its dashboard-safe
+//! wrapper), the lane list and time series the charts draw, and the runbook's
+//! rules: fallback-rate bands, the `rollout` and `sustained` decision profiles,
+//! and the copy-ready evidence-log row.
+//!
+//! The two metrics responses share every aggregate ([`VpAggregates`], flattened
+//! into both) and differ only in their rows. The operator's [`VpOpsMetrics`]
+//! carries event payloads (fallback errors), the session's `last_error` and
+//! mission objectives; the dashboard's [`VpDashboardMetrics`] is made of row
+//! types that have no field for any of them. That is deliberate: an `Option`
+//! payload the dashboard merely leaves empty would depend on every producer
+//! remembering to, while here there is nowhere to put the text, and parsing an
+//! over-sharing upstream reply into the dashboard type drops it.
+//!
+//! Every rule returns the criteria that produced its verdict, each with its
+//! measured value, threshold, comparison and sample size, so the console can
+//! show why a lane is held. No verdict says "ready" or "healthy" on fewer than
+//! `VP_MIN_MISSIONS` missions.
+
+mod decision;
+mod evidence;
+#[cfg(test)]
+mod fixtures;
+mod metrics;
+mod query;
+mod series;
+mod thresholds;
+
+pub use decision::{
+    Comparison, FallbackBand, VpAssessment, VpCriterion, VpCriterionName, VpDecision, VpProfile,
+    assess, assess_rollout, assess_sustained,
+};
+pub use evidence::{
+    EVIDENCE_HEADER, EVIDENCE_MAX_SIGNATURES, EvidenceWindow, FailureSignature, VpSnapshot,
+    evidence_row,
+};
+pub use metrics::{
+    SIGNATURE_MAX_CHARS, VpAggregates, VpDashboardMetrics, VpEvent, VpEventPayload, VpFallback,
+    VpLatency, VpMission, VpOpsEvent, VpOpsMetrics, VpOpsMission, VpOpsSession, VpRecovery,
+    VpSession, VpSessionHealth, VpSessionStatus,
+};
+pub use query::{
+    DEFAULT_VP_ID, EVENT_DEFAULT_LIMIT, EVENT_MAX_LIMIT, MISSION_DEFAULT_LIMIT, MISSION_MAX_LIMIT,
+    SERIES_DEFAULT_BUCKET_MINUTES, SERIES_DEFAULT_BUCKETS, SERIES_MAX_BUCKET_MINUTES,
+    SERIES_MAX_BUCKETS, VP_ID_MAX, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
+};
+pub use series::{VpLane, VpLanes, VpSeries, VpSeriesBucket};
+pub use thresholds::VpThresholds;
+
+/// Paths of the VP part of the contract.
+pub mod paths {
+    /// GET [`super::VpOpsMetrics`]; query [`super::VpMetricsQuery`]; needs
+    /// [`super::OPS_TOKEN_HEADER`]. Operators only: it carries payload errors.
+    pub const OPS_METRICS: &str = "/api/v1/ops/metrics/coder-vp";
+    /// GET [`super::VpDashboardMetrics`]; query [`super::VpMetricsQuery`].
+    /// The dashboard-safe wrapper: same aggregates, no payload contents.
+    pub const DASHBOARD_METRICS: &str = "/api/v1/dashboard/metrics/coder-vp";
+    /// GET [`super::VpLanes`]: the lane picker. Not in the runbook; lives under
+    /// `/api/v1/dashboard/` because it is as safe as the wrapper.
+    pub const DASHBOARD_LANES: &str = "/api/v1/dashboard/metrics/vp/lanes";
+    /// GET [`super::VpSeries`]; query [`super::VpSeriesQuery`]: the fallback and
+    /// latency charts. Not in the runbook; dashboard-safe like the wrapper.
+    pub const DASHBOARD_SERIES: &str = "/api/v1/dashboard/metrics/vp/series";
+    /// GET [`super::VpThresholds`]: the console's decision thresholds, so the
+    /// page judges a snapshot exactly as `opsdeck capture` does.
+    pub const CONSOLE_THRESHOLDS: &str = "/api/console/vp/thresholds";
+}
+
+/// Header carrying `UA_OPS_TOKEN` to the platform's ops endpoint. Only the
+/// console server sends it; browsers never hold that token.
+pub const OPS_TOKEN_HEADER: &str = "x-ua-ops-token";
+
+/// Event types the platform writes to `vp_events` and `vp_session_events`.
+pub mod event_type {
+    /// A mission was handed to the lane.
+    pub const MISSION_DISPATCHED: &str = "vp.mission.dispatched";
+    /// Optional progress report.
+    pub const MISSION_PROGRESS: &str = "vp.mission.progress";
+    /// The mission finished on the lane.
+    pub const MISSION_COMPLETED: &str = "vp.mission.completed";
+    /// The mission fell back to the primary path; the payload says why.
+    pub const MISSION_FALLBACK: &str = "vp.mission.fallback";
+    /// The mission failed.
+    pub const MISSION_FAILED: &str = "vp.mission.failed";
+    /// The lane's session was created.
+    pub const SESSION_CREATED: &str = "vp.session.created";
+    /// The session resumed (after a degrade, a recovery success).
+    pub const SESSION_RESUMED: &str = "vp.session.resumed";
+    /// The session degraded (a recovery attempt begins).
+    pub const SESSION_DEGRADED: &str = "vp.session.degraded";
+
+    /// Event types an evidence row reports as failure signatures.
+    pub const FAILURES: [&str; 2] = [MISSION_FALLBACK, MISSION_FAILED];
+}
+
+/// Configuration variables of the thresholds, as the server reads them.
+pub mod env {
+    /// [`super::VpThresholds::fallback_monitor_rate`].
+    pub const FALLBACK_MONITOR_RATE: &str = "VP_FALLBACK_MONITOR_RATE";
+    /// [`super::VpThresholds::fallback_investigate_rate`].
+    pub const FALLBACK_INVESTIGATE_RATE: &str = "VP_FALLBACK_INVESTIGATE_RATE";
+    /// [`super::VpThresholds::p95_latency_slo_seconds`].
+    pub const P95_LATENCY_SLO_SECONDS: &str = "VP_P95_LATENCY_SLO_SECONDS";
+    /// [`super::VpThresholds::p95_latency_critical_seconds`].
+    pub const P95_LATENCY_CRITICAL_SECONDS: &str = "VP_P95_LATENCY_CRITICAL_SECONDS";
+    /// [`super::VpThresholds::min_missions`].
+    pub const MIN_MISSIONS: &str = "VP_MIN_MISSIONS";
+    /// [`super::VpThresholds::min_recovery_success_rate`].
+    pub const MIN_RECOVERY_SUCCESS_RATE: &str = "VP_MIN_RECOVERY_SUCCESS_RATE";
+    /// [`super::VpThresholds::max_orphan_rate`].
+    pub const MAX_ORPHAN_RATE: &str = "VP_MAX_ORPHAN_RATE";
+}
+
+/// Default of each threshold, beside its variable in [`mod@env`]: what
+/// [`VpThresholds::default`] holds, and what the server's flags fall back to.
+pub mod defaults {
+    /// [`super::env::FALLBACK_MONITOR_RATE`]: the runbook's healthy band ends here.
+    pub const FALLBACK_MONITOR_RATE: f64 = 0.05;
+    /// [`super::env::FALLBACK_INVESTIGATE_RATE`]: the runbook's investigate band starts here.
+    pub const FALLBACK_INVESTIGATE_RATE: f64 = 0.20;
+    /// [`super::env::P95_LATENCY_SLO_SECONDS`]: where the capture helper starts watching.
+    pub const P95_LATENCY_SLO_SECONDS: f64 = 45.0;
+    /// [`super::env::P95_LATENCY_CRITICAL_SECONDS`]: the capture helper's forcing level.
+    pub const P95_LATENCY_CRITICAL_SECONDS: f64 = 90.0;
+    /// [`super::env::MIN_MISSIONS`]: the smallest sample that resolves the healthy band.
+    pub const MIN_MISSIONS: u64 = 20;
+    /// [`super::env::MIN_RECOVERY_SUCCESS_RATE`]: at most one orphan in ten.
+    pub const MIN_RECOVERY_SUCCESS_RATE: f64 = 0.90;
+    /// [`super::env::MAX_ORPHAN_RATE`]: the complement of the success minimum.
+    pub const MAX_ORPHAN_RATE: f64 = 0.10;
+}
