@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 use opsdeck_api::admin::Environment;
+use opsdeck_api::vp;
 use opsdeck_sim::SimConfig;
 
 use crate::alerts::AlertArgs;
@@ -423,29 +424,29 @@ impl From<ProfileArg> for opsdeck_api::vp::VpProfile {
     }
 }
 
-/// VP decision thresholds; defaults from the runbook (see `api/src/vp.rs`).
+/// VP decision thresholds; defaults from the runbook (`opsdeck_api::vp::defaults`).
 #[derive(Debug, Clone, Args)]
 pub struct VpThresholdArgs {
     /// Fallback rate from which a lane is monitored rather than healthy.
-    #[arg(long, env = "VP_FALLBACK_MONITOR_RATE", default_value_t = 0.05)]
+    #[arg(long, env = vp::env::FALLBACK_MONITOR_RATE, default_value_t = vp::defaults::FALLBACK_MONITOR_RATE)]
     pub vp_fallback_monitor_rate: f64,
     /// Fallback rate from which to investigate (sustained: force fallback).
-    #[arg(long, env = "VP_FALLBACK_INVESTIGATE_RATE", default_value_t = 0.20)]
+    #[arg(long, env = vp::env::FALLBACK_INVESTIGATE_RATE, default_value_t = vp::defaults::FALLBACK_INVESTIGATE_RATE)]
     pub vp_fallback_investigate_rate: f64,
     /// p95 mission latency (s) a ready or healthy lane stays below.
-    #[arg(long, env = "VP_P95_LATENCY_SLO_SECONDS", default_value_t = 45.0)]
+    #[arg(long, env = vp::env::P95_LATENCY_SLO_SECONDS, default_value_t = vp::defaults::P95_LATENCY_SLO_SECONDS)]
     pub vp_p95_latency_slo_seconds: f64,
     /// p95 mission latency (s) from which a default-on lane is forced to fallback.
-    #[arg(long, env = "VP_P95_LATENCY_CRITICAL_SECONDS", default_value_t = 90.0)]
+    #[arg(long, env = vp::env::P95_LATENCY_CRITICAL_SECONDS, default_value_t = vp::defaults::P95_LATENCY_CRITICAL_SECONDS)]
     pub vp_p95_latency_critical_seconds: f64,
     /// Fewest missions before any ready or healthy verdict.
-    #[arg(long, env = "VP_MIN_MISSIONS", default_value_t = 20)]
+    #[arg(long, env = vp::env::MIN_MISSIONS, default_value_t = vp::defaults::MIN_MISSIONS)]
     pub vp_min_missions: u64,
     /// Share of recovery attempts that must resume.
-    #[arg(long, env = "VP_MIN_RECOVERY_SUCCESS_RATE", default_value_t = 0.90)]
+    #[arg(long, env = vp::env::MIN_RECOVERY_SUCCESS_RATE, default_value_t = vp::defaults::MIN_RECOVERY_SUCCESS_RATE)]
     pub vp_min_recovery_success_rate: f64,
     /// Share of recovery attempts that may be left orphaned.
-    #[arg(long, env = "VP_MAX_ORPHAN_RATE", default_value_t = 0.10)]
+    #[arg(long, env = vp::env::MAX_ORPHAN_RATE, default_value_t = vp::defaults::MAX_ORPHAN_RATE)]
     pub vp_max_orphan_rate: f64,
 }
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 use opsdeck_api::console::{
     AuditPage, Guard, GuardCheck, LIST_MAX_LIMIT, LimitQuery, Role, Session, paths,
 };
-use opsdeck_api::validate::{ErrorKind, ValidationError};
+use opsdeck_api::validate;
 use opsdeck_api::vp::{VpThresholds, paths as vp_paths};
 
 use crate::error::Result;
@@ -117,26 +117,12 @@ async fn audit(
 
 /// A query string read as `T`, or a 400 naming what was wrong.
 pub fn parse_query<T>(query: std::result::Result<Query<T>, QueryRejection>) -> Result<T> {
-    query.map(|Query(q)| q).map_err(|e| {
-        ValidationError {
-            field: "query",
-            message: format!("bad query: {}", e.body_text()),
-            kind: ErrorKind::Malformed,
-        }
-        .into()
-    })
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| validate::bad_query(e.body_text()).into())
 }
 
 /// A list `limit`: 50 when absent, else 1–[`LIST_MAX_LIMIT`] or a 422.
 pub fn bounded_limit(limit: Option<u32>) -> Result<u32> {
-    let limit = limit.unwrap_or(50);
-    if limit == 0 || limit > LIST_MAX_LIMIT {
-        return Err(ValidationError {
-            field: "limit",
-            message: format!("limit must be between 1 and {LIST_MAX_LIMIT}, got {limit}"),
-            kind: ErrorKind::Invalid,
-        }
-        .into());
-    }
-    Ok(limit)
+    Ok(validate::bounded("limit", limit, 50, LIST_MAX_LIMIT)?)
 }

@@ -199,16 +199,7 @@ fn presented(headers: &HeaderMap) -> Option<String> {
 }
 
 fn actor(headers: &HeaderMap) -> Result<Option<String>, ValidationError> {
-    let Some(raw) = headers.get(ACTOR_HEADER) else {
-        return Ok(None);
-    };
-    let value = raw.to_str().map_err(|_| ValidationError {
-        field: "actor",
-        message: "X-Actor must be plain ASCII text".into(),
-        kind: ErrorKind::Invalid,
-    })?;
-    validate::actor(value)?;
-    Ok(Some(value.to_owned()))
+    validate::actor_header(headers.get(ACTOR_HEADER).map(|v| v.as_bytes()))
 }
 
 /// A refused request: the error sent, and what the guard had learnt of the
