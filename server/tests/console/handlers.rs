@@ -2,98 +2,17 @@
 //! socket for the console (the embedded sim still runs on loopback, as it
 //! always does). Peers are set with `MockConnectInfo`.
 
-use std::net::SocketAddr;
-
-use axum::Router;
 use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use opsdeck_api::ErrorBody;
-use opsdeck_api::admin::{AdminStatus, Environment};
-use opsdeck_api::console::{AuditPage, Guard, Session};
+use opsdeck_api::admin::Environment;
+use opsdeck_api::console::{Guard, Session};
 use opsdeck_server::config::{ServeArgs, parse_net};
-use opsdeck_server::{Prepared, app, prepare};
+use opsdeck_server::prepare;
 
-use crate::support::{TOKEN, TestConsole, VIEWER};
-use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
-/// A prepared console driven without a socket.
-struct Console {
-    prepared: Prepared,
-    _console: TestConsole,
-}
-
-impl Console {
-    async fn new(tweak: impl FnOnce(&mut ServeArgs)) -> Console {
-        let console = TestConsole::new().with(tweak);
-        Console {
-            prepared: console.prepare().await,
-            _console: console,
-        }
-    }
-
-    fn router(&self, peer: &str) -> Router {
-        let ip: std::net::IpAddr = peer.parse().unwrap();
-        let peer = SocketAddr::new(ip, 40000);
-        app(self.prepared.state.clone()).layer(MockConnectInfo(peer))
-    }
-
-    async fn send(
-        &self,
-        peer: &str,
-        req: Request<Body>,
-    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-        let resp = self.router(peer).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        (status, headers, body)
-    }
-
-    async fn audit(&self) -> AuditPage {
-        let (status, _, body) = self
-            .send("127.0.0.1", get("/api/console/audit?limit=100"))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
-    }
-
-    async fn status(&self) -> AdminStatus {
-        let (status, _, body) = self.send("127.0.0.1", get("/api/admin/status")).await;
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
-    }
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .header("x-actor", "Handler Test")
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn post(path: &str, body: &str) -> Request<Body> {
-    Request::post(path)
-        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
-        .header("x-actor", "Handler Test")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap()
-}
-
-fn json<T: DeserializeOwned>(body: &[u8]) -> T {
-    serde_json::from_slice(body)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
-}
+use crate::support::{Console, TestConsole, VIEWER, get, json, post};
 
 #[tokio::test]
 async fn missing_and_wrong_tokens_get_401_naming_the_guard() {

@@ -3,7 +3,10 @@
 //! a stand-in platform), VP lanes and the webhook, all on [`support`]'s fixture.
 
 mod handlers;
+mod hostile;
+mod limits;
 mod loopback;
+mod store;
 mod support;
 mod vp;
 mod webhook;

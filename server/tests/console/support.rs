@@ -2,13 +2,23 @@
 //! directory with a known admin token, a stand-in build of every page, and a
 //! fast-ticking embedded sim, built with [`TestConsole`].
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use opsdeck_api::admin::AdminStatus;
+use opsdeck_api::console::AuditPage;
 use opsdeck_api::pages::PAGES;
 use opsdeck_server::config::ServeArgs;
-use opsdeck_server::{Prepared, Running, prepare, spawn};
+use opsdeck_server::{Prepared, Running, app, prepare, spawn};
+use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 /// The admin token every test console accepts.
 pub const TOKEN: &str = "server-test-admin-token";
@@ -106,4 +116,87 @@ pub async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A prepared console driven without a socket (`oneshot`), from any peer.
+pub struct Console {
+    prepared: Prepared,
+    _console: TestConsole,
+}
+
+impl Console {
+    pub async fn new(tweak: impl FnOnce(&mut ServeArgs)) -> Console {
+        Console::from(TestConsole::new().with(tweak)).await
+    }
+
+    /// Prepare `console` as it stands.
+    pub async fn from(console: TestConsole) -> Console {
+        Console {
+            prepared: console.prepare().await,
+            _console: console,
+        }
+    }
+
+    pub fn router(&self, peer: &str) -> Router {
+        let ip: std::net::IpAddr = peer.parse().unwrap();
+        let peer = SocketAddr::new(ip, 40000);
+        app(self.prepared.state.clone()).layer(MockConnectInfo(peer))
+    }
+
+    pub async fn send(
+        &self,
+        peer: &str,
+        req: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let resp = self.router(peer).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    pub async fn audit(&self) -> AuditPage {
+        let (status, _, body) = self
+            .send("127.0.0.1", get("/api/console/audit?limit=100"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    pub async fn status(&self) -> AdminStatus {
+        let (status, _, body) = self.send("127.0.0.1", get("/api/admin/status")).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+}
+
+/// A GET as the admin, acting as "Handler Test".
+pub fn get(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header("x-actor", "Handler Test")
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// A JSON POST as the admin, acting as "Handler Test".
+pub fn post(path: &str, body: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header("x-actor", "Handler Test")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+/// `body` read as `T`, or a panic quoting it.
+pub fn json<T: DeserializeOwned>(body: &[u8]) -> T {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
