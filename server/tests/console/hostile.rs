@@ -35,7 +35,7 @@ const SPELLINGS: &[&str] = &[
 fn as_token(token: &str, method: &str, path: &str) -> Request<Body> {
     Request::builder()
         .method(method)
-        .uri(Uri::from_maybe_shared(path.to_owned()).unwrap())
+        .uri(Uri::from_maybe_shared(path.to_owned().into_bytes()).unwrap())
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header("x-actor", "Mallory")
         .header(header::CONTENT_TYPE, "application/json")
