@@ -79,6 +79,16 @@ impl WeeklyDigestRequest {
             DIGEST_MAX_LOOKBACK_DAYS,
         )?;
         let anchor = self.anchor(today);
+        let earliest = earliest_anchor();
+        if anchor < earliest {
+            return Err(ValidationError {
+                field: "anchor_date",
+                message: format!(
+                    "anchor_date {anchor} is before {earliest}, earlier than any platform evidence"
+                ),
+                kind: ErrorKind::Invalid,
+            });
+        }
         if anchor > today {
             return Err(ValidationError {
                 field: "anchor_date",
@@ -88,6 +98,12 @@ impl WeeklyDigestRequest {
         }
         Ok(())
     }
+}
+
+/// The earliest anchor a digest may have. Far enough back for any real
+/// evidence, and far from the calendar's ends, so a window never overflows.
+pub fn earliest_anchor() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("a real date")
 }
 
 /// The UTC days a digest covers: `lookback_days` days ending with `anchor`,
@@ -453,6 +469,8 @@ mod tests {
             (r#"{"lookback_days":0}"#, "lookback_days"),
             (r#"{"lookback_days":91}"#, "lookback_days"),
             (r#"{"anchor_date":"2026-03-09"}"#, "anchor_date"),
+            (r#"{"anchor_date":"1999-12-31"}"#, "anchor_date"),
+            (r#"{"anchor_date":"-262143-01-01"}"#, "anchor_date"),
         ] {
             let r: WeeklyDigestRequest = serde_json::from_str(body).unwrap();
             assert_eq!(r.validate(today).unwrap_err().field, field, "{body}");

@@ -19,6 +19,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod viewer;
 pub mod web;
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};

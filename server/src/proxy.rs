@@ -24,6 +24,7 @@ use crate::error::{AppError, AuditNote, Result};
 use crate::guard::Caller;
 use crate::startup::StartupError;
 use crate::state::AppState;
+use crate::viewer;
 
 /// Largest request body forwarded.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -278,6 +279,22 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
             parts.method
         )));
     }
+    // A viewer reads only the paths that have a typed view, and only that.
+    let view = match caller.role {
+        Role::Admin => None,
+        Role::Viewer => Some(
+            viewer::view_for(&caller.path).ok_or_else(|| AppError::Refused {
+                status: axum::http::StatusCode::FORBIDDEN,
+                guard: opsdeck_api::console::Guard::Role,
+                message: format!(
+                    "viewer tokens read KPI, VP and retention views only; {} has none",
+                    caller.path
+                ),
+                ip: None,
+                retry_after: None,
+            })?,
+        ),
+    };
     let body = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| AppError::TooLarge(MAX_BODY))?;
@@ -306,8 +323,7 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
         });
     }
     let content_type = sent.headers().get(header::CONTENT_TYPE).cloned();
-    let bytes = upstream.read(sent).await?;
-
+    let mut bytes = upstream.read(sent).await?;
     let note = (!status.is_success()).then(|| AuditNote {
         guard: None,
         reason: match serde_json::from_slice::<ErrorBody>(&bytes) {
@@ -315,6 +331,25 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
             Err(_) => format!("upstream answered {status}"),
         },
     });
+    if let Some(view) = view {
+        bytes = if status.is_success() {
+            viewer::rewrite(view, &caller.path, &bytes)?.into()
+        } else {
+            // What the platform said of its failure stays with admins and the
+            // audit; the caller's own mistakes (4xx) keep their words.
+            let said = serde_json::from_slice::<ErrorBody>(&bytes).ok();
+            let body = match said {
+                Some(said) if status.is_client_error() => ErrorBody {
+                    error: said.error,
+                    field: said.field,
+                    ..Default::default()
+                },
+                _ => ErrorBody::new(format!("the platform answered {}", status.as_u16())),
+            };
+            serde_json::to_vec(&body).unwrap_or_default().into()
+        };
+    }
+
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     if let Some(content_type) = content_type {

@@ -451,7 +451,7 @@ impl SimConfig {
 }
 
 /// Everything a running sim needs: its platform identity and the knobs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SimSettings {
     /// The platform environment the sim reports and enforces.
     pub environment: Environment,
@@ -470,6 +470,18 @@ pub struct SimSettings {
     pub db_path: PathBuf,
     /// Thresholds and world knobs.
     pub config: SimConfig,
+}
+
+impl std::fmt::Debug for SimSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The two tokens stay out of logs and panic messages.
+        f.debug_struct("SimSettings")
+            .field("environment", &self.environment)
+            .field("admin_write_enabled", &self.admin_write_enabled)
+            .field("db_path", &self.db_path)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SimSettings {

@@ -14,7 +14,7 @@ use opsdeck_server::Running;
 use reqwest::StatusCode;
 use tokio::net::TcpListener;
 
-use crate::support::{TOKEN, TestConsole};
+use crate::support::{TOKEN, TestConsole, VIEWER};
 
 struct Client {
     http: reqwest::Client,
@@ -361,4 +361,66 @@ async fn health_is_served_without_a_token() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let _: opsdeck_api::console::Health = r.json().await.unwrap();
+}
+
+/// A platform that answers every GET with `body`.
+async fn fixed_upstream(body: String) -> String {
+    let app = Router::new().fallback(any(move || {
+        let body = body.clone();
+        async move { ([("content-type", "application/json")], body) }
+    }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn an_upstream_that_overshares_reaches_a_viewer_only_as_its_wire_type() {
+    // Real rollups from the sim, with fields no wire type has added at two levels.
+    let sim = TestConsole::new();
+    let server = sim.start().await;
+    let mut rollups: serde_json::Value = Client::new(&server)
+        .get("/api/admin/kpi/rollups?days=7")
+        .await
+        .json()
+        .await
+        .unwrap();
+    rollups["internal_note"] = "payload: the CFO's password is hunter2".into();
+    rollups["days"][0]["trace_id"] = "trace-4242".into();
+    let body = rollups.to_string();
+    let url = fixed_upstream(body.clone()).await;
+
+    let console = TestConsole::new().viewer().remote(&url);
+    let server = console.start().await;
+    let get = |token: &'static str| {
+        let url = format!("{}/api/admin/kpi/rollups?days=7", server.url());
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let viewer = get(VIEWER).await;
+    assert_eq!(viewer.status(), StatusCode::OK);
+    let seen = viewer.text().await.unwrap();
+    assert!(
+        !seen.contains("hunter2") && !seen.contains("trace-4242"),
+        "{seen:.300}"
+    );
+    let typed: opsdeck_api::kpi::KpiRollups = serde_json::from_str(&seen).unwrap();
+    assert_eq!(typed.days.len(), rollups["days"].as_array().unwrap().len());
+    // an admin reads the platform's answer as it came
+    assert_eq!(get(TOKEN).await.text().await.unwrap(), body);
+    // a viewer-readable prefix without a typed view is not read for a viewer
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/dashboard/something-new", server.url()))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
