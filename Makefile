@@ -8,7 +8,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
                app/Cargo.toml api/Cargo.toml index.html kpi.html vp.html retention.html Trunk.toml Cargo.lock
 
-.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp bench-retention clean
+.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp bench-retention bench-guard clean
 
 ## run: build the app and serve the console on the embedded sim at http://127.0.0.1:8080/ops
 run: setup app
@@ -54,6 +54,10 @@ bench-vp: setup-browser app
 ## bench-retention: retention endpoints at 1,000 tenants × 365 days; sweep table render in Chromium at 1,000 tenants
 bench-retention: setup-browser app
 	cargo run --release -p opsdeck-tests --bin bench-retention
+
+## bench-guard: guard + proxy added latency; a flood of 10,000 refusals against the audit log
+bench-guard:
+	cargo run --release -p opsdeck-tests --bin bench-guard
 
 clean:
 	cargo clean

@@ -4,6 +4,7 @@
 //! more); request types refuse unknown fields, so a typo in a control call is
 //! an error rather than a silently ignored option.
 
+use crate::other::OrOther;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -118,8 +119,8 @@ pub struct GuardrailStop {
 /// `GET /api/admin/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminStatus {
-    /// The platform's environment.
-    pub environment: Environment,
+    /// The platform's environment (one this build does not know is kept as sent).
+    pub environment: OrOther<Environment>,
     /// The platform's own `ADMIN_WRITE_ENABLED`.
     pub admin_write_enabled: bool,
     /// `SIMULATION_ACTIVE` runtime override.
@@ -171,8 +172,8 @@ pub struct RuntimeOverrides {
 /// `GET /api/admin/config`: effective configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminConfig {
-    /// The platform's environment.
-    pub environment: Environment,
+    /// The platform's environment (one this build does not know is kept as sent).
+    pub environment: OrOther<Environment>,
     /// The platform's own `ADMIN_WRITE_ENABLED`.
     pub admin_write_enabled: bool,
     /// Budgets.

@@ -2,6 +2,7 @@
 //! the platform behaved, captured to compare against after tuning or rollout
 //! changes.
 
+use crate::other::OrOther;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +156,7 @@ pub struct BaselineSnapshot {
     /// Who asked for it (`X-Actor`).
     pub captured_by: Option<String>,
     /// The platform's environment.
-    pub environment: Environment,
+    pub environment: OrOther<Environment>,
     /// The current or most recent run.
     pub run_id: Option<String>,
     /// Whether a run was active.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::console::Guard;
+use crate::other::OrOther;
 
 /// `{"error": "...", ...}`: what went wrong, and where it is known, which guard
 /// refused, which field was at fault, which upstream failed.
@@ -10,9 +11,10 @@ use crate::console::Guard;
 pub struct ErrorBody {
     /// What went wrong, for people.
     pub error: String,
-    /// The guard that refused the request.
+    /// The guard that refused the request (a platform's own guard names are
+    /// kept as sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guard: Option<Guard>,
+    pub guard: Option<OrOther<Guard>>,
     /// The input field at fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,

@@ -3,6 +3,7 @@
 //! kept as `geocoding/<tenant>.json` under the platform's state root and
 //! served as it is on disk. The status of a ratio is a pure rule here.
 
+use crate::other::OrOther;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -129,8 +130,9 @@ pub struct GeocodingReport {
     pub tenant_id: String,
     /// `geocoded_rows / checked_rows` (0 with nothing checked).
     pub ratio: f64,
-    /// The verdict of [`geocoding_status`] on `ratio`.
-    pub status: GeocodingStatus,
+    /// The verdict of [`geocoding_status`] on `ratio` (one this build does not
+    /// know is kept as sent).
+    pub status: OrOther<GeocodingStatus>,
     /// The day validated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<NaiveDate>,
@@ -163,7 +165,7 @@ impl GeocodingReport {
         GeocodingReport {
             tenant_id: tenant_id.into(),
             ratio,
-            status: geocoding_status(ratio, t),
+            status: geocoding_status(ratio, t).into(),
             day: Some(day),
             checked_rows: checked,
             geocoded_rows: geocoded,
@@ -180,24 +182,24 @@ pub type GeocodingNdjsonLine = GeocodingReport;
 pub struct GeocodingReports {
     /// One per tenant, by `tenant_id`.
     pub reports: Vec<GeocodingReport>,
-    /// Tenants per status; every status is present, 0 when none.
-    pub status_counts: BTreeMap<GeocodingStatus, u64>,
+    /// Tenants per status; every known status is present, 0 when none.
+    pub status_counts: BTreeMap<OrOther<GeocodingStatus>, u64>,
 }
 
 impl GeocodingReports {
     /// The collection of `reports`, sorted by tenant, with its status counts.
     pub fn new(mut reports: Vec<GeocodingReport>) -> Self {
         reports.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
-        let mut status_counts: BTreeMap<GeocodingStatus, u64> = [
+        let mut status_counts: BTreeMap<OrOther<GeocodingStatus>, u64> = [
             GeocodingStatus::Ok,
             GeocodingStatus::Warning,
             GeocodingStatus::Critical,
         ]
         .into_iter()
-        .map(|s| (s, 0))
+        .map(|s| (s.into(), 0))
         .collect();
         for r in &reports {
-            *status_counts.entry(r.status).or_default() += 1;
+            *status_counts.entry(r.status.clone()).or_default() += 1;
         }
         GeocodingReports {
             reports,
@@ -220,7 +222,7 @@ mod tests {
             (0.949_999, GeocodingStatus::Warning),
             (0.80, GeocodingStatus::Warning),
             (0.799_999, GeocodingStatus::Critical),
-            (0.0, GeocodingStatus::Critical),
+            (0.0, GeocodingStatus::Critical.into()),
             (f64::NAN, GeocodingStatus::Critical),
         ] {
             assert_eq!(geocoding_status(ratio, &t), want, "{ratio}");
@@ -262,14 +264,14 @@ mod tests {
         let at = DateTime::<Utc>::UNIX_EPOCH;
         let r = GeocodingReport::from_counts("acme", date("2026-03-01"), 850, 1000, at, &t);
         assert_eq!(r.ratio, 0.85);
-        assert_eq!(r.status, GeocodingStatus::Warning);
+        assert!(r.status.is(&GeocodingStatus::Warning));
         let empty = GeocodingReport::from_counts("acme", date("2026-03-01"), 0, 0, at, &t);
         assert_eq!(
-            (empty.ratio, empty.status),
-            (0.0, GeocodingStatus::Critical)
+            (empty.ratio, empty.status.clone()),
+            (0.0, GeocodingStatus::Critical.into())
         );
         let all = GeocodingReports::new(vec![r, empty]);
-        assert_eq!(all.status_counts[&GeocodingStatus::Critical], 1);
-        assert_eq!(all.status_counts[&GeocodingStatus::Ok], 0);
+        assert_eq!(all.status_counts[&GeocodingStatus::Critical.into()], 1);
+        assert_eq!(all.status_counts[&GeocodingStatus::Ok.into()], 0);
     }
 }

@@ -16,6 +16,7 @@ pub mod digest;
 pub mod error;
 pub mod geocoding;
 pub mod kpi;
+pub mod other;
 pub mod pages;
 pub mod rate;
 pub mod retention;

@@ -8,6 +8,7 @@
 //! and serves them as they are on disk. Geocoding coverage, served under the
 //! same prefix, is [`crate::geocoding`].
 
+use crate::other::OrOther;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -93,8 +94,8 @@ impl fmt::Display for WarningSeverity {
 /// One warning a tenant's sweep raised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetentionWarning {
-    /// How serious.
-    pub severity: WarningSeverity,
+    /// How serious (a severity this build does not know is kept as sent).
+    pub severity: OrOther<WarningSeverity>,
     /// Stable machine name (`delete_failed`, `geocoding_coverage_low`, …).
     pub code: String,
     /// What happened, for people.
@@ -124,8 +125,9 @@ pub struct TenantRetentionSummary {
 
 impl TenantRetentionSummary {
     /// The most serious warning the sweep raised for the tenant, if any.
-    pub fn max_severity(&self) -> Option<WarningSeverity> {
-        self.warnings.iter().map(|w| w.severity).max()
+    /// An unknown severity counts as more serious than any known one.
+    pub fn max_severity(&self) -> Option<OrOther<WarningSeverity>> {
+        self.warnings.iter().map(|w| w.severity.clone()).max()
     }
 }
 
@@ -142,8 +144,9 @@ pub struct RetentionReport {
     pub total_removed: u64,
     /// Tenants swept (the length of `summaries`).
     pub tenant_count: u64,
-    /// Warnings by severity across tenants; every severity is present, 0 when none.
-    pub warning_counts: BTreeMap<WarningSeverity, u64>,
+    /// Warnings by severity across tenants; every known severity is present,
+    /// 0 when none.
+    pub warning_counts: BTreeMap<OrOther<WarningSeverity>, u64>,
     /// How many tenants each tag was attached to.
     pub tag_counts: BTreeMap<String, u64>,
 }
@@ -157,12 +160,14 @@ impl RetentionReport {
         mut summaries: Vec<TenantRetentionSummary>,
     ) -> Self {
         summaries.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
-        let mut warning_counts: BTreeMap<WarningSeverity, u64> =
-            WarningSeverity::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut warning_counts: BTreeMap<OrOther<WarningSeverity>, u64> = WarningSeverity::ALL
+            .iter()
+            .map(|s| ((*s).into(), 0))
+            .collect();
         let mut tag_counts: BTreeMap<String, u64> = BTreeMap::new();
         for s in &summaries {
             for w in &s.warnings {
-                *warning_counts.entry(w.severity).or_default() += 1;
+                *warning_counts.entry(w.severity.clone()).or_default() += 1;
             }
             for t in &s.tags {
                 *tag_counts.entry(t.clone()).or_default() += 1;
@@ -222,7 +227,7 @@ pub struct RetentionNdjsonLine {
     /// Warnings raised.
     pub warning_count: u64,
     /// The worst of them; `null` with none.
-    pub max_severity: Option<WarningSeverity>,
+    pub max_severity: Option<OrOther<WarningSeverity>>,
 }
 
 /// Answer to `POST` [`paths::SWEEP_RUN`].
@@ -280,7 +285,7 @@ mod tests {
             warnings: sev
                 .iter()
                 .map(|s| RetentionWarning {
-                    severity: *s,
+                    severity: (*s).into(),
                     code: "x".into(),
                     message: "x".into(),
                 })
@@ -312,9 +317,9 @@ mod tests {
         assert_eq!(r.total_removed, 10);
         assert_eq!(r.tenant_count, 3);
         assert_eq!(r.summaries[0].tenant_id, "a");
-        assert_eq!(r.warning_counts[&WarningSeverity::Warning], 2);
-        assert_eq!(r.warning_counts[&WarningSeverity::Critical], 1);
-        assert_eq!(r.warning_counts[&WarningSeverity::Info], 0);
+        assert_eq!(r.warning_counts[&WarningSeverity::Warning.into()], 2);
+        assert_eq!(r.warning_counts[&WarningSeverity::Critical.into()], 1);
+        assert_eq!(r.warning_counts[&WarningSeverity::Info.into()], 0);
         assert_eq!(r.tag_counts["source:shopify"], 2);
         assert_eq!(r.tag_counts["geocoding:warning"], 1);
         let json = serde_json::to_value(&r).unwrap();
@@ -325,7 +330,10 @@ mod tests {
 
         let lines = r.ndjson_lines();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0].max_severity, Some(WarningSeverity::Critical));
+        assert_eq!(
+            lines[0].max_severity,
+            Some(WarningSeverity::Critical.into())
+        );
         assert_eq!(lines[2].max_severity, None);
         assert_eq!(lines[1].removed_count, 7);
     }

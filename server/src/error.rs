@@ -131,7 +131,7 @@ impl AppError {
                 ..
             } => ErrorBody {
                 error: message.clone(),
-                guard: Some(*guard),
+                guard: Some((*guard).into()),
                 ip: ip.clone(),
                 retry_after_seconds: *retry_after,
                 ..Default::default()

@@ -116,4 +116,20 @@ mod tests {
                 .contains("line 1")
         );
     }
+
+    #[test]
+    fn values_this_build_does_not_know_pass_as_they_came() {
+        let line = br#"{"tenant_id":"t1","ratio":0.99,"status":"stale"}"#;
+        let out = String::from_utf8(retype_lines::<GeocodingNdjsonLine>(line).unwrap()).unwrap();
+        assert!(out.contains(r#""status":"stale""#), "{out}");
+        let report = br#"{"day":"2026-11-20","generated_at":"2026-11-20T00:00:00Z","summaries":[
+            {"tenant_id":"t1","removed_paths":[],"removed_count":0,"tags":[],
+             "warnings":[{"severity":"fatal","code":"x","message":"y"}]}],
+            "total_removed":0,"tenant_count":1,"warning_counts":{"fatal":1},"tag_counts":{}}"#;
+        let out = String::from_utf8(retype::<RetentionReport>(report).unwrap()).unwrap();
+        assert!(
+            out.contains(r#""severity":"fatal""#) && out.contains(r#""fatal":1"#),
+            "{out}"
+        );
+    }
 }

@@ -290,7 +290,7 @@ pub fn sweep_tenant(
     let mut warnings = Vec::new();
     if removed_count == 0 {
         warnings.push(RetentionWarning {
-            severity: WarningSeverity::Info,
+            severity: WarningSeverity::Info.into(),
             code: "nothing_expired".into(),
             message: format!(
                 "no artifacts from {expired} (older than {} days) to remove",
@@ -301,7 +301,7 @@ pub fn sweep_tenant(
         let failed = 1 + rng.below(removed_count.min(5));
         tags.push("retention:partial".into());
         warnings.push(RetentionWarning {
-            severity: WarningSeverity::Warning,
+            severity: WarningSeverity::Warning.into(),
             code: "delete_failed".into(),
             message: format!(
                 "{failed} of {removed_count} paths under storage/lake/raw/{}/ could not be removed (permission denied); the next sweep retries them",
@@ -309,10 +309,10 @@ pub fn sweep_tenant(
             ),
         });
     }
-    if geo.status != GeocodingStatus::Ok {
+    if !geo.status.is(&GeocodingStatus::Ok) {
         tags.push(format!("geocoding:{}", geo.status));
-        let (severity, floor, variable) = match geo.status {
-            GeocodingStatus::Warning => (
+        let (severity, floor, variable) = match geo.status.known() {
+            Some(GeocodingStatus::Warning) => (
                 WarningSeverity::Warning,
                 thresholds.ok_min_ratio,
                 "GEOCODING_OK_MIN_RATIO",
@@ -324,7 +324,7 @@ pub fn sweep_tenant(
             ),
         };
         warnings.push(RetentionWarning {
-            severity,
+            severity: severity.into(),
             code: "geocoding_coverage_low".into(),
             message: format!(
                 "geocoding coverage {} ({geocoded} of {checked} rows) is below {variable} {floor}; weather joins may degrade the plan",
@@ -656,15 +656,15 @@ mod tests {
         );
         assert!(a.summaries.iter().all(|s| s.removed_paths.len() <= 5));
         // the demo world shows every status
-        let statuses: Vec<_> = geo.iter().map(|g| g.status).collect();
+        let statuses: Vec<_> = geo.iter().map(|g| g.status.clone()).collect();
         for s in [
             GeocodingStatus::Ok,
             GeocodingStatus::Warning,
             GeocodingStatus::Critical,
         ] {
-            assert!(statuses.contains(&s), "{statuses:?}");
+            assert!(statuses.contains(&s.into()), "{statuses:?}");
         }
-        assert!(a.warning_counts[&WarningSeverity::Critical] >= 1);
+        assert!(a.warning_counts[&WarningSeverity::Critical.into()] >= 1);
     }
 
     #[test]

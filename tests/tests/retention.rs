@@ -297,12 +297,12 @@ async fn counts(b: &Browser, css: &str, key: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn max_severity(s: &TenantRetentionSummary) -> &'static str {
+fn max_severity(s: &TenantRetentionSummary) -> String {
     s.warnings
         .iter()
-        .map(|w| w.severity)
+        .map(|w| w.severity.clone())
         .max()
-        .map_or("", WarningSeverity::as_str)
+        .map_or(String::new(), |m| m.to_string())
 }
 
 /// The page shows `report`: summary, both histograms and every row; returns
@@ -330,7 +330,11 @@ async fn assert_report_shown(b: &Browser, report: &RetentionReport) -> Vec<Shown
         );
     }
     for severity in WarningSeverity::ALL {
-        let want = report.warning_counts.get(&severity).copied().unwrap_or(0);
+        let want = report
+            .warning_counts
+            .get(&severity.into())
+            .copied()
+            .unwrap_or(0);
         assert_eq!(
             warnings.get(severity.as_str()).copied(),
             Some(want),
@@ -380,7 +384,7 @@ async fn assert_report_shown(b: &Browser, report: &RetentionReport) -> Vec<Shown
         );
         assert_eq!(
             row.max_severity.as_deref(),
-            Some(max_severity(s)),
+            Some(max_severity(s).as_str()),
             "{day} {t}: max severity"
         );
         assert_eq!(row.tags, Some(s.tags.join(",")), "{day} {t}: tags");
@@ -489,7 +493,7 @@ async fn assert_writes_refused(base: &str, token: &str, guard: Guard) {
         let r = post(base, token, path, body).await;
         assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN, "{path}");
         let body: ErrorBody = r.json().await.expect("an error body");
-        assert_eq!(body.guard, Some(guard), "{path}: {body:?}");
+        assert_eq!(body.guard, Some(guard.into()), "{path}: {body:?}");
     }
 }
 
@@ -546,7 +550,7 @@ async fn retention_page_shows_the_files_on_disk_and_keeps_the_day_in_the_url() {
             .unwrap_or_else(|| panic!("no geocoding/{t}.json"));
         assert_eq!(
             row.geocoding.as_deref(),
-            Some(file.status.as_str()),
+            Some(file.status.to_string().as_str()),
             "{t}: status"
         );
         assert_eq!(
@@ -575,7 +579,11 @@ async fn retention_page_shows_the_files_on_disk_and_keeps_the_day_in_the_url() {
     )
     .await;
     for (status, n) in &want {
-        assert_eq!(shown.get(status.as_str()), Some(n), "geocoding {status}");
+        assert_eq!(
+            shown.get(&status.to_string()),
+            Some(n),
+            "geocoding {status}"
+        );
     }
     assert_eq!(shown.len(), want.len(), "{shown:?}");
     assert!(

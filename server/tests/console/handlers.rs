@@ -23,7 +23,7 @@ async fn missing_and_wrong_tokens_get_401_naming_the_guard() {
     let (status, headers, body) = c.send("127.0.0.1", req).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let err: ErrorBody = json(&body);
-    assert_eq!(err.guard, Some(Guard::Token));
+    assert_eq!(err.guard, Some(Guard::Token.into()));
     assert!(err.error.contains("missing admin token"), "{}", err.error);
     assert!(headers.contains_key(header::WWW_AUTHENTICATE));
 
@@ -71,7 +71,7 @@ async fn outside_the_allowlist_is_403_admin_ip_not_allowed() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let err: ErrorBody = json(&body);
     assert_eq!(err.error, "Admin IP not allowed");
-    assert_eq!(err.guard, Some(Guard::IpAllowlist));
+    assert_eq!(err.guard, Some(Guard::IpAllowlist.into()));
     assert_eq!(err.ip.as_deref(), Some("203.0.113.5"));
     let row = &c.audit().await.rows[0];
     assert_eq!(row.guard, Some(Guard::IpAllowlist));
@@ -126,7 +126,7 @@ async fn repeated_bad_tokens_get_429_even_with_the_right_one_next() {
     let (status, headers, body) = c.send("127.0.0.1", get("/api/admin/status")).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let err: ErrorBody = json(&body);
-    assert_eq!(err.guard, Some(Guard::RateLimit));
+    assert_eq!(err.guard, Some(Guard::RateLimit.into()));
     assert!(err.retry_after_seconds.unwrap() > 0);
     assert!(headers.contains_key(header::RETRY_AFTER));
     // Another client is not affected.
@@ -146,7 +146,7 @@ async fn production_refuses_writes_with_a_valid_token() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let err: ErrorBody = json(&body);
-    assert_eq!(err.guard, Some(Guard::WriteEnabled));
+    assert_eq!(err.guard, Some(Guard::WriteEnabled.into()));
     assert!(
         err.error.contains("PRODUCTION is read-only"),
         "{}",
@@ -396,7 +396,7 @@ async fn a_viewer_reads_charts_and_is_refused_everything_else() {
         let (status, _, body) = c.send("127.0.0.1", as_viewer(method, path)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
         let err: ErrorBody = json(&body);
-        assert_eq!(err.guard, Some(Guard::Role), "{method} {path}");
+        assert_eq!(err.guard, Some(Guard::Role.into()), "{method} {path}");
     }
     assert!(!c.status().await.simulation_active);
     let rows = c.audit().await.rows;

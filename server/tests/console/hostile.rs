@@ -55,7 +55,7 @@ async fn every_spelling_of_a_path_trick_is_refused_for_both_roles() {
                 let err: ErrorBody = json(&body);
                 assert_eq!(
                     err.guard,
-                    Some(Guard::Path),
+                    Some(Guard::Path.into()),
                     "{method} {path}: {}",
                     err.error
                 );
@@ -100,7 +100,7 @@ async fn an_unreadable_forwarded_header_from_a_trusted_proxy_is_refused() {
     let (status, _, body) = c.send("10.0.0.1", req).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let err: ErrorBody = json(&body);
-    assert_eq!(err.guard, Some(Guard::IpAllowlist));
+    assert_eq!(err.guard, Some(Guard::IpAllowlist.into()));
     assert!(err.error.contains("visible ASCII"), "{}", err.error);
 }
 
@@ -129,7 +129,10 @@ async fn a_good_token_does_not_buy_more_guesses() {
     );
     let (status, headers, body) = c.send("127.0.0.1", guess()).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(json::<ErrorBody>(&body).guard, Some(Guard::RateLimit));
+    assert_eq!(
+        json::<ErrorBody>(&body).guard,
+        Some(Guard::RateLimit.into())
+    );
     assert!(headers.contains_key(header::RETRY_AFTER));
 }
 
@@ -198,7 +201,7 @@ async fn other_sites_and_other_host_names_are_refused_before_the_limiter() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {value}");
         assert_eq!(
             json::<ErrorBody>(&body).guard,
-            Some(guard),
+            Some(guard.into()),
             "{name}: {value}"
         );
     }
@@ -221,7 +224,7 @@ async fn only_get_head_and_post_pass_and_options_is_answered_here() {
         let (status, headers, body) = c.send("127.0.0.1", as_token(TOKEN, method, path)).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
         assert_eq!(headers[header::ALLOW], "GET, HEAD, POST");
-        assert_eq!(json::<ErrorBody>(&body).guard, Some(Guard::Method));
+        assert_eq!(json::<ErrorBody>(&body).guard, Some(Guard::Method.into()));
     }
     // Refused before the token is read, so one unauthenticated row for all six.
     let rows = c.audit().await.rows;

@@ -148,7 +148,7 @@ impl World {
         let snapshot = BaselineSnapshot {
             captured_at: now,
             captured_by: actor.map(str::to_owned),
-            environment: self.settings.environment,
+            environment: self.settings.environment.into(),
             run_id: self.rt.run_id.clone(),
             simulation_active: self.rt.active,
             budgets: config.budgets,

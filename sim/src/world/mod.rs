@@ -341,7 +341,7 @@ impl World {
     /// `GET /api/admin/status`.
     pub fn status(&self) -> AdminStatus {
         AdminStatus {
-            environment: self.settings.environment,
+            environment: self.settings.environment.into(),
             admin_write_enabled: self.settings.admin_write_enabled,
             simulation_active: self.rt.active,
             simulation_paused: self.rt.paused,
@@ -357,7 +357,7 @@ impl World {
     pub fn config(&self) -> AdminConfig {
         let c = &self.settings.config;
         AdminConfig {
-            environment: self.settings.environment,
+            environment: self.settings.environment.into(),
             admin_write_enabled: self.settings.admin_write_enabled,
             budgets: Budgets {
                 llm_daily_budget_usd_hard: c.llm_daily_budget_usd_hard,
