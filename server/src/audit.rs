@@ -107,7 +107,9 @@ struct GroupKey {
 
 #[derive(Debug)]
 struct Group {
-    row: i64,
+    /// The group's row; `None` while its first refusal is being written, when
+    /// repeats already count (so concurrent ones cannot make rows of their own).
+    row: Option<i64>,
     opened: Instant,
     /// Repeats not yet added to the row's count.
     unflushed: u64,
@@ -205,30 +207,42 @@ impl AuditStore {
             // go to disk with the new row.
             if let Some(g) = groups.remove(&key)
                 && g.unflushed > 0
+                && let Some(row) = g.row
             {
-                flush.push((g.row, g.unflushed, g.last_at));
+                flush.push((row, g.unflushed, g.last_at));
             }
             if groups.len() >= MAX_GROUPS {
                 let window = self.policy.coalesce_window;
-                for (_, g) in groups.extract_if(|_, g| g.opened.elapsed() >= window) {
-                    if g.unflushed > 0 {
-                        flush.push((g.row, g.unflushed, g.last_at));
+                let closed = |g: &Group| g.row.is_some() && g.opened.elapsed() >= window;
+                for (_, g) in groups.extract_if(|_, g| closed(g)) {
+                    if let (Some(row), true) = (g.row, g.unflushed > 0) {
+                        flush.push((row, g.unflushed, g.last_at));
                     }
                 }
                 if groups.len() >= MAX_GROUPS
                     && let Some(oldest) = groups
                         .iter()
+                        .filter(|(_, g)| g.row.is_some())
                         .min_by_key(|(_, g)| g.opened)
                         .map(|(k, _)| k.clone())
                     && let Some(g) = groups.remove(&oldest)
-                    && g.unflushed > 0
+                    && let (Some(row), true) = (g.row, g.unflushed > 0)
                 {
-                    flush.push((g.row, g.unflushed, g.last_at));
+                    flush.push((row, g.unflushed, g.last_at));
                 }
             }
+            groups.insert(
+                key.clone(),
+                Group {
+                    row: None,
+                    opened: Instant::now(),
+                    unflushed: 0,
+                    last_at: at.clone(),
+                },
+            );
         }
         let row_at = at.clone();
-        let row = self
+        let written = self
             .with(move |c| {
                 let tx = c.transaction()?;
                 apply(&tx, &flush)?;
@@ -242,20 +256,20 @@ impl AuditStore {
                 tx.commit()?;
                 Ok(row)
             })
-            .await?;
-        self.groups
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                key,
-                Group {
-                    row,
-                    opened: Instant::now(),
-                    unflushed: 0,
-                    last_at: at,
-                },
-            );
-        Ok(())
+            .await;
+        let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        match written {
+            Ok(row) => {
+                if let Some(g) = groups.get_mut(&key) {
+                    g.row = Some(row);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                groups.remove(&key);
+                Err(e)
+            }
+        }
     }
 
     /// Write the repeats counted in memory to their rows, and forget groups
@@ -266,8 +280,12 @@ impl AuditStore {
             let window = self.policy.coalesce_window;
             let mut out = Flush::new();
             groups.retain(|_, g| {
+                let Some(row) = g.row else {
+                    // Its first row is still being written: keep counting.
+                    return true;
+                };
                 if g.unflushed > 0 {
-                    out.push((g.row, g.unflushed, g.last_at.clone()));
+                    out.push((row, g.unflushed, g.last_at.clone()));
                     g.unflushed = 0;
                 }
                 g.opened.elapsed() < window
@@ -550,6 +568,34 @@ mod tests {
         assert_eq!(flood.count, 50);
         assert!(flood.last_at >= flood.at);
         assert!(rows.iter().all(|r| r.request_id == "r0" || r.count == 1));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_refusals_still_share_one_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("console.db"), AuditPolicy::default());
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .refusal(
+                            unauthenticated(&format!("r{i}"), "10.0.0.7"),
+                            401,
+                            Some(Guard::Token),
+                            None,
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let rows = store.recent(10).await.unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].count, 64);
     }
 
     #[tokio::test]
