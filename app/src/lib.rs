@@ -1,33 +1,34 @@
 //! opsdeck's browser console: Leptos in client-side rendering, built to wasm by Trunk.
 //!
-//! `App` provides the app-wide state (clock, refresh pulse, write feedback,
-//! connection) and routes; `api` is the only module that talks HTTP; `model`
-//! holds the plain, natively tested rules the components wire to signals.
+//! One folder per feature (`ops`, `kpi`, `vp`, `retention`), each holding its
+//! page, its panels, its plain rules (natively tested) and its charts; `ui`
+//! holds the parts every page shares. `api` is the only module that talks
+//! HTTP; `hooks` and `state` are the reactive plumbing.
 
 pub mod api;
-pub mod charts;
-pub mod components;
 pub mod hooks;
-pub mod model;
-pub mod pages;
-pub mod perf;
+pub mod kpi;
+pub mod ops;
+pub mod retention;
 pub mod state;
+pub mod ui;
+pub mod vp;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::connect_bar::ConnectBar;
-use crate::components::nav_bar::NavBar;
-use crate::pages::kpi::KpiPage;
-use crate::pages::not_found::NotFound;
-use crate::pages::ops::OpsPage;
-use crate::pages::retention::RetentionPage;
-use crate::pages::vp::VpPage;
+use crate::kpi::page::KpiPage;
+use crate::ops::page::OpsPage;
+use crate::retention::page::RetentionPage;
 use crate::state::clock::provide_clock;
 use crate::state::connection::provide_connection;
 use crate::state::feedback::provide_feedback;
 use crate::state::refresh::provide_refresh;
+use crate::ui::connect_bar::ConnectBar;
+use crate::ui::nav_bar::NavBar;
+use crate::ui::not_found::NotFound;
+use crate::vp::page::VpPage;
 
 /// Paths each wasm bundle routes itself. The console ships one bundle per
 /// page (`index.html`: `/ops`; `kpi.html`: `/ops/kpi`; `vp.html`: `/ops/vp`;

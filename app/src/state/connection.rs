@@ -6,8 +6,8 @@ use leptos::task::spawn_local;
 use opsdeck_api::console::Session;
 
 use crate::api::{self, Credentials};
-use crate::model::connect;
 use crate::state::clock::Clock;
+use crate::state::connect;
 use crate::state::feedback::Feedback;
 use crate::state::refresh::Refresh;
 use crate::state::storage;

@@ -1,0 +1,201 @@
+//! **KPI Alerts**: counts by severity, then one row per metric with what was
+//! measured against what, and `Evaluate now`.
+
+use leptos::prelude::*;
+use opsdeck_api::alerts::KpiAlertsView;
+use opsdeck_api::kpi::{KpiCheck, KpiMeasurement};
+
+use crate::api::{self, ApiError, Credentials};
+use crate::hooks::use_polled::Polled;
+use crate::kpi::model;
+use crate::ops::controls;
+use crate::state::connection::use_connection;
+use crate::state::feedback::use_feedback;
+use crate::state::refresh::use_refresh;
+use crate::ui::format;
+use crate::ui::panel::Panel;
+
+/// The measured columns of a judged check.
+fn measured(m: KpiMeasurement, threshold: Option<f64>) -> impl IntoView {
+    let threshold = threshold.map_or_else(|| "—".to_string(), |t| format::percent(t / 100.0));
+    let sample_label = if m.metric.is_retention() {
+        "cohort size"
+    } else {
+        "landings or replay starts"
+    };
+    view! {
+        <td class="nowrap tnum">{m.day.to_string()}</td>
+        <td class="num" data-field="latest">{format::rate(Some(m.latest))}</td>
+        <td class="num" data-field="baseline">
+            {format::rate(Some(m.baseline_avg))}
+            <span class="sample">{format!("{} d", m.baseline_days)}</span>
+        </td>
+        <td class="num" data-field="drop">{model::drop_text(m.drop_pct)}</td>
+        <td class="num" data-field="threshold">{threshold}</td>
+        <td class="num" data-field="sample" title=sample_label>{format::count(m.sample)}</td>
+    }
+}
+
+fn check_row(check: KpiCheck) -> impl IntoView {
+    let metric = check.metric();
+    let (outcome, words) = model::check_outcome(&check);
+    let cells = match check {
+        KpiCheck::Alert(a) => measured(a.measurement, Some(a.threshold_pct)).into_any(),
+        KpiCheck::Healthy(m) => measured(m, None).into_any(),
+        KpiCheck::NotEnoughData { reason, .. } => {
+            view! { <td colspan="6" class="check-reason">{reason}</td> }.into_any()
+        }
+    };
+    view! {
+        <tr data-metric=model::metric_key(metric) data-outcome=outcome>
+            <th scope="row">{metric.label()}</th>
+            <td>
+                <span class=format!("pill pill-{}", words.replace(' ', "-"))>{words}</span>
+            </td>
+            {cells}
+        </tr>
+    }
+}
+
+/// `#panel-kpi-alerts`.
+#[component]
+pub fn KpiAlertsPanel(
+    /// `GET /api/console/kpi/alerts`.
+    alerts: Polled<KpiAlertsView>,
+) -> impl IntoView {
+    let conn = use_connection();
+    let feedback = use_feedback();
+    let refresh = use_refresh();
+    let data = alerts.data();
+    let report = move || data.with(|v| v.as_ref().and_then(|v| v.report.clone()));
+    let count = move |critical: bool| {
+        move || {
+            data.with(|v| {
+                v.as_ref().and_then(|v| v.report.as_ref()).map_or_else(
+                    || "—".to_string(),
+                    |r| (if critical { r.critical } else { r.warning }).to_string(),
+                )
+            })
+        }
+    };
+    let evaluated = move || {
+        data.with(|v| match v.as_ref().and_then(|v| v.evaluated_at.as_ref()) {
+            Some(at) => format!("Evaluated {}", format::utc(at)),
+            None => "Not evaluated yet".into(),
+        })
+    };
+    let last_error = move || data.with(|v| v.as_ref().and_then(|v| v.last_error.clone()));
+    let rule = move || {
+        data.with(|v| {
+            v.as_ref().map(|v| {
+                let t = &v.thresholds;
+                format!(
+                    "Latest complete day against the 7-day average before it. Warning past a {} drop, critical past {}; D1/D7 only on mature cohorts of at least {} (KPI_ALERT_MIN_COHORT). Evaluated every {} s.",
+                    format::percent(t.warning_drop_pct / 100.0),
+                    format::percent(t.critical_drop_pct / 100.0),
+                    format::count(t.min_cohort),
+                    v.interval_seconds
+                )
+            })
+        })
+    };
+
+    let blocked =
+        Memo::new(move |_| conn.with_session(|s| controls::write_blocked(s, "evaluate alerts")));
+    let evaluate = Action::new_local(|creds: &Credentials| {
+        let creds = creds.clone();
+        async move { api::evaluate_kpi_alerts(&creds).await }
+    });
+    Effect::new(move |_| {
+        let Some(outcome): Option<Result<_, ApiError>> = evaluate.value().get() else {
+            return;
+        };
+        if !untrack(|| conn.is_connected()) {
+            return;
+        }
+        match outcome {
+            Ok(view) => {
+                let counts = view.report.as_ref().map_or_else(String::new, |r| {
+                    format!(": {} critical, {} warning", r.critical, r.warning)
+                });
+                feedback.success(format!("KPI alerts evaluated{counts}"));
+            }
+            Err(e) => feedback.failure(e),
+        }
+        refresh.now();
+    });
+    let pending = evaluate.pending();
+
+    view! {
+        <Panel id="panel-kpi-alerts" title="KPI Alerts" frame=alerts.frame() wide=true>
+            <div class="panel-toolbar">
+                <div class="alert-counts" role="status">
+                    <span class="count count-critical">
+                        <strong id="kpi-alert-critical" class="tnum">{count(true)}</strong>
+                        " critical"
+                    </span>
+                    <span class="count count-warning">
+                        <strong id="kpi-alert-warning" class="tnum">{count(false)}</strong>
+                        " warning"
+                    </span>
+                    <span class="panel-caption" id="kpi-evaluated-at">{evaluated}</span>
+                </div>
+                <button
+                    id="btn-evaluate"
+                    class="btn"
+                    type="button"
+                    disabled=move || blocked.with(Option::is_some) || pending.get()
+                    title=move || blocked.get().unwrap_or_else(|| "Run the alert rule now".into())
+                    on:click=move |_| {
+                        if let Some(creds) = conn.creds() {
+                            evaluate.dispatch(creds);
+                        }
+                    }
+                >
+                    {move || if pending.get() { "Evaluating…" } else { "Evaluate now" }}
+                </button>
+            </div>
+            {move || {
+                blocked
+                    .get()
+                    .map(|why| view! { <p class="writes-disabled" id="evaluate-blocked">{why}</p> })
+            }}
+            {move || {
+                last_error()
+                    .map(|e| {
+                        view! {
+                            <p class="error-inline" role="alert">
+                                {format!("Last evaluation failed: {e}")}
+                            </p>
+                        }
+                    })
+            }}
+            <p class="panel-caption">{rule}</p>
+            {move || match report() {
+                None => view! { <p class="panel-empty">"No evaluation yet"</p> }.into_any(),
+                Some(r) => {
+                    view! {
+                        <div class="table-wrap" tabindex="0" role="region" aria-label="KPI alert checks">
+                            <table class="data-table alerts-table" id="kpi-alert-checks">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Metric"</th>
+                                        <th scope="col">"Outcome"</th>
+                                        <th scope="col">"Day"</th>
+                                        <th scope="col" class="num">"Latest"</th>
+                                        <th scope="col" class="num">"7-day avg"</th>
+                                        <th scope="col" class="num">"Drop"</th>
+                                        <th scope="col" class="num">"Threshold"</th>
+                                        <th scope="col" class="num">"Sample / cohort"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>{r.checks.into_iter().map(check_row).collect_view()}</tbody>
+                            </table>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+        </Panel>
+    }
+}
