@@ -1,34 +1,28 @@
-//! The top navigation.
+//! The top navigation, one link per page of the list.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
+use opsdeck_api::pages::PAGES;
 
-use crate::LocalRoutes;
+use crate::shell::CurrentPage;
 
-/// The screens, in order: path and name.
-const SCREENS: [(&str, &str); 4] = [
-    ("/ops", "Ops"),
-    ("/ops/kpi", "KPI"),
-    ("/ops/vp", "VP lanes"),
-    ("/ops/retention", "Retention"),
-];
-
-/// Brand and the list of screens. A screen in this bundle is a client-side
-/// link; one in another bundle is a full page load (`rel="external"` keeps
-/// the router from handling it).
+/// Brand and the list of pages, in the list's order. The page of this bundle
+/// is a client-side link; one in another bundle is a full page load
+/// (`rel="external"` keeps the router from handling it).
 #[component]
 pub fn NavBar() -> impl IntoView {
-    let local = use_context::<LocalRoutes>().unwrap_or(LocalRoutes(&[]));
+    let bundle = use_context::<CurrentPage>().map(|c| c.0.bundle);
     let location = use_location();
-    let items = SCREENS
-        .into_iter()
-        .map(|(href, name)| {
+    let items = PAGES
+        .iter()
+        .map(|page| {
+            let href = page.path;
             let current = move || location.pathname.with(|p| p == href).then_some("page");
-            let external = (!local.0.contains(&href)).then_some("external");
+            let external = (bundle != Some(page.bundle)).then_some("external");
             view! {
                 <li>
                     <a href=href rel=external aria-current=current>
-                        {name}
+                        {page.nav}
                     </a>
                 </li>
             }
