@@ -5,13 +5,10 @@ use leptos::prelude::*;
 use opsdeck_api::alerts::KpiAlertsView;
 use opsdeck_api::kpi::{KpiCheck, KpiMeasurement};
 
-use crate::api::{self, ApiError, Credentials};
+use crate::api;
 use crate::hooks::use_polled::Polled;
+use crate::hooks::use_write::use_write;
 use crate::kpi::model;
-use crate::ops::controls;
-use crate::state::connection::use_connection;
-use crate::state::feedback::use_feedback;
-use crate::state::refresh::use_refresh;
 use crate::ui::format;
 use crate::ui::panel::Panel;
 
@@ -63,9 +60,6 @@ pub fn KpiAlertsPanel(
     /// `GET /api/console/kpi/alerts`.
     alerts: Polled<KpiAlertsView>,
 ) -> impl IntoView {
-    let conn = use_connection();
-    let feedback = use_feedback();
-    let refresh = use_refresh();
     let data = alerts.data();
     let report = move || data.with(|v| v.as_ref().and_then(|v| v.report.clone()));
     let count = move |critical: bool| {
@@ -100,30 +94,17 @@ pub fn KpiAlertsPanel(
         })
     };
 
-    let blocked =
-        Memo::new(move |_| conn.with_session(|s| controls::write_blocked(s, "evaluate alerts")));
-    let evaluate = Action::new_local(|creds: &Credentials| {
-        let creds = creds.clone();
-        async move { api::evaluate_kpi_alerts(&creds).await }
-    });
-    Effect::new(move |_| {
-        let Some(outcome): Option<Result<_, ApiError>> = evaluate.value().get() else {
-            return;
-        };
-        if !untrack(|| conn.is_connected()) {
-            return;
-        }
-        match outcome {
-            Ok(view) => {
-                let counts = view.report.as_ref().map_or_else(String::new, |r| {
-                    format!(": {} critical, {} warning", r.critical, r.warning)
-                });
-                feedback.success(format!("KPI alerts evaluated{counts}"));
-            }
-            Err(e) => feedback.failure(e),
-        }
-        refresh.now();
-    });
+    let evaluate = use_write(
+        "evaluate alerts",
+        |creds, ()| async move { api::evaluate_kpi_alerts(&creds).await },
+        |(), view: &KpiAlertsView| {
+            let counts = view.report.as_ref().map_or_else(String::new, |r| {
+                format!(": {} critical, {} warning", r.critical, r.warning)
+            });
+            Some(format!("KPI alerts evaluated{counts}"))
+        },
+    );
+    let blocked = evaluate.blocked();
     let pending = evaluate.pending();
 
     view! {
@@ -146,11 +127,7 @@ pub fn KpiAlertsPanel(
                     type="button"
                     disabled=move || blocked.with(Option::is_some) || pending.get()
                     title=move || blocked.get().unwrap_or_else(|| "Run the alert rule now".into())
-                    on:click=move |_| {
-                        if let Some(creds) = conn.creds() {
-                            evaluate.dispatch(creds);
-                        }
-                    }
+                    on:click=move |_| evaluate.dispatch(())
                 >
                     {move || if pending.get() { "Evaluating…" } else { "Evaluate now" }}
                 </button>

@@ -9,9 +9,9 @@ use opsdeck_api::retention::{
 };
 
 use crate::api::{self, ApiError, Credentials, Texted};
-use crate::ops::{controls, reports};
+use crate::hooks::use_write::use_write;
+use crate::ops::reports;
 use crate::state::connection::use_connection;
-use crate::state::feedback::use_feedback;
 use crate::ui::action_panel::{ActionPanel, ActionTexts};
 use crate::ui::format;
 use crate::ui::kv_row::KvRow;
@@ -88,12 +88,9 @@ fn snapshot_view(snapshot: Texted<BaselineSnapshot>) -> impl IntoView {
 #[component]
 pub fn BaselinePanel() -> impl IntoView {
     let conn = use_connection();
-    let feedback = use_feedback();
     let windows = RwSignal::new(BASELINE_DEFAULT_WINDOWS.to_string());
     let minutes = RwSignal::new(BASELINE_DEFAULT_WINDOW_MINUTES.to_string());
     let form = Memo::new(move |_| reports::baseline_request(&windows.get(), &minutes.get()));
-    let blocked =
-        Memo::new(move |_| conn.with_session(|s| controls::write_blocked(s, "capture baselines")));
 
     let stored = LocalResource::new(move || {
         let creds = conn.creds();
@@ -104,24 +101,21 @@ pub fn BaselinePanel() -> impl IntoView {
             }
         }
     });
-    let capture = Action::new_local(|(creds, req): &(Credentials, BaselineCaptureRequest)| {
-        let (creds, req) = (creds.clone(), req.clone());
-        async move { api::capture_baseline(&creds, &req).await }
-    });
-    let pending = capture.pending();
-    Effect::new(move |_| match capture.value().get() {
-        Some(Ok(s)) => feedback.success(format!(
-            "Baseline captured: {} windows of {} minutes",
-            s.value.metrics.windows.len(),
-            s.value.metrics.window_minutes
-        )),
-        Some(Err(e)) => feedback.failure(e),
-        None => {}
-    });
+    let capture = use_write(
+        "capture baselines",
+        |creds, req: BaselineCaptureRequest| async move { api::capture_baseline(&creds, &req).await },
+        |_, s: &Texted<BaselineSnapshot>| {
+            Some(format!(
+                "Baseline captured: {} windows of {} minutes",
+                s.value.metrics.windows.len(),
+                s.value.metrics.window_minutes
+            ))
+        },
+    );
     // The newest capture of this page, else what the platform has stored.
     // (`ApiError` is large only on 64-bit hosts, as in `api::Reply::decode`.)
     #[allow(clippy::result_large_err)]
-    let shown = move || match capture.value().get() {
+    let shown = move || match capture.outcome().get() {
         Some(Ok(s)) => Ok(Some(s)),
         _ => stored.get().unwrap_or(Ok(None)),
     };
@@ -136,17 +130,17 @@ pub fn BaselinePanel() -> impl IntoView {
         hint: "Capture a baseline snapshot now",
     };
     let on_submit = Callback::new(move |()| {
-        if let (Some(creds), Ok(req)) = (conn.creds(), form.get()) {
-            capture.dispatch((creds, req));
+        if let Ok(req) = form.get() {
+            capture.dispatch(req);
         }
     });
 
     view! {
         <ActionPanel
             texts
-            blocked
+            blocked=capture.blocked()
             invalid=Signal::derive(move || form.get().err())
-            pending
+            pending=capture.pending()
             on_submit
             fields=Box::new(move || {
                 view! {
@@ -170,7 +164,7 @@ pub fn BaselinePanel() -> impl IntoView {
         >
             {move || {
                 capture
-                    .value()
+                    .outcome()
                     .get()
                     .and_then(Result::err)
                     .map(|e| {

@@ -2,8 +2,9 @@
 //! confirmation asks.
 
 use opsdeck_api::admin::{AdminStatus, Environment, StartRunRequest};
-use opsdeck_api::console::{Role, Session};
 use opsdeck_api::validate;
+
+use crate::ui::confirm_dialog::Confirmation;
 
 /// The five writes of the Run Controls panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,19 +290,6 @@ fn capitalise(s: &str) -> String {
     s
 }
 
-/// The question the confirmation dialog asks, and a line of detail under it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirmation {
-    /// `#confirm-text`.
-    pub text: String,
-    /// Extra context (reason given, environment warning).
-    pub detail: Option<String>,
-    /// The confirm button's label: the action's own name.
-    pub ok_label: &'static str,
-    /// The action throws work or data away: the alarming button style.
-    pub destructive: bool,
-}
-
 /// What the confirmation for `op` says. `run` is what Status last showed;
 /// `environment` is the session's.
 pub fn confirmation(
@@ -349,66 +337,9 @@ pub fn confirmation(
     }
 }
 
-/// Why a write button (`what` the session would do: "evaluate alerts") is
-/// disabled for this session, or `None` when it may run. The server refuses
-/// regardless; this only saves a pointless 403.
-pub fn write_blocked(session: Option<&Session>, what: &str) -> Option<String> {
-    let Some(s) = session else {
-        return Some("Connect first".into());
-    };
-    if s.role == Role::Viewer {
-        return Some(format!(
-            "Read-only: the viewer token \u{2018}{}\u{2019} cannot {what} (admin only)",
-            s.token_name
-        ));
-    }
-    if !s.write_enabled {
-        return Some(
-            s.writes_disabled_reason
-                .clone()
-                .unwrap_or_else(|| "Writes are disabled on this console".into()),
-        );
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn session(role: Role, write_enabled: bool) -> Session {
-        serde_json::from_value(serde_json::json!({
-            "role": role,
-            "token_name": if role == Role::Viewer { "board" } else { "admin" },
-            "actor": "dana",
-            "ip": "127.0.0.1",
-            "environment": "DEVELOPMENT",
-            "write_enabled": write_enabled,
-            "writes_disabled_reason": (!write_enabled).then_some("PRODUCTION is read-only"),
-            "guards": [],
-            "upstream": {"mode": "embedded", "url": "http://127.0.0.1:1"},
-            "server_time": "2026-03-20T12:00:00Z"
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn evaluate_needs_an_admin_who_may_write() {
-        assert_eq!(
-            write_blocked(None, "evaluate alerts").unwrap(),
-            "Connect first"
-        );
-        let viewer = write_blocked(Some(&session(Role::Viewer, true)), "evaluate alerts").unwrap();
-        assert!(
-            viewer.contains("viewer") && viewer.contains("board"),
-            "{viewer}"
-        );
-        assert_eq!(
-            write_blocked(Some(&session(Role::Admin, false)), "run a sweep").unwrap(),
-            "PRODUCTION is read-only"
-        );
-        assert_eq!(write_blocked(Some(&session(Role::Admin, true)), "x"), None);
-    }
 
     fn ready(run: Option<RunState>) -> ControlsInput {
         ControlsInput {

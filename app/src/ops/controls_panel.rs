@@ -7,10 +7,9 @@ use opsdeck_api::admin::{AdminStatus, ControlRequest, WORLD_RESET_MESSAGE};
 
 use crate::api::{self, ApiError, Credentials};
 use crate::hooks::use_polled::Polled;
+use crate::hooks::use_write::use_write;
 use crate::ops::controls::{self, ControlsInput, OpKind, RunState, StartForm, WriteOp};
 use crate::state::connection::use_connection;
-use crate::state::feedback::use_feedback;
-use crate::state::refresh::use_refresh;
 use crate::ui::confirm_dialog::{ConfirmDialog, PendingWrite};
 use crate::ui::text_field::OptionalTextField;
 
@@ -43,8 +42,6 @@ pub fn ControlsPanel(
     status: Polled<AdminStatus>,
 ) -> impl IntoView {
     let conn = use_connection();
-    let feedback = use_feedback();
-    let refresh = use_refresh();
 
     let run_id = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -57,40 +54,21 @@ pub fn ControlsPanel(
     let run_id_error = Memo::new(move |_| form.with(StartForm::run_id_error));
     let reason_error = Memo::new(move |_| form.with(StartForm::reason_error));
 
-    let write = Action::new_local(|(creds, op): &(Credentials, WriteOp)| {
-        let (creds, op) = (creds.clone(), op.clone());
-        async move { (op.kind(), perform(&creds, &op).await) }
-    });
-    let busy = Memo::new(move |_| {
-        write
-            .input()
-            .with(|i| i.as_ref().map(|(_, op): &(Credentials, WriteOp)| op.kind()))
-    });
-
-    // Report each outcome, then reload every panel (a refused write may still
-    // mean the state moved, e.g. a 409 because someone else started a run).
-    Effect::new(move |_| {
-        let Some((kind, outcome)) = write.value().get() else {
-            return;
-        };
-        // Untracked: reconnecting must not replay the last outcome.
-        if !untrack(|| conn.is_connected()) {
-            return;
-        }
-        match outcome {
-            Ok(message) => {
-                // A run id names one run; clear the form so the next start
-                // does not reuse it by accident.
-                if kind == OpKind::Start {
-                    run_id.set(String::new());
-                    reason.set(String::new());
-                }
-                feedback.success(message);
+    let write = use_write(
+        "control runs",
+        |creds, op: WriteOp| async move { perform(&creds, &op).await },
+        move |op, message: &String| {
+            // A run id names one run; clear the form so the next start
+            // does not reuse it by accident.
+            if op.kind() == OpKind::Start {
+                run_id.set(String::new());
+                reason.set(String::new());
             }
-            Err(error) => feedback.failure(error),
-        }
-        refresh.now();
-    });
+            Some(message.clone())
+        },
+    );
+    let running = write.running();
+    let busy = Memo::new(move |_| running.with(|op| op.as_ref().map(WriteOp::kind)));
 
     let input = Memo::new(move |_| {
         let (connected, session_write_enabled, session_reason) = conn.with_session(|s| match s {
@@ -134,12 +112,7 @@ pub fn ControlsPanel(
         let confirmation = controls::confirmation(&op, run.as_ref(), environment);
         pending.set(Some(PendingWrite { op, confirmation }));
     };
-    let on_confirm = Callback::new(move |op: WriteOp| {
-        if let Some(creds) = conn.creds() {
-            feedback.clear();
-            write.dispatch_local((creds, op));
-        }
-    });
+    let on_confirm = Callback::new(move |op: WriteOp| write.dispatch(op));
 
     let button = move |kind: OpKind| {
         let state = Memo::new(move |_| input.with(|i| controls::button(kind, i)));

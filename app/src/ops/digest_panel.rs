@@ -9,12 +9,10 @@ use opsdeck_api::retention::{
     WeeklyDigestResponse,
 };
 
-use crate::api::{self, ApiError, Credentials, Texted};
+use crate::api::{self, ApiError, Texted};
+use crate::hooks::use_write::use_write;
 use crate::ops::markdown::{self, Block, Inline};
-use crate::ops::{controls, reports};
-use crate::state::connection::use_connection;
-use crate::state::feedback::use_feedback;
-use crate::state::refresh::use_refresh;
+use crate::ops::reports;
 use crate::ui::action_panel::{ActionPanel, ActionTexts};
 use crate::ui::format;
 
@@ -178,32 +176,23 @@ fn refused_view(e: ApiError) -> impl IntoView {
 /// `#panel-digest`.
 #[component]
 pub fn DigestPanel() -> impl IntoView {
-    let conn = use_connection();
-    let feedback = use_feedback();
-    let refresh = use_refresh();
     let lookback = RwSignal::new(DIGEST_DEFAULT_LOOKBACK_DAYS.to_string());
     let anchor = RwSignal::new(String::new());
     let allow_duplicate = RwSignal::new(false);
     let form = Memo::new(move |_| {
         reports::digest_request(&lookback.get(), &anchor.get(), allow_duplicate.get())
     });
-    let blocked =
-        Memo::new(move |_| conn.with_session(|s| controls::write_blocked(s, "draft digests")));
-    let generate = Action::new_local(|(creds, req): &(Credentials, WeeklyDigestRequest)| {
-        let (creds, req) = (creds.clone(), req.clone());
-        async move { api::weekly_digest(&creds, &req).await }
-    });
-    let pending = generate.pending();
-    Effect::new(move |_| {
-        if let Some(Ok(Texted {
-            value: WeeklyDigestResponse::Drafted(d),
-            ..
-        })) = generate.value().get()
-        {
-            feedback.success(format!("Weekly digest draft {} created", d.draft_id));
-            refresh.now();
-        }
-    });
+    // Too little evidence is an answer too, shown in the panel, not a notice.
+    let generate = use_write(
+        "draft digests",
+        |creds, req: WeeklyDigestRequest| async move { api::weekly_digest(&creds, &req).await },
+        |_, answer: &Texted<WeeklyDigestResponse>| match &answer.value {
+            WeeklyDigestResponse::Drafted(d) => {
+                Some(format!("Weekly digest draft {} created", d.draft_id))
+            }
+            WeeklyDigestResponse::InsufficientEvidence(_) => None,
+        },
+    );
 
     let texts = ActionTexts {
         name: "digest",
@@ -215,8 +204,8 @@ pub fn DigestPanel() -> impl IntoView {
         hint: "Draft the weekly digest now",
     };
     let on_submit = Callback::new(move |()| {
-        if let (Some(creds), Ok(req)) = (conn.creds(), form.get()) {
-            generate.dispatch((creds, req));
+        if let Ok(req) = form.get() {
+            generate.dispatch(req);
         }
     });
 
@@ -224,9 +213,9 @@ pub fn DigestPanel() -> impl IntoView {
         <ActionPanel
             texts
             wide=true
-            blocked
+            blocked=generate.blocked()
             invalid=Signal::derive(move || form.get().err())
-            pending
+            pending=generate.pending()
             on_submit
             fields=Box::new(move || {
                 view! {
@@ -247,7 +236,7 @@ pub fn DigestPanel() -> impl IntoView {
                     .into_any()
             })
         >
-            {move || match generate.value().get() {
+            {move || match generate.outcome().get() {
                 None => view! { <p class="panel-empty">"No digest drafted in this session"</p> }.into_any(),
                 Some(Ok(Texted { value: WeeklyDigestResponse::Drafted(d), text })) => {
                     drafted_view(d, &text).into_any()

@@ -10,7 +10,7 @@ use opsdeck_api::retention::{
 };
 use serde::Serialize;
 
-use crate::ops::controls::Confirmation;
+use crate::ui::confirm_dialog::Confirmation;
 
 /// The day in `?day=`: `None` (the latest sweep) when absent, and an error
 /// naming the value when it is not a `YYYY-MM-DD` date.

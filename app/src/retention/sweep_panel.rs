@@ -12,13 +12,10 @@ use opsdeck_api::retention::{
     GeocodingReports, RetentionReport, SweepRunResponse, WarningSeverity,
 };
 
-use crate::api::{self, ApiError, Credentials};
+use crate::api;
 use crate::hooks::use_polled::Polled;
-use crate::ops::controls;
+use crate::hooks::use_write::use_write;
 use crate::retention::model::{self, Sort, SortKey, StatusFilter, TenantRow};
-use crate::state::connection::use_connection;
-use crate::state::feedback::use_feedback;
-use crate::state::refresh::use_refresh;
 use crate::ui::confirm_dialog::{ConfirmDialog, PendingWrite};
 use crate::ui::format;
 use crate::ui::panel::Panel;
@@ -262,9 +259,6 @@ pub fn RetentionPanel(
     /// Every tenant's newest geocoding report, joined to the rows.
     geocoding: Polled<GeocodingReports>,
 ) -> impl IntoView {
-    let conn = use_connection();
-    let feedback = use_feedback();
-    let refresh = use_refresh();
     let navigate = use_navigate();
     let data = report.data();
     let geo = geocoding.data();
@@ -357,40 +351,24 @@ pub fn RetentionPanel(
         })
     };
 
-    let blocked =
-        Memo::new(move |_| conn.with_session(|s| controls::write_blocked(s, "run sweeps")));
-    let sweep = Action::new_local(|creds: &Credentials| {
-        let creds = creds.clone();
-        async move {
+    // After a sweep the page shows the new latest, whichever day it showed.
+    let sweep = use_write(
+        "run sweeps",
+        |creds, ()| async move {
             let body = ControlRequest {
                 reason: Some("run from the retention page".into()),
             };
             api::run_sweep(&creds, &body).await
-        }
-    });
-    Effect::new(move |_| {
-        let Some(outcome): Option<Result<SweepRunResponse, ApiError>> = sweep.value().get() else {
-            return;
-        };
-        if !untrack(|| conn.is_connected()) {
-            return;
-        }
-        match outcome {
-            Ok(r) => {
-                feedback.success(r.message);
-                navigate("/ops/retention", Default::default());
-            }
-            Err(e) => feedback.failure(e),
-        }
-        refresh.now();
-    });
+        },
+        move |(), r: &SweepRunResponse| {
+            navigate("/ops/retention", Default::default());
+            Some(r.message.clone())
+        },
+    );
+    let blocked = sweep.blocked();
     let pending = sweep.pending();
     let confirm = RwSignal::new(None::<PendingWrite<()>>);
-    let on_confirm = Callback::new(move |()| {
-        if let Some(creds) = conn.creds() {
-            sweep.dispatch(creds);
-        }
-    });
+    let on_confirm = Callback::new(move |()| sweep.dispatch(()));
 
     view! {
         <Panel id="panel-retention" title="Retention sweep" frame=report.frame() wide=true>

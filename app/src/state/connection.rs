@@ -157,18 +157,41 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Not connected, and not asking the server anything yet
+    /// ([`provide_connection`] does).
+    pub(crate) fn new(clock: Clock, refresh: Refresh, feedback: Feedback) -> Self {
+        Connection {
+            creds: RwSignal::new(None),
+            session: RwSignal::new(None),
+            connecting: RwSignal::new(false),
+            error: RwSignal::new(None),
+            attempt: StoredValue::new(0),
+            clock,
+            refresh,
+            feedback,
+        }
+    }
+
+    /// Take `creds` and `session` as established, without asking the server
+    /// (tests of what follows the connection).
+    #[cfg(test)]
+    pub(crate) fn establish(self, creds: Credentials, session: Session) {
+        self.session.set(Some(session));
+        self.creds.set(Some(creds));
+    }
+
+    /// Forget the session as a disconnect does, without touching storage.
+    #[cfg(test)]
+    pub(crate) fn drop_for_test(self) {
+        self.next_attempt();
+        self.drop_session();
+    }
+}
+
 /// Share the connection and reconnect with this tab's stored credentials, if any.
 pub fn provide_connection(clock: Clock, refresh: Refresh, feedback: Feedback) -> Connection {
-    let conn = Connection {
-        creds: RwSignal::new(None),
-        session: RwSignal::new(None),
-        connecting: RwSignal::new(false),
-        error: RwSignal::new(None),
-        attempt: StoredValue::new(0),
-        clock,
-        refresh,
-        feedback,
-    };
+    let conn = Connection::new(clock, refresh, feedback);
     provide_context(conn);
     conn.follow_refresh();
     if let Some(stored) = storage::load() {

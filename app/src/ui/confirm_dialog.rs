@@ -4,7 +4,18 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::ops::controls::Confirmation;
+/// The question the confirmation dialog asks, and a line of detail under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// `#confirm-text`.
+    pub text: String,
+    /// Extra context (reason given, environment warning).
+    pub detail: Option<String>,
+    /// The confirm button's label: the action's own name.
+    pub ok_label: &'static str,
+    /// The action throws work or data away: the alarming button style.
+    pub destructive: bool,
+}
 
 /// A write waiting for the operator's yes.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,96 @@
+//! A native stand-in for the browser around the hooks: an [`Owner`], a local
+//! executor driven by hand, and the app state they read, with the session
+//! set directly rather than asked of a server.
+
+use leptos::prelude::*;
+use opsdeck_api::console::{Role, Session};
+
+use crate::api::Credentials;
+use crate::state::clock::Clock;
+use crate::state::connection::Connection;
+use crate::state::feedback::{Feedback, provide_feedback};
+use crate::state::refresh::Refresh;
+
+/// A session as the server would answer it.
+pub fn session(role: Role, write_enabled: bool) -> Session {
+    serde_json::from_value(serde_json::json!({
+        "role": role,
+        "token_name": if role == Role::Viewer { "board" } else { "admin" },
+        "actor": "dana",
+        "ip": "127.0.0.1",
+        "environment": "DEVELOPMENT",
+        "write_enabled": write_enabled,
+        "writes_disabled_reason": (!write_enabled).then_some("PRODUCTION is read-only"),
+        "guards": [],
+        "upstream": {"mode": "embedded", "url": "http://127.0.0.1:1"},
+        "server_time": "2026-03-20T12:00:00Z"
+    }))
+    .unwrap()
+}
+
+/// The owner and app state of one test.
+pub struct TestApp {
+    owner: Owner,
+    pub conn: Connection,
+    pub feedback: Feedback,
+    pub refresh: Refresh,
+}
+
+impl TestApp {
+    pub fn new() -> Self {
+        // Effects and local actions run on this thread's pool, polled by
+        // `settle`; another test thread may have set the executor first.
+        let _ = any_spawner::Executor::init_futures_executor();
+        let owner = Owner::new();
+        let (conn, feedback, refresh) = owner.with(|| {
+            let refresh = Refresh::new();
+            let feedback = provide_feedback();
+            let conn = Connection::new(Clock::stopped_at(0.0), refresh, feedback);
+            provide_context(refresh);
+            provide_context(conn);
+            (conn, feedback, refresh)
+        });
+        TestApp {
+            owner,
+            conn,
+            feedback,
+            refresh,
+        }
+    }
+
+    /// Run `f` as a component would: under the app's owner.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let r = self.owner.with(f);
+        self.settle();
+        r
+    }
+
+    /// Let every effect and task that can make progress do so.
+    pub fn settle(&self) {
+        for _ in 0..4 {
+            any_spawner::Executor::poll_local();
+        }
+    }
+
+    /// Connected as `dana` with a `role` token.
+    pub fn connect(&self, role: Role, write_enabled: bool) {
+        self.connect_as("dana", role, write_enabled);
+    }
+
+    /// Connected as `actor`.
+    pub fn connect_as(&self, actor: &str, role: Role, write_enabled: bool) {
+        let creds = Credentials {
+            token: format!("token-of-{actor}"),
+            actor: actor.into(),
+        };
+        self.owner
+            .with(|| self.conn.establish(creds, session(role, write_enabled)));
+        self.settle();
+    }
+
+    /// Disconnected.
+    pub fn disconnect(&self) {
+        self.owner.with(|| self.conn.drop_for_test());
+        self.settle();
+    }
+}
