@@ -9,6 +9,7 @@ use crate::api;
 use crate::hooks::use_polled::Polled;
 use crate::hooks::use_write::use_write;
 use crate::kpi::model;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 
@@ -53,6 +54,17 @@ fn check_row(check: KpiCheck) -> impl IntoView {
         </tr>
     }
 }
+
+const COLUMNS: &[Column] = &[
+    col("Metric"),
+    col("Outcome"),
+    col("Day"),
+    num("Latest"),
+    num("7-day avg"),
+    num("Drop"),
+    num("Threshold"),
+    num("Sample / cohort"),
+];
 
 /// `#panel-kpi-alerts`.
 #[component]
@@ -152,23 +164,14 @@ pub fn KpiAlertsPanel(
                 None => view! { <p class="panel-empty">"No evaluation yet"</p> }.into_any(),
                 Some(r) => {
                     view! {
-                        <div class="table-wrap" tabindex="0" role="region" aria-label="KPI alert checks">
-                            <table class="data-table alerts-table" id="kpi-alert-checks">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Metric"</th>
-                                        <th scope="col">"Outcome"</th>
-                                        <th scope="col">"Day"</th>
-                                        <th scope="col" class="num">"Latest"</th>
-                                        <th scope="col" class="num">"7-day avg"</th>
-                                        <th scope="col" class="num">"Drop"</th>
-                                        <th scope="col" class="num">"Threshold"</th>
-                                        <th scope="col" class="num">"Sample / cohort"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>{r.checks.into_iter().map(check_row).collect_view()}</tbody>
-                            </table>
-                        </div>
+                        <DataTable
+                            label="KPI alert checks"
+                            id="kpi-alert-checks"
+                            class="alerts-table"
+                            columns=COLUMNS
+                        >
+                            {r.checks.into_iter().map(check_row).collect_view()}
+                        </DataTable>
                     }
                         .into_any()
                 }

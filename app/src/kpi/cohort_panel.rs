@@ -5,6 +5,7 @@ use opsdeck_api::kpi::KpiDay;
 
 use crate::hooks::use_polled::PanelFrame;
 use crate::kpi::model;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 
@@ -34,6 +35,20 @@ fn row(d: KpiDay) -> impl IntoView {
     }
 }
 
+/// The cohort day, its size, then D0 to D7 ([`model::COHORT_AGES`] of them).
+const COLUMNS: &[Column] = &[
+    col("Cohort (UTC)"),
+    num("Size"),
+    num("D0"),
+    num("D1"),
+    num("D2"),
+    num("D3"),
+    num("D4"),
+    num("D5"),
+    num("D6"),
+    num("D7"),
+];
+
 /// `#panel-cohorts`.
 #[component]
 pub fn CohortPanel(
@@ -42,11 +57,6 @@ pub fn CohortPanel(
     /// The days of the range, newest first.
     days: Memo<Vec<KpiDay>>,
 ) -> impl IntoView {
-    let ages = || {
-        (0..model::COHORT_AGES)
-            .map(|k| view! { <th scope="col" class="num">{format!("D{k}")}</th> })
-            .collect_view()
-    };
     view! {
         <Panel id="panel-cohorts" title="Cohort retention" frame wide=true>
             <p class="panel-caption">
@@ -56,19 +66,22 @@ pub fn CohortPanel(
                 when=move || days.with(|d| !d.is_empty())
                 fallback=|| view! { <p class="panel-empty">"No cohorts yet"</p> }
             >
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Cohort retention">
-                    <table class="data-table cohort-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Cohort (UTC)"</th>
-                                <th scope="col" class="num">"Size"</th>
-                                {ages()}
-                            </tr>
-                        </thead>
-                        <tbody>{move || days.get().into_iter().map(row).collect_view()}</tbody>
-                    </table>
-                </div>
+                <DataTable label="Cohort retention" class="cohort-table" columns=COLUMNS>
+                    {move || days.get().into_iter().map(row).collect_view()}
+                </DataTable>
             </Show>
         </Panel>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_age_column_per_day_of_the_cohort() {
+        let ages: Vec<&str> = COLUMNS[2..].iter().map(|c| c.label).collect();
+        let expected: Vec<String> = (0..model::COHORT_AGES).map(|k| format!("D{k}")).collect();
+        assert_eq!(ages, expected);
     }
 }

@@ -5,6 +5,7 @@ use opsdeck_api::kpi::KpiDay;
 
 use crate::hooks::use_polled::PanelFrame;
 use crate::kpi::model;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 
@@ -47,6 +48,21 @@ fn row(d: KpiDay) -> impl IntoView {
     }
 }
 
+const COLUMNS: &[Column] = &[
+    col("Day (UTC)"),
+    num("Visits"),
+    num("Landings"),
+    num("Run clicks"),
+    num("Replay starts"),
+    num("Completions"),
+    num("Landing -> Run CTR"),
+    num("Run -> Replay Start"),
+    num("Replay Completion"),
+    num("Cohort"),
+    num("D1"),
+    num("D7"),
+];
+
 /// `#panel-kpi-rollups`.
 #[component]
 pub fn KpiRollupsPanel(
@@ -78,27 +94,9 @@ pub fn KpiRollupsPanel(
                 when=move || days.with(|d| !d.is_empty())
                 fallback=|| view! { <p class="panel-empty">"No rollups yet"</p> }
             >
-                <div class="table-wrap" tabindex="0" role="region" aria-label="KPI rollups by day">
-                    <table class="data-table kpi-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Day (UTC)"</th>
-                                <th scope="col" class="num">"Visits"</th>
-                                <th scope="col" class="num">"Landings"</th>
-                                <th scope="col" class="num">"Run clicks"</th>
-                                <th scope="col" class="num">"Replay starts"</th>
-                                <th scope="col" class="num">"Completions"</th>
-                                <th scope="col" class="num">"Landing -> Run CTR"</th>
-                                <th scope="col" class="num">"Run -> Replay Start"</th>
-                                <th scope="col" class="num">"Replay Completion"</th>
-                                <th scope="col" class="num">"Cohort"</th>
-                                <th scope="col" class="num">"D1"</th>
-                                <th scope="col" class="num">"D7"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{move || days.get().into_iter().map(row).collect_view()}</tbody>
-                    </table>
-                </div>
+                <DataTable label="KPI rollups by day" class="kpi-table" columns=COLUMNS>
+                    {move || days.get().into_iter().map(row).collect_view()}
+                </DataTable>
             </Show>
         </Panel>
     }

@@ -6,6 +6,7 @@ use opsdeck_api::alerts::{KpiAlertsView, WebhookDelivery, WebhookLog, WebhookLog
 
 use crate::hooks::use_polled::Polled;
 use crate::kpi::model;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 
@@ -53,6 +54,25 @@ fn event_row(e: WebhookLogEntry) -> impl IntoView {
     }
 }
 
+const DELIVERY_COLUMNS: &[Column] = &[
+    col("Queued (UTC)"),
+    col("Key"),
+    col("Alerts"),
+    col("Status"),
+    num("Attempts"),
+    num("Last code"),
+    col("Last error"),
+    col("When"),
+];
+
+const EVENT_COLUMNS: &[Column] = &[
+    col("Time (UTC)"),
+    col("Key"),
+    col("Event"),
+    num("Code"),
+    col("Detail"),
+];
+
 /// `#panel-webhook`.
 #[component]
 pub fn WebhookPanel(
@@ -84,38 +104,13 @@ pub fn WebhookPanel(
                 fallback=|| view! { <p class="panel-empty">"No deliveries yet"</p> }
             >
                 <h3 class="panel-subtitle">"Outbox"</h3>
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Webhook outbox">
-                    <table class="data-table" id="webhook-deliveries">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Queued (UTC)"</th>
-                                <th scope="col">"Key"</th>
-                                <th scope="col">"Alerts"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col" class="num">"Attempts"</th>
-                                <th scope="col" class="num">"Last code"</th>
-                                <th scope="col">"Last error"</th>
-                                <th scope="col">"When"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{move || deliveries().into_iter().map(delivery_row).collect_view()}</tbody>
-                    </table>
-                </div>
+                <DataTable label="Webhook outbox" id="webhook-deliveries" columns=DELIVERY_COLUMNS>
+                    {move || deliveries().into_iter().map(delivery_row).collect_view()}
+                </DataTable>
                 <h3 class="panel-subtitle">"Log"</h3>
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Webhook log">
-                    <table class="data-table" id="webhook-log">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Time (UTC)"</th>
-                                <th scope="col">"Key"</th>
-                                <th scope="col">"Event"</th>
-                                <th scope="col" class="num">"Code"</th>
-                                <th scope="col">"Detail"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{move || events().into_iter().map(event_row).collect_view()}</tbody>
-                    </table>
-                </div>
+                <DataTable label="Webhook log" id="webhook-log" columns=EVENT_COLUMNS>
+                    {move || events().into_iter().map(event_row).collect_view()}
+                </DataTable>
             </Show>
         </Panel>
     }

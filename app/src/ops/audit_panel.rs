@@ -4,8 +4,20 @@ use leptos::prelude::*;
 use opsdeck_api::console::{AuditPage, AuditRow};
 
 use crate::hooks::use_polled::Polled;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
+
+const COLUMNS: &[Column] = &[
+    col("Time (UTC)"),
+    col("Actor"),
+    col("IP"),
+    col("Method"),
+    col("Path"),
+    num("Status"),
+    col("Guard"),
+    col("Reason"),
+];
 
 /// `#panel-audit`.
 #[component]
@@ -51,25 +63,9 @@ pub fn AuditPanel(
                 when=move || !empty()
                 fallback=|| view! { <p class="panel-empty">"No audit rows yet"</p> }
             >
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Audit rows">
-                    <table class="data-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Time (UTC)"</th>
-                                <th scope="col">"Actor"</th>
-                                <th scope="col">"IP"</th>
-                                <th scope="col">"Method"</th>
-                                <th scope="col">"Path"</th>
-                                <th scope="col" class="num">"Status"</th>
-                                <th scope="col">"Guard"</th>
-                                <th scope="col">"Reason"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || rows().into_iter().map(row).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <DataTable label="Audit rows" columns=COLUMNS>
+                    {move || rows().into_iter().map(row).collect_view()}
+                </DataTable>
             </Show>
         </Panel>
     }

@@ -6,8 +6,17 @@ use opsdeck_api::admin::{EventsPage, RuntimeEvent, event_type};
 
 use crate::hooks::use_polled::Polled;
 use crate::state::clock::use_clock;
+use crate::ui::data_table::{Column, DataTable, col};
 use crate::ui::format;
 use crate::ui::panel::Panel;
+
+const COLUMNS: &[Column] = &[
+    col("Time (UTC)"),
+    col("Event"),
+    col("Run"),
+    col("Actor"),
+    col("Reason / detail"),
+];
 
 /// `#panel-events`.
 #[component]
@@ -56,22 +65,9 @@ pub fn EventsPanel(
                 when=move || !empty()
                 fallback=|| view! { <p class="panel-empty">"No runtime events yet"</p> }
             >
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Runtime events">
-                    <table class="data-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Time (UTC)"</th>
-                                <th scope="col">"Event"</th>
-                                <th scope="col">"Run"</th>
-                                <th scope="col">"Actor"</th>
-                                <th scope="col">"Reason / detail"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {move || rows().into_iter().map(row).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <DataTable label="Runtime events" columns=COLUMNS>
+                    {move || rows().into_iter().map(row).collect_view()}
+                </DataTable>
             </Show>
         </Panel>
     }

@@ -6,6 +6,7 @@ use opsdeck_api::retention::{GeocodingReport, GeocodingReports, GeocodingStatus}
 
 use crate::hooks::use_polled::Polled;
 use crate::retention::model;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 
@@ -39,6 +40,14 @@ fn report_row(r: GeocodingReport) -> impl IntoView {
         </tr>
     }
 }
+
+const COLUMNS: &[Column] = &[
+    col("Tenant"),
+    col("Status"),
+    num("Ratio"),
+    num("Rows geocoded"),
+    col("Checked"),
+];
 
 /// `#panel-geocoding`.
 #[component]
@@ -123,20 +132,9 @@ pub fn GeocodingPanel(
                 when=move || attention.with(|a| !a.is_empty())
                 fallback=|| view! { <p class="panel-empty">"Every tenant is ok"</p> }
             >
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Tenants needing attention">
-                    <table class="data-table" id="geocoding-attention">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Tenant"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col" class="num">"Ratio"</th>
-                                <th scope="col" class="num">"Rows geocoded"</th>
-                                <th scope="col">"Checked"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{move || attention.get().into_iter().map(report_row).collect_view()}</tbody>
-                    </table>
-                </div>
+                <DataTable label="Tenants needing attention" id="geocoding-attention" columns=COLUMNS>
+                    {move || attention.get().into_iter().map(report_row).collect_view()}
+                </DataTable>
             </Show>
         </Panel>
     }

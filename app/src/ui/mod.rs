@@ -9,6 +9,7 @@ pub mod chart;
 pub mod chart_figure;
 pub mod confirm_dialog;
 pub mod connect_bar;
+pub mod data_table;
 pub mod env_banner;
 pub mod error_banner;
 pub mod error_card;

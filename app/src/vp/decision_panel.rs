@@ -7,6 +7,7 @@ use opsdeck_api::vp::{EVIDENCE_HEADER, EvidenceWindow, VpCriterion, VpProfile, V
 
 use crate::hooks::use_polled::PanelFrame;
 use crate::state::feedback::use_feedback;
+use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 use crate::vp::model::{self, LaneSnapshot};
@@ -34,6 +35,15 @@ fn criterion_row(c: VpCriterion) -> impl IntoView {
         </tr>
     }
 }
+
+const COLUMNS: &[Column] = &[
+    col("Result"),
+    col("Criterion"),
+    num("Measured"),
+    num("Requires"),
+    num("Sample"),
+    col("Why"),
+];
 
 /// `#panel-vp-decision`.
 #[component]
@@ -114,27 +124,13 @@ pub fn VpDecisionPanel(
                     "Download JSON snapshot"
                 </a>
             </div>
-            <div class="table-wrap" tabindex="0" role="region" aria-label="Decision criteria">
-                <table class="data-table" id="vp-criteria">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Result"</th>
-                            <th scope="col">"Criterion"</th>
-                            <th scope="col" class="num">"Measured"</th>
-                            <th scope="col" class="num">"Requires"</th>
-                            <th scope="col" class="num">"Sample"</th>
-                            <th scope="col">"Why"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            assessment
-                                .get()
-                                .map(|a| a.criteria.into_iter().map(criterion_row).collect_view())
-                        }}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable label="Decision criteria" id="vp-criteria" columns=COLUMNS>
+                {move || {
+                    assessment
+                        .get()
+                        .map(|a| a.criteria.into_iter().map(criterion_row).collect_view())
+                }}
+            </DataTable>
             <h3 class="panel-subtitle">"Evidence log row"</h3>
             <div class="evidence-inputs">
                 <label class="field">

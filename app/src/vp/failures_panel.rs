@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::hooks::use_polled::PanelFrame;
+use crate::ui::data_table::{Column, DataTable, col};
 use crate::ui::panel::Panel;
 use crate::vp::model::{self, FailureRow, LaneSnapshot};
 
@@ -29,6 +30,15 @@ fn row(r: FailureRow) -> impl IntoView {
 
 /// Rows the table shows; the rest are counted.
 const SHOWN: usize = 50;
+
+const COLUMNS: &[Column] = &[
+    col("Time (UTC)"),
+    col("Event"),
+    col("Mission"),
+    col("Reason"),
+    col("Error"),
+    col("Trace"),
+];
 
 /// `#panel-vp-failures`.
 #[component]
@@ -68,21 +78,9 @@ pub fn VpFailuresPanel(
                     };
                     view! {
                         <p class="panel-caption">{caption}</p>
-                        <div class="table-wrap" tabindex="0" role="region" aria-label="Recent failures">
-                            <table class="data-table" id="vp-failures">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Time (UTC)"</th>
-                                        <th scope="col">"Event"</th>
-                                        <th scope="col">"Mission"</th>
-                                        <th scope="col">"Reason"</th>
-                                        <th scope="col">"Error"</th>
-                                        <th scope="col">"Trace"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>{rows.into_iter().take(SHOWN).map(row).collect_view()}</tbody>
-                            </table>
-                        </div>
+                        <DataTable label="Recent failures" id="vp-failures" columns=COLUMNS>
+                            {rows.into_iter().take(SHOWN).map(row).collect_view()}
+                        </DataTable>
                     }
                         .into_any()
                 }
