@@ -12,6 +12,7 @@ use crate::kpi::model;
 use crate::ui::data_table::{Column, DataTable, col, num};
 use crate::ui::format;
 use crate::ui::panel::Panel;
+use crate::ui::write_button::{WriteBlocked, WriteButton};
 
 /// The measured columns of a judged check.
 fn measured(m: KpiMeasurement, threshold: Option<f64>) -> impl IntoView {
@@ -133,22 +134,17 @@ pub fn KpiAlertsPanel(
                     </span>
                     <span class="panel-caption" id="kpi-evaluated-at">{evaluated}</span>
                 </div>
-                <button
+                <WriteButton
                     id="btn-evaluate"
-                    class="btn"
-                    type="button"
-                    disabled=move || blocked.with(Option::is_some) || pending.get()
-                    title=move || blocked.get().unwrap_or_else(|| "Run the alert rule now".into())
-                    on:click=move |_| evaluate.dispatch(())
-                >
-                    {move || if pending.get() { "Evaluating…" } else { "Evaluate now" }}
-                </button>
+                    label="Evaluate now"
+                    busy_label="Evaluating…"
+                    hint="Run the alert rule now"
+                    blocked
+                    pending
+                    on_click=Callback::new(move |()| evaluate.dispatch(()))
+                />
             </div>
-            {move || {
-                blocked
-                    .get()
-                    .map(|why| view! { <p class="writes-disabled" id="evaluate-blocked">{why}</p> })
-            }}
+            <WriteBlocked id="evaluate-blocked" blocked />
             {move || {
                 last_error()
                     .map(|e| {

@@ -20,6 +20,7 @@ use crate::ui::confirm_dialog::{ConfirmDialog, PendingWrite};
 use crate::ui::format;
 use crate::ui::panel::Panel;
 use crate::ui::perf;
+use crate::ui::write_button::{WriteBlocked, WriteButton};
 
 /// Name of the measure the table records per report rendered.
 pub const TABLE_MEASURE: &str = "opsdeck:retention-table";
@@ -382,28 +383,26 @@ pub fn RetentionPanel(
                 >
                     {summary}
                 </p>
-                <button
+                <WriteButton
                     id="btn-sweep-run"
-                    class="btn"
-                    type="button"
-                    disabled=move || blocked.with(Option::is_some) || pending.get()
-                    title=move || blocked.get().unwrap_or_else(|| "Sweep today's artifacts now and write a new latest.json".into())
-                    on:click=move |_| {
+                    label="Run sweep now"
+                    busy_label="Sweeping…"
+                    hint="Sweep today's artifacts now and write a new latest.json"
+                    blocked
+                    pending
+                    on_click=Callback::new(move |()| {
                         let tenants = data.with(|r| r.as_ref().map_or(0, |r| r.tenant_count));
-                        confirm.set(Some(PendingWrite {
-                            op: (),
-                            confirmation: model::sweep_confirmation(tenants),
-                        }));
-                    }
-                >
-                    {move || if pending.get() { "Sweeping…" } else { "Run sweep now" }}
-                </button>
+                        confirm
+                            .set(
+                                Some(PendingWrite {
+                                    op: (),
+                                    confirmation: model::sweep_confirmation(tenants),
+                                }),
+                            );
+                    })
+                />
             </div>
-            {move || {
-                blocked
-                    .get()
-                    .map(|why| view! { <p class="writes-disabled" id="sweep-blocked">{why}</p> })
-            }}
+            <WriteBlocked id="sweep-blocked" blocked />
             <div class="histograms">
                 {move || histogram("retention-warnings", "Warnings by severity", "severity", warnings())}
                 {move || histogram("retention-tags", "Tags triggered (tenants)", "tag", tags())}

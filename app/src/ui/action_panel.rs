@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::write_button::{WriteBlocked, WriteButton};
+
 /// Texts and element ids of one action panel.
 #[derive(Debug, Clone, Copy)]
 pub struct ActionTexts {
@@ -70,17 +72,15 @@ pub fn ActionPanel(
                 }
             >
                 {fields()}
-                <button
+                <WriteButton
                     id=texts.button_id
-                    class="btn"
-                    type="submit"
-                    disabled=move || {
-                        blocked.with(Option::is_some) || invalid.with(Option::is_some) || pending.get()
-                    }
-                    title=move || blocked.get().unwrap_or_else(|| texts.hint.into())
-                >
-                    {move || if pending.get() { texts.busy_label } else { texts.label }}
-                </button>
+                    label=texts.label
+                    busy_label=texts.busy_label
+                    hint=texts.hint
+                    blocked
+                    pending
+                    invalid
+                />
                 {move || {
                     pending
                         .get()
@@ -94,11 +94,7 @@ pub fn ActionPanel(
             <p id=format!("{name}-form-error") class="field-error" aria-live="polite">
                 {move || invalid.get()}
             </p>
-            {move || {
-                blocked
-                    .get()
-                    .map(|why| view! { <p class="writes-disabled" id=format!("{name}-blocked")>{why}</p> })
-            }}
+            <WriteBlocked id=format!("{name}-blocked") blocked />
             {children()}
         </section>
     }

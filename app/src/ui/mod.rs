@@ -24,3 +24,4 @@ pub mod panel;
 pub mod perf;
 pub mod refresh_bar;
 pub mod text_field;
+pub mod write_button;
