@@ -2,6 +2,11 @@
 //! executor driven by hand, and the app state they read, with the session
 //! set directly rather than asked of a server.
 
+use std::cell::RefCell;
+
+use any_spawner::{CustomExecutor, Executor, PinnedFuture, PinnedLocalFuture};
+use futures::executor::{LocalPool, LocalSpawner};
+use futures::task::LocalSpawnExt;
 use leptos::prelude::*;
 use opsdeck_api::console::{Role, Session};
 
@@ -28,6 +33,34 @@ pub fn session(role: Role, write_enabled: bool) -> Session {
     .unwrap()
 }
 
+thread_local! {
+    static POOL: RefCell<LocalPool> = RefCell::new(LocalPool::new());
+    static SPAWNER: LocalSpawner = POOL.with(|p| p.borrow().spawner());
+}
+
+/// Every task on this thread's pool, as in a browser: effects, actions, and
+/// the tick a resource waits before it resolves all run when the test
+/// settles, in order, on the test's own thread.
+struct ThisThread;
+
+impl CustomExecutor for ThisThread {
+    fn spawn(&self, fut: PinnedFuture<()>) {
+        SPAWNER.with(|s| s.spawn_local(fut).unwrap());
+    }
+
+    fn spawn_local(&self, fut: PinnedLocalFuture<()>) {
+        SPAWNER.with(|s| s.spawn_local(fut).unwrap());
+    }
+
+    fn poll_local(&self) {
+        POOL.with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                p.run_until_stalled();
+            }
+        });
+    }
+}
+
 /// The owner and app state of one test.
 pub struct TestApp {
     owner: Owner,
@@ -38,9 +71,9 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new() -> Self {
-        // Effects and local actions run on this thread's pool, polled by
-        // `settle`; another test thread may have set the executor first.
-        let _ = any_spawner::Executor::init_futures_executor();
+        // This thread's executor; the global one that calls it may already
+        // be set by another test's thread, which is fine.
+        let _ = Executor::init_local_custom_executor(ThisThread);
         let owner = Owner::new();
         let (conn, feedback, refresh) = owner.with(|| {
             let refresh = Refresh::new();
@@ -67,9 +100,7 @@ impl TestApp {
 
     /// Let every effect and task that can make progress do so.
     pub fn settle(&self) {
-        for _ in 0..4 {
-            any_spawner::Executor::poll_local();
-        }
+        Executor::poll_local();
     }
 
     /// Connected as `dana` with a `role` token.
