@@ -33,8 +33,10 @@ app: dist/index.html
 dist/index.html: $(APP_SOURCES)
 	scripts/build-app.sh
 
-lint:
+## lint: rustfmt, leptosfmt (the view! macros, leptosfmt.toml) and clippy (warnings denied) for native and wasm
+lint: setup
 	cargo fmt --all --check
+	@leptosfmt --check -q app/src || { echo "view! macros need formatting: run leptosfmt app/src" >&2; exit 1; }
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p opsdeck-app --target wasm32-unknown-unknown -- -D warnings
 

@@ -24,14 +24,22 @@ fn measured(m: KpiMeasurement, threshold: Option<f64>) -> impl IntoView {
     };
     view! {
         <td class="nowrap tnum">{m.day.to_string()}</td>
-        <td class="num" data-field="latest">{format::rate(Some(m.latest))}</td>
+        <td class="num" data-field="latest">
+            {format::rate(Some(m.latest))}
+        </td>
         <td class="num" data-field="baseline">
             {format::rate(Some(m.baseline_avg))}
             <span class="sample">{format!("{} d", m.baseline_days)}</span>
         </td>
-        <td class="num" data-field="drop">{model::drop_text(m.drop_pct)}</td>
-        <td class="num" data-field="threshold">{threshold}</td>
-        <td class="num" data-field="sample" title=sample_label>{format::count(m.sample)}</td>
+        <td class="num" data-field="drop">
+            {model::drop_text(m.drop_pct)}
+        </td>
+        <td class="num" data-field="threshold">
+            {threshold}
+        </td>
+        <td class="num" data-field="sample" title=sample_label>
+            {format::count(m.sample)}
+        </td>
     }
 }
 
@@ -41,9 +49,12 @@ fn check_row(check: KpiCheck) -> impl IntoView {
     let cells = match check {
         KpiCheck::Alert(a) => measured(a.measurement, Some(a.threshold_pct)).into_any(),
         KpiCheck::Healthy(m) => measured(m, None).into_any(),
-        KpiCheck::NotEnoughData { reason, .. } => {
-            view! { <td colspan="6" class="check-reason">{reason}</td> }.into_any()
+        KpiCheck::NotEnoughData { reason, .. } => view! {
+            <td colspan="6" class="check-reason">
+                {reason}
+            </td>
         }
+        .into_any(),
     };
     view! {
         <tr data-metric=model::metric_key(metric) data-outcome=outcome>
@@ -125,14 +136,20 @@ pub fn KpiAlertsPanel(
             <div class="panel-toolbar">
                 <div class="alert-counts" role="status">
                     <span class="count count-critical">
-                        <strong id="kpi-alert-critical" class="tnum">{count(true)}</strong>
+                        <strong id="kpi-alert-critical" class="tnum">
+                            {count(true)}
+                        </strong>
                         " critical"
                     </span>
                     <span class="count count-warning">
-                        <strong id="kpi-alert-warning" class="tnum">{count(false)}</strong>
+                        <strong id="kpi-alert-warning" class="tnum">
+                            {count(false)}
+                        </strong>
                         " warning"
                     </span>
-                    <span class="panel-caption" id="kpi-evaluated-at">{evaluated}</span>
+                    <span class="panel-caption" id="kpi-evaluated-at">
+                        {evaluated}
+                    </span>
                 </div>
                 <WriteButton
                     id="btn-evaluate"

@@ -74,10 +74,11 @@ pub fn KpiChartsPanel(
                     title=funnel_title
                     svg=funnel_svg
                     file=Signal::derive(move || {
-                        funnel_data.with(|f| match f {
-                            Some(f) => format!("opsdeck-funnel-{}.svg", f.day),
-                            None => "opsdeck-funnel.svg".into(),
-                        })
+                        funnel_data
+                            .with(|f| match f {
+                                Some(f) => format!("opsdeck-funnel-{}.svg", f.day),
+                                None => "opsdeck-funnel.svg".into(),
+                            })
                     })
                     empty="No complete day yet"
                 />

@@ -28,7 +28,9 @@ fn row(d: KpiDay) -> impl IntoView {
         .collect_view();
     view! {
         <tr>
-            <th scope="row" class="nowrap tnum">{cohort.clone()}</th>
+            <th scope="row" class="nowrap tnum">
+                {cohort.clone()}
+            </th>
             <td class="num">{format::count(d.cohort_size)}</td>
             {cells}
         </tr>

@@ -25,7 +25,9 @@ fn delivery_row(d: WebhookDelivery) -> impl IntoView {
         <tr data-key=d.idempotency_key.clone() data-status=status>
             <td class="nowrap tnum">{format::utc(&d.created_at)}</td>
             <td>
-                <code title=d.idempotency_key.clone()>{model::short_key(&d.idempotency_key).to_string()}</code>
+                <code title=d
+                    .idempotency_key
+                    .clone()>{model::short_key(&d.idempotency_key).to_string()}</code>
             </td>
             <td>{d.summary}</td>
             <td>
@@ -45,7 +47,9 @@ fn event_row(e: WebhookLogEntry) -> impl IntoView {
         <tr data-event=event>
             <td class="nowrap tnum">{format::utc(&e.at)}</td>
             <td>
-                <code title=e.idempotency_key.clone()>{model::short_key(&e.idempotency_key).to_string()}</code>
+                <code title=e
+                    .idempotency_key
+                    .clone()>{model::short_key(&e.idempotency_key).to_string()}</code>
             </td>
             <td>{event}</td>
             <td class="num">{code(e.status_code)}</td>
@@ -98,9 +102,15 @@ pub fn WebhookPanel(
     let events = move || data.with(|l| l.as_ref().map(|l| l.events.clone()).unwrap_or_default());
     view! {
         <Panel id="panel-webhook" title="Webhook deliveries" frame=log.frame() wide=true>
-            <p class="panel-caption" id="webhook-settings">{settings}</p>
+            <p class="panel-caption" id="webhook-settings">
+                {settings}
+            </p>
             <Show
-                when=move || data.with(|l| l.as_ref().is_some_and(|l| !l.deliveries.is_empty() || !l.events.is_empty()))
+                when=move || {
+                    data.with(|l| {
+                        l.as_ref().is_some_and(|l| !l.deliveries.is_empty() || !l.events.is_empty())
+                    })
+                }
                 fallback=|| view! { <p class="panel-empty">"No deliveries yet"</p> }
             >
                 <h3 class="panel-subtitle">"Outbox"</h3>

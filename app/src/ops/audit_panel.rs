@@ -37,7 +37,11 @@ pub fn AuditPanel(
             .status
             .map_or_else(|| "pending".to_string(), |s| s.to_string());
         view! {
-            <tr class:audit-refused=refused class:audit-pending=r.status.is_none() title=format!("request {}", r.request_id)>
+            <tr
+                class:audit-refused=refused
+                class:audit-pending=r.status.is_none()
+                title=format!("request {}", r.request_id)
+            >
                 <td class="nowrap tnum">
                     <time datetime=format::iso(&r.at)>{format::utc(&r.at)}</time>
                 </td>

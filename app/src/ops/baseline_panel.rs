@@ -44,42 +44,74 @@ fn snapshot_view(snapshot: Texted<BaselineSnapshot>) -> impl IntoView {
             data-windows=m.windows.len()
         >
             <dl class="kv">
-                <KvRow label="Captured" field="baseline-captured" value=Signal::stored(format!(
-                        "{} by {}",
-                        format::utc(&s.captured_at),
-                        s.captured_by.clone().unwrap_or_else(|| "—".into())
-                    )) />
-                <KvRow label="Environment / run" field="baseline-environment-run" value=Signal::stored(format!(
-                        "{} · {}{}",
-                        s.environment.as_str(),
-                        s.run_id.clone().unwrap_or_else(|| "no run".into()),
-                        if s.simulation_active { " (active)" } else { "" }
-                    )) />
-                <KvRow label="LLM spend today" field="baseline-llm-spend-today" value=Signal::stored(format!(
-                        "{} in {} calls",
-                        format::spend_of_budget(usage.spend_usd, usage.budget_usd_hard),
-                        format::count(usage.calls)
-                    )) />
-                <KvRow label="Provider failures" field="baseline-provider-failures" value=Signal::stored(format!(
-                        "{} ({} of {} calls, last {} s)",
-                        pf.rate.map_or_else(|| "n/a".into(), format::percent),
-                        format::count(pf.failures),
-                        format::count(pf.calls),
-                        pf.window_seconds
-                    )) />
-                <KvRow label="Emergence windows" field="baseline-emergence-windows" value=Signal::stored(format!(
-                        "{} × {} min, {} agent actions",
-                        m.windows.len(),
-                        m.window_minutes,
-                        format::count(actions)
-                    )) />
+                <KvRow
+                    label="Captured"
+                    field="baseline-captured"
+                    value=Signal::stored(
+                        format!(
+                            "{} by {}",
+                            format::utc(&s.captured_at),
+                            s.captured_by.clone().unwrap_or_else(|| "—".into()),
+                        ),
+                    )
+                />
+                <KvRow
+                    label="Environment / run"
+                    field="baseline-environment-run"
+                    value=Signal::stored(
+                        format!(
+                            "{} · {}{}",
+                            s.environment.as_str(),
+                            s.run_id.clone().unwrap_or_else(|| "no run".into()),
+                            if s.simulation_active { " (active)" } else { "" },
+                        ),
+                    )
+                />
+                <KvRow
+                    label="LLM spend today"
+                    field="baseline-llm-spend-today"
+                    value=Signal::stored(
+                        format!(
+                            "{} in {} calls",
+                            format::spend_of_budget(usage.spend_usd, usage.budget_usd_hard),
+                            format::count(usage.calls),
+                        ),
+                    )
+                />
+                <KvRow
+                    label="Provider failures"
+                    field="baseline-provider-failures"
+                    value=Signal::stored(
+                        format!(
+                            "{} ({} of {} calls, last {} s)",
+                            pf.rate.map_or_else(|| "n/a".into(), format::percent),
+                            format::count(pf.failures),
+                            format::count(pf.calls),
+                            pf.window_seconds,
+                        ),
+                    )
+                />
+                <KvRow
+                    label="Emergence windows"
+                    field="baseline-emergence-windows"
+                    value=Signal::stored(
+                        format!(
+                            "{} × {} min, {} agent actions",
+                            m.windows.len(),
+                            m.window_minutes,
+                            format::count(actions),
+                        ),
+                    )
+                />
             </dl>
             <div class="panel-toolbar">
                 <a id="download-baseline" class="btn btn-quiet" href=href download=file>
                     "Download JSON"
                 </a>
             </div>
-            <pre id="baseline-json" class="json-preview" tabindex="0">{json}</pre>
+            <pre id="baseline-json" class="json-preview" tabindex="0">
+                {json}
+            </pre>
         </div>
     }
 }
@@ -146,7 +178,13 @@ pub fn BaselinePanel() -> impl IntoView {
                 view! {
                     <label class="field-inline">
                         "Windows "
-                        <input id="baseline-windows" type="number" min="1" inputmode="numeric" bind:value=windows />
+                        <input
+                            id="baseline-windows"
+                            type="number"
+                            min="1"
+                            inputmode="numeric"
+                            bind:value=windows
+                        />
                     </label>
                     <label class="field-inline">
                         "Window minutes "
@@ -177,7 +215,9 @@ pub fn BaselinePanel() -> impl IntoView {
             }}
             {move || match shown() {
                 Ok(Some(s)) => snapshot_view(s).into_any(),
-                Ok(None) => view! { <p class="panel-empty">"No baseline captured yet"</p> }.into_any(),
+                Ok(None) => {
+                    view! { <p class="panel-empty">"No baseline captured yet"</p> }.into_any()
+                }
                 Err(e) => {
                     view! {
                         <p id="baseline-read-error" class="error-inline" role="alert">

@@ -53,7 +53,10 @@ pub fn ConfigPanel(
                     field="provider_failure_threshold"
                     numeric=true
                     value=text(|c| {
-                        format!("{} failures", format::count(c.stop_conditions.provider_failure_threshold.into()))
+                        format!(
+                            "{} failures",
+                            format::count(c.stop_conditions.provider_failure_threshold.into()),
+                        )
                     })
                 />
                 <KvRow
@@ -61,7 +64,12 @@ pub fn ConfigPanel(
                     code_label=true
                     field="provider_failure_window_seconds"
                     numeric=true
-                    value=text(|c| format!("{} s", format::count(c.stop_conditions.provider_failure_window_seconds.into())))
+                    value=text(|c| {
+                        format!(
+                            "{} s",
+                            format::count(c.stop_conditions.provider_failure_window_seconds.into()),
+                        )
+                    })
                 />
                 <KvRow
                     label="STOP_DB_POOL_UTILIZATION_THRESHOLD"
@@ -75,7 +83,12 @@ pub fn ConfigPanel(
                     code_label=true
                     field="db_pool_sustained_seconds"
                     numeric=true
-                    value=text(|c| format!("{} s", format::count(c.stop_conditions.db_pool_sustained_seconds.into())))
+                    value=text(|c| {
+                        format!(
+                            "{} s",
+                            format::count(c.stop_conditions.db_pool_sustained_seconds.into()),
+                        )
+                    })
                 />
             </dl>
             <h3 class="panel-subtitle">"Runtime overrides"</h3>

@@ -145,8 +145,14 @@ pub fn ControlsPanel(
     };
 
     view! {
-        <section id="panel-controls" class="panel panel-controls" aria-labelledby="panel-controls-title">
-            <h2 id="panel-controls-title" class="panel-title">"Run Controls"</h2>
+        <section
+            id="panel-controls"
+            class="panel panel-controls"
+            aria-labelledby="panel-controls-title"
+        >
+            <h2 id="panel-controls-title" class="panel-title">
+                "Run Controls"
+            </h2>
             <form class="controls-form" on:submit=on_submit novalidate=true>
                 <OptionalTextField
                     id="run-id"
@@ -156,7 +162,12 @@ pub fn ControlsPanel(
                     placeholder="generated when blank"
                     identifier=true
                 />
-                <OptionalTextField id="run-reason" label="Run reason" value=reason error=reason_error />
+                <OptionalTextField
+                    id="run-reason"
+                    label="Run reason"
+                    value=reason
+                    error=reason_error
+                />
                 <label class="check">
                     <input id="reset-world" type="checkbox" bind:checked=reset_world />
                     "Reset + reseed world before test start"

@@ -23,9 +23,12 @@ fn inline_view(i: Inline) -> AnyView {
         Inline::Em(e) => view! { <em>{e}</em> }.into_any(),
         // Evidence links name a run (`run:<id>`); the run's events are on
         // this page, so the link says where it points rather than navigating.
-        Inline::Link { text, target } => {
-            view! { <span class="md-link" title=target>{text}</span> }.into_any()
+        Inline::Link { text, target } => view! {
+            <span class="md-link" title=target>
+                {text}
+            </span>
         }
+        .into_any(),
     }
 }
 
@@ -38,11 +41,7 @@ fn block_view(b: Block) -> AnyView {
         Block::Heading(1, t) => view! { <h3>{inlines_view(t)}</h3> }.into_any(),
         Block::Heading(_, t) => view! { <h4>{inlines_view(t)}</h4> }.into_any(),
         Block::Paragraph(t) => view! { <p>{inlines_view(t)}</p> }.into_any(),
-        Block::List(items) => view! {
-            <ul>
-                {items.into_iter().map(|i| view! { <li>{inlines_view(i)}</li> }).collect_view()}
-            </ul>
-        }
+        Block::List(items) => view! { <ul>{items.into_iter().map(|i| view! { <li>{inlines_view(i)}</li> }).collect_view()}</ul> }
         .into_any(),
         Block::Table(head, rows) => view! {
             <table class="data-table md-table">
@@ -60,7 +59,10 @@ fn block_view(b: Block) -> AnyView {
                         .map(|r| {
                             view! {
                                 <tr>
-                                    {r.into_iter().map(|c| view! { <td class="num">{inlines_view(c)}</td> }).collect_view()}
+                                    {r
+                                        .into_iter()
+                                        .map(|c| view! { <td class="num">{inlines_view(c)}</td> })
+                                        .collect_view()}
                                 </tr>
                             }
                         })
@@ -100,9 +102,16 @@ fn drafted_view(d: WeeklyDigestDraft, text: &str) -> impl IntoView {
             data-draft-id=d.draft_id
             data-duplicate-anchor=d.duplicate_anchor.to_string()
         >
-            <p id="digest-message" class="notice-inline" role="status">{caption}</p>
+            <p id="digest-message" class="notice-inline" role="status">
+                {caption}
+            </p>
             <div class="panel-toolbar">
-                <a id="download-digest-md" class="btn btn-quiet" href=md_href download=format!("digest-{anchor}.md")>
+                <a
+                    id="download-digest-md"
+                    class="btn btn-quiet"
+                    href=md_href
+                    download=format!("digest-{anchor}.md")
+                >
                     "Download Markdown"
                 </a>
                 <a
@@ -118,7 +127,12 @@ fn drafted_view(d: WeeklyDigestDraft, text: &str) -> impl IntoView {
                 <article id="digest-preview" class="md-preview" aria-label="Digest preview">
                     {markdown::parse(&d.markdown).into_iter().map(block_view).collect_view()}
                 </article>
-                <pre id="digest-markdown" class="json-preview" tabindex="0" aria-label="Digest Markdown">
+                <pre
+                    id="digest-markdown"
+                    class="json-preview"
+                    tabindex="0"
+                    aria-label="Digest Markdown"
+                >
                     {d.markdown.clone()}
                 </pre>
             </div>
@@ -136,13 +150,19 @@ fn insufficient_view(i: InsufficientEvidence) -> impl IntoView {
             data-observed-llm-calls=i.observed.llm_calls
             data-required-llm-calls=i.required.min_llm_calls
         >
-            <p id="digest-message" class="writes-disabled" role="status">{i.message.clone()}</p>
+            <p id="digest-message" class="writes-disabled" role="status">
+                {i.message.clone()}
+            </p>
             <table class="data-table">
                 <thead>
                     <tr>
                         <th scope="col">"Evidence"</th>
-                        <th scope="col" class="num">"Observed"</th>
-                        <th scope="col" class="num">"Required"</th>
+                        <th scope="col" class="num">
+                            "Observed"
+                        </th>
+                        <th scope="col" class="num">
+                            "Required"
+                        </th>
                         <th scope="col">"Variable"</th>
                     </tr>
                 </thead>
@@ -151,13 +171,17 @@ fn insufficient_view(i: InsufficientEvidence) -> impl IntoView {
                         <th scope="row">"Events (agent actions)"</th>
                         <td class="num">{format::count(i.observed.events)}</td>
                         <td class="num">{format::count(i.required.min_events)}</td>
-                        <td><code>"ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS"</code></td>
+                        <td>
+                            <code>"ARCHIVE_WEEKLY_DRAFT_MIN_EVENTS"</code>
+                        </td>
                     </tr>
                     <tr class:row-short=i.observed.llm_calls < i.required.min_llm_calls>
                         <th scope="row">"LLM calls"</th>
                         <td class="num">{format::count(i.observed.llm_calls)}</td>
                         <td class="num">{format::count(i.required.min_llm_calls)}</td>
-                        <td><code>"ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS"</code></td>
+                        <td>
+                            <code>"ARCHIVE_WEEKLY_DRAFT_MIN_LLM_CALLS"</code>
+                        </td>
                     </tr>
                 </tbody>
             </table>
@@ -168,7 +192,9 @@ fn insufficient_view(i: InsufficientEvidence) -> impl IntoView {
 fn refused_view(e: ApiError) -> impl IntoView {
     view! {
         <div id="digest-result" data-status="refused" data-http-status=e.status>
-            <p id="digest-message" class="error-inline" role="alert">{e.to_string()}</p>
+            <p id="digest-message" class="error-inline" role="alert">
+                {e.to_string()}
+            </p>
         </div>
     }
 }
@@ -221,15 +247,33 @@ pub fn DigestPanel() -> impl IntoView {
                 view! {
                     <label class="field-inline">
                         "Lookback days "
-                        <input id="digest-lookback" type="number" min="1" max="90" inputmode="numeric" bind:value=lookback />
+                        <input
+                            id="digest-lookback"
+                            type="number"
+                            min="1"
+                            max="90"
+                            inputmode="numeric"
+                            bind:value=lookback
+                        />
                     </label>
                     <label class="field-inline">
                         "Anchor date "
-                        <input id="digest-anchor" type="date" bind:value=anchor aria-describedby="digest-anchor-hint" />
+                        <input
+                            id="digest-anchor"
+                            type="date"
+                            bind:value=anchor
+                            aria-describedby="digest-anchor-hint"
+                        />
                     </label>
-                    <span id="digest-anchor-hint" class="visually-hidden">"Empty means today (UTC)"</span>
+                    <span id="digest-anchor-hint" class="visually-hidden">
+                        "Empty means today (UTC)"
+                    </span>
                     <label class="field-inline">
-                        <input id="digest-allow-duplicate" type="checkbox" bind:checked=allow_duplicate />
+                        <input
+                            id="digest-allow-duplicate"
+                            type="checkbox"
+                            bind:checked=allow_duplicate
+                        />
                         " Allow a second draft for this anchor"
                     </label>
                 }
@@ -237,7 +281,10 @@ pub fn DigestPanel() -> impl IntoView {
             })
         >
             {move || match generate.outcome().get() {
-                None => view! { <p class="panel-empty">"No digest drafted in this session"</p> }.into_any(),
+                None => {
+                    view! { <p class="panel-empty">"No digest drafted in this session"</p> }
+                        .into_any()
+                }
                 Some(Ok(Texted { value: WeeklyDigestResponse::Drafted(d), text })) => {
                     drafted_view(d, &text).into_any()
                 }

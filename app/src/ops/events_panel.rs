@@ -53,8 +53,7 @@ pub fn EventsPanel(
                         view! { <strong class="guardrail-reason">{reason}</strong> }.into_any()
                     } else {
                         reason.into_any()
-                    }}
-                    {ev.detail.map(|d| view! { <span class="event-detail">{d}</span> })}
+                    }} {ev.detail.map(|d| view! { <span class="event-detail">{d}</span> })}
                 </td>
             </tr>
         }

@@ -105,7 +105,10 @@ pub fn GuardrailsPanel(
                     label="LLM spend today"
                     field="spend_vs_budget"
                     numeric=true
-                    value=text(|m, _| format::spend_of_budget(m.llm_spend_today_usd, m.llm_daily_budget_usd_hard))
+                    value=text(|m, _| format::spend_of_budget(
+                        m.llm_spend_today_usd,
+                        m.llm_daily_budget_usd_hard,
+                    ))
                     tone=spend_tone
                     hint="Spend today (UTC) against LLM_DAILY_BUDGET_USD_HARD; reaching it stops the run (budget_exceeded)"
                 />
@@ -121,12 +124,14 @@ pub fn GuardrailsPanel(
                     field="provider_failures_vs_threshold"
                     numeric=true
                     value=text(|m, c| match c {
-                        Some(c) => format!(
-                            "{} of {} in {} s",
-                            format::count(m.provider_failures_window),
-                            c.stop_conditions.provider_failure_threshold,
-                            c.stop_conditions.provider_failure_window_seconds,
-                        ),
+                        Some(c) => {
+                            format!(
+                                "{} of {} in {} s",
+                                format::count(m.provider_failures_window),
+                                c.stop_conditions.provider_failure_threshold,
+                                c.stop_conditions.provider_failure_window_seconds,
+                            )
+                        }
                         None => format::count(m.provider_failures_window),
                     })
                     tone=provider_tone
@@ -137,12 +142,14 @@ pub fn GuardrailsPanel(
                     field="db_pool_vs_threshold"
                     numeric=true
                     value=text(|m, c| match c {
-                        Some(c) => format!(
-                            "{} of {} for {} s",
-                            format::percent(m.db_pool_utilization()),
-                            format::percent(c.stop_conditions.db_pool_utilization_threshold),
-                            c.stop_conditions.db_pool_sustained_seconds,
-                        ),
+                        Some(c) => {
+                            format!(
+                                "{} of {} for {} s",
+                                format::percent(m.db_pool_utilization()),
+                                format::percent(c.stop_conditions.db_pool_utilization_threshold),
+                                c.stop_conditions.db_pool_sustained_seconds,
+                            )
+                        }
                         None => format::percent(m.db_pool_utilization()),
                     })
                     tone=pool_tone
@@ -153,7 +160,11 @@ pub fn GuardrailsPanel(
             {move || {
                 let rows = history();
                 if rows.is_empty() {
-                    view! { <p class="panel-empty" id="guardrail-history-empty">"No guardrail stops recorded"</p> }
+                    view! {
+                        <p class="panel-empty" id="guardrail-history-empty">
+                            "No guardrail stops recorded"
+                        </p>
+                    }
                         .into_any()
                 } else {
                     view! {
@@ -163,7 +174,9 @@ pub fn GuardrailsPanel(
                                 .map(|e| {
                                     view! {
                                         <li data-reason=e.reason.clone()>
-                                            <time datetime=format::iso(&e.created_at)>{format::utc(&e.created_at)}</time>
+                                            <time datetime=format::iso(
+                                                &e.created_at,
+                                            )>{format::utc(&e.created_at)}</time>
                                             " "
                                             <strong>{format::or_dash(e.reason.as_deref())}</strong>
                                             " "

@@ -47,16 +47,22 @@ fn ViewerHome() -> impl IntoView {
         <EnvBanner />
         <PageHead title="Ops" />
         <section class="panel" id="viewer-home" aria-labelledby="viewer-home-title">
-            <h2 class="panel-title" id="viewer-home-title">"Read-only access"</h2>
+            <h2 class="panel-title" id="viewer-home-title">
+                "Read-only access"
+            </h2>
             <p>
                 "This token is a viewer token: run controls, runtime status and the audit log are for operators. Open the pages it may read:"
             </p>
             <ul class="viewer-links">
                 <li>
-                    <a href="/ops/kpi" rel="external">"KPI rollups, funnel, cohorts and alerts"</a>
+                    <a href="/ops/kpi" rel="external">
+                        "KPI rollups, funnel, cohorts and alerts"
+                    </a>
                 </li>
                 <li>
-                    <a href="/ops/vp" rel="external">"VP lanes and rollout decisions"</a>
+                    <a href="/ops/vp" rel="external">
+                        "VP lanes and rollout decisions"
+                    </a>
                 </li>
                 <li>
                     <a href="/ops/retention" rel="external">

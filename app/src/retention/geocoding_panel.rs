@@ -36,7 +36,9 @@ fn report_row(r: GeocodingReport) -> impl IntoView {
             <td class="num">
                 {format!("{} of {}", format::count(r.geocoded_rows), format::count(r.checked_rows))}
             </td>
-            <td class="nowrap tnum">{r.day.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</td>
+            <td class="nowrap tnum">
+                {r.day.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}
+            </td>
         </tr>
     }
 }
@@ -110,7 +112,10 @@ pub fn GeocodingPanel(
                                 >
                                     <strong class="tnum">{move || format::count(count(s))}</strong>
                                     " "
-                                    <span class=format!("pill pill-{}", s.as_str())>{s.as_str()}</span>
+                                    <span class=format!(
+                                        "pill pill-{}",
+                                        s.as_str(),
+                                    )>{s.as_str()}</span>
                                 </span>
                             }
                         })
@@ -132,7 +137,11 @@ pub fn GeocodingPanel(
                 when=move || attention.with(|a| !a.is_empty())
                 fallback=|| view! { <p class="panel-empty">"Every tenant is ok"</p> }
             >
-                <DataTable label="Tenants needing attention" id="geocoding-attention" columns=COLUMNS>
+                <DataTable
+                    label="Tenants needing attention"
+                    id="geocoding-attention"
+                    columns=COLUMNS
+                >
                     {move || attention.get().into_iter().map(report_row).collect_view()}
                 </DataTable>
             </Show>

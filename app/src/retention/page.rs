@@ -41,7 +41,13 @@ pub fn RetentionPage() -> impl IntoView {
             parsed
                 .get()
                 .err()
-                .map(|why| view! { <p class="error-inline" role="alert" id="retention-day-error">{why}</p> })
+                .map(|why| {
+                    view! {
+                        <p class="error-inline" role="alert" id="retention-day-error">
+                            {why}
+                        </p>
+                    }
+                })
         }}
         <div class="panels">
             <RetentionPanel report geocoding />

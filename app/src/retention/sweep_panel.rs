@@ -50,11 +50,11 @@ fn histogram(
                 {counts
                     .into_iter()
                     .map(|(key, n)| {
-                        // Set through the CSSOM: the CSP refuses inline style attributes.
                         let width = format!("{:.1}%", 100.0 * n as f64 / max as f64);
                         let pill = format!("hist-label pill pill-{key}");
                         let severity = (attr == "severity").then(|| key.clone());
                         let tag = (attr == "tag").then(|| key.clone());
+                        // Set through the CSSOM: the CSP refuses inline style attributes.
                         view! {
                             <li class="hist-row" data-severity=severity data-tag=tag data-count=n>
                                 <span class=pill>{key}</span>
@@ -79,11 +79,7 @@ fn warning_pills(row: &TenantRow) -> AnyView {
         .filter_map(|sev| {
             let n = row.warnings_of(sev);
             (n > 0).then(|| {
-                view! {
-                    <span class=format!("pill pill-{}", sev.as_str())>
-                        {format!("{n} {}", sev.as_str())}
-                    </span>
-                }
+                view! { <span class=format!("pill pill-{}", sev.as_str())>{format!("{n} {}", sev.as_str())}</span> }
             })
         })
         .collect_view()
@@ -100,8 +96,12 @@ fn geocoding_cell(row: &TenantRow) -> AnyView {
             <span class="sample">{format::percent(ratio)}</span>
         }
         .into_any(),
-        None => view! { <span class="muted" title="No geocoding report for this tenant">"no report"</span> }
-            .into_any(),
+        None => view! {
+            <span class="muted" title="No geocoding report for this tenant">
+                "no report"
+            </span>
+        }
+        .into_any(),
     }
 }
 
@@ -150,7 +150,13 @@ fn tenant_rows(row: TenantRow, expanded: RwSignal<HashSet<String>>) -> impl Into
                             <ul class="removed-paths">
                                 {paths
                                     .iter()
-                                    .map(|p| view! { <li class="removed-path"><code>{p.clone()}</code></li> })
+                                    .map(|p| {
+                                        view! {
+                                            <li class="removed-path">
+                                                <code>{p.clone()}</code>
+                                            </li>
+                                        }
+                                    })
                                     .collect_view()}
                             </ul>
                             {(!warnings.is_empty())
@@ -162,9 +168,10 @@ fn tenant_rows(row: TenantRow, expanded: RwSignal<HashSet<String>>) -> impl Into
                                                 .map(|w| {
                                                     view! {
                                                         <li class="warning" data-severity=w.severity.as_str()>
-                                                            <span class=format!("pill pill-{}", w.severity.as_str())>
-                                                                {w.severity.as_str()}
-                                                            </span>
+                                                            <span class=format!(
+                                                                "pill pill-{}",
+                                                                w.severity.as_str(),
+                                                            )>{w.severity.as_str()}</span>
                                                             " "
                                                             <code>{w.code.clone()}</code>
                                                             " "
@@ -404,8 +411,12 @@ pub fn RetentionPanel(
             </div>
             <WriteBlocked id="sweep-blocked" blocked />
             <div class="histograms">
-                {move || histogram("retention-warnings", "Warnings by severity", "severity", warnings())}
-                {move || histogram("retention-tags", "Tags triggered (tenants)", "tag", tags())}
+                {move || histogram(
+                    "retention-warnings",
+                    "Warnings by severity",
+                    "severity",
+                    warnings(),
+                )} {move || histogram("retention-tags", "Tags triggered (tenants)", "tag", tags())}
             </div>
             <div class="panel-toolbar table-controls">
                 <label class="field-inline">
@@ -422,7 +433,9 @@ pub fn RetentionPanel(
                     "Geocoding "
                     <select
                         id="retention-status"
-                        on:change=move |ev| status.set(StatusFilter::parse(&event_target_value(&ev)))
+                        on:change=move |ev| {
+                            status.set(StatusFilter::parse(&event_target_value(&ev)))
+                        }
                     >
                         <option value="all">"all"</option>
                         <option value="ok">"ok"</option>
@@ -435,7 +448,7 @@ pub fn RetentionPanel(
                         format!(
                             "{} of {} tenants",
                             format::count(shown.with(Vec::len) as u64),
-                            format::count(all_rows.with(Vec::len) as u64)
+                            format::count(all_rows.with(Vec::len) as u64),
                         )
                     }}
                 </span>
@@ -456,7 +469,12 @@ pub fn RetentionPanel(
                     "Download NDJSON"
                 </a>
             </div>
-            <div class="table-wrap" tabindex="0" role="region" aria-label="Retention sweep by tenant">
+            <div
+                class="table-wrap"
+                tabindex="0"
+                role="region"
+                aria-label="Retention sweep by tenant"
+            >
                 <table
                     id="retention-table"
                     class="data-table retention-table"
@@ -466,8 +484,9 @@ pub fn RetentionPanel(
                     <thead>
                         <tr>
                             {sort_header(SortKey::Tenant, "Tenant", false, sort)}
-                            <th scope="col" class="num">"Keeps"</th>
-                            {sort_header(SortKey::Removed, "Removed", true, sort)}
+                            <th scope="col" class="num">
+                                "Keeps"
+                            </th> {sort_header(SortKey::Removed, "Removed", true, sort)}
                             <th scope="col">"Tags"</th>
                             {sort_header(SortKey::Warnings, "Warnings", false, sort)}
                             {sort_header(SortKey::Geocoding, "Geocoding", false, sort)}
@@ -491,7 +510,7 @@ pub fn RetentionPanel(
                         format!(
                             "Showing {} of {} tenants in this order. ",
                             format::count(limit.get() as u64),
-                            format::count(shown.with(Vec::len) as u64)
+                            format::count(shown.with(Vec::len) as u64),
                         )
                     }}
                     <button

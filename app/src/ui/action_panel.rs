@@ -60,13 +60,17 @@ pub fn ActionPanel(
             aria-labelledby=labelled_by
             aria-busy=move || pending.get().to_string()
         >
-            <h2 id=title_id class="panel-title">{texts.title}</h2>
+            <h2 id=title_id class="panel-title">
+                {texts.title}
+            </h2>
             <p class="panel-caption">{texts.caption}</p>
             <form
                 class="inline-form"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    if blocked.with(Option::is_none) && invalid.with(Option::is_none) && !pending.get() {
+                    if blocked.with(Option::is_none) && invalid.with(Option::is_none)
+                        && !pending.get()
+                    {
                         on_submit.run(());
                     }
                 }
@@ -86,7 +90,10 @@ pub fn ActionPanel(
                         .get()
                         .then(|| {
                             view! {
-                                <progress id=format!("{name}-progress") aria-label=texts.busy_label></progress>
+                                <progress
+                                    id=format!("{name}-progress")
+                                    aria-label=texts.busy_label
+                                ></progress>
                             }
                         })
                 }}

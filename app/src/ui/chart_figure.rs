@@ -40,7 +40,9 @@ pub fn ChartFigure(
             </figcaption>
             {move || match svg.get() {
                 Some(markup) => {
-                    view! { <div class="chart-svg" role="img" aria-label=title inner_html=markup></div> }
+                    view! {
+                        <div class="chart-svg" role="img" aria-label=title inner_html=markup></div>
+                    }
                         .into_any()
                 }
                 None => view! { <p class="panel-empty">{empty}</p> }.into_any(),

@@ -97,7 +97,16 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
             <p id="confirm-text" class="confirm-text">
                 {text}
             </p>
-            {move || detail().map(|d| view! { <p id="confirm-detail" class="confirm-detail">{d}</p> })}
+            {move || {
+                detail()
+                    .map(|d| {
+                        view! {
+                            <p id="confirm-detail" class="confirm-detail">
+                                {d}
+                            </p>
+                        }
+                    })
+            }}
             <div class="dialog-buttons">
                 <button
                     id="confirm-cancel"

@@ -104,20 +104,18 @@ pub fn ConnectBar() -> impl IntoView {
                                 view! {
                                     <span class="who">
                                         "Connected as " <strong id="session-actor">{who}</strong>
-                                        <span class="sep">" · "</span> <span id="session-role">{role}</span>
+                                        <span class="sep">" · "</span>
+                                        <span id="session-role">{role}</span>
                                         <span class="sep">" · "</span> "IP "
-                                        <span id="session-ip" class="tnum">{ip}</span>
-                                        <span class="sep">" · "</span> <span title=url>{upstream}</span>
+                                        <span id="session-ip" class="tnum">
+                                            {ip}
+                                        </span> <span class="sep">" · "</span>
+                                        <span title=url>{upstream}</span>
                                     </span>
                                 }
                             })
                     }}
-                    <button
-                        id="disconnect-button"
-                        class="btn"
-                        type="button"
-                        on:click=disconnect
-                    >
+                    <button id="disconnect-button" class="btn" type="button" on:click=disconnect>
                         "Disconnect"
                     </button>
                 </div>

@@ -28,12 +28,20 @@ pub fn EnvBanner(
         model.with(|m| {
             (!m.notes.is_empty()).then(|| {
                 let items = m.notes.iter().map(|note| view! { <li>{note.clone()}</li> });
-                view! { <ul class="env-notes" id="env-notes">{items.collect_view()}</ul> }
+                view! {
+                    <ul class="env-notes" id="env-notes">
+                        {items.collect_view()}
+                    </ul>
+                }
             })
         })
     };
     view! {
-        <section id="env-banner" class=move || model.with(|m| m.class.clone()) aria-label="Environment">
+        <section
+            id="env-banner"
+            class=move || model.with(|m| m.class.clone())
+            aria-label="Environment"
+        >
             <strong class="env-name" id="env-name">
                 {move || model.with(|m| m.environment.clone())}
             </strong>

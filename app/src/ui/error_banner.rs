@@ -31,7 +31,9 @@ pub fn ErrorBanner() -> impl IntoView {
             <dl class="kv kv-compact">
                 <div class="kv-row">
                     <dt>"Status"</dt>
-                    <dd data-field="error_status" class="num">{status}</dd>
+                    <dd data-field="error_status" class="num">
+                        {status}
+                    </dd>
                 </div>
                 <div class="kv-row">
                     <dt>"Message"</dt>

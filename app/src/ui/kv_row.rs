@@ -6,7 +6,12 @@ use leptos::prelude::*;
 /// underscore, so long variable names wrap between words, not inside them.
 fn env_var_breaks(name: &'static str) -> impl IntoView {
     name.split_inclusive('_')
-        .map(|part| view! { {part}<wbr /> })
+        .map(|part| {
+            view! {
+                {part}
+                <wbr />
+            }
+        })
         .collect::<Vec<_>>()
 }
 

@@ -32,10 +32,16 @@ pub fn Panel(
             aria-labelledby=format!("{id}-title")
             aria-busy=move || (phase.get() == Phase::Loading).to_string()
         >
-            <h2 id=heading_id class="panel-title">{title}</h2>
+            <h2 id=heading_id class="panel-title">
+                {title}
+            </h2>
             {move || match phase.get() {
-                Phase::Idle => Some(view! { <p class="panel-empty">"Connect to load"</p> }.into_any()),
-                Phase::Loading => Some(view! { <p class="panel-loading">"Loading…"</p> }.into_any()),
+                Phase::Idle => {
+                    Some(view! { <p class="panel-empty">"Connect to load"</p> }.into_any())
+                }
+                Phase::Loading => {
+                    Some(view! { <p class="panel-loading">"Loading…"</p> }.into_any())
+                }
                 Phase::Ok | Phase::Error | Phase::Stale => None,
             }}
             {move || {

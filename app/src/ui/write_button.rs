@@ -57,8 +57,12 @@ pub fn WriteBlocked(
     blocked: Memo<Option<String>>,
 ) -> impl IntoView {
     move || {
-        blocked
-            .get()
-            .map(|why| view! { <p class="writes-disabled" id=id.clone()>{why}</p> })
+        blocked.get().map(|why| {
+            view! {
+                <p class="writes-disabled" id=id.clone()>
+                    {why}
+                </p>
+            }
+        })
     }
 }

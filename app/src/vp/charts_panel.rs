@@ -51,14 +51,18 @@ pub fn VpChartsPanel(
             <div class="chart-grid">
                 <ChartFigure
                     id="chart-vp-fallback".to_string()
-                    title=Signal::derive(move || format!("Fallback rate per hour, last {} h", hours()))
+                    title=Signal::derive(move || {
+                        format!("Fallback rate per hour, last {} h", hours())
+                    })
                     svg=fallback
                     file=file("fallback")
                     empty="No missions in this window"
                 />
                 <ChartFigure
                     id="chart-vp-latency".to_string()
-                    title=Signal::derive(move || format!("Mission latency p50 / p95 per hour, last {} h", hours()))
+                    title=Signal::derive(move || {
+                        format!("Mission latency p50 / p95 per hour, last {} h", hours())
+                    })
                     svg=latency
                     file=file("latency")
                     empty="No completed missions in this window"

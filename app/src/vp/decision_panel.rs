@@ -18,16 +18,24 @@ fn criterion_row(c: VpCriterion) -> impl IntoView {
     view! {
         <tr data-criterion=name data-passed=passed.to_string() class:criterion-failed=!passed>
             <td>
-                <span class=if passed { "pill pill-ok" } else { "pill pill-critical" }>
-                    {if passed { "pass" } else { "fail" }}
-                </span>
+                <span class=if passed {
+                    "pill pill-ok"
+                } else {
+                    "pill pill-critical"
+                }>{if passed { "pass" } else { "fail" }}</span>
             </td>
             <th scope="row">
                 <code>{name}</code>
             </th>
-            <td class="num" data-field="measured">{model::criterion_measured(&c)}</td>
-            <td class="num" data-field="requirement">{model::criterion_requirement(&c)}</td>
-            <td class="num" data-field="sample">{format::count(c.sample)}</td>
+            <td class="num" data-field="measured">
+                {model::criterion_measured(&c)}
+            </td>
+            <td class="num" data-field="requirement">
+                {model::criterion_requirement(&c)}
+            </td>
+            <td class="num" data-field="sample">
+                {format::count(c.sample)}
+            </td>
             <td>
                 <code class="config-name">{c.config.clone()}</code>
                 <span class="check-reason">{format!(" {}", c.detail)}</span>
@@ -157,8 +165,12 @@ pub fn VpDecisionPanel(
                     "Copy row"
                 </button>
             </div>
-            <pre class="evidence-row" id="evidence-header">{EVIDENCE_HEADER}</pre>
-            <pre class="evidence-row" id="evidence-row">{move || row.get()}</pre>
+            <pre class="evidence-row" id="evidence-header">
+                {EVIDENCE_HEADER}
+            </pre>
+            <pre class="evidence-row" id="evidence-row">
+                {move || row.get()}
+            </pre>
         </Panel>
     }
 }

@@ -66,7 +66,9 @@ pub fn VpFailuresPanel(
                         .into_any()
                 }
                 Some(rows) if rows.is_empty() => {
-                    view! { <p class="panel-empty">"No fallbacks or failures in the recent events"</p> }
+                    view! {
+                        <p class="panel-empty">"No fallbacks or failures in the recent events"</p>
+                    }
                         .into_any()
                 }
                 Some(rows) => {

@@ -105,9 +105,13 @@ pub fn VpHealthPanel(
                 </div>
                 <div id="vp-session-card" class="vp-card">
                     <span class="vp-card-label">"Session"</span>
-                    <strong class="vp-card-value" data-field="session_status">{session}</strong>
+                    <strong class="vp-card-value" data-field="session_status">
+                        {session}
+                    </strong>
                     <span class="vp-card-sample">
-                        {text(|a, _| format!("orphan rate {}", format::rate(a.session_health.orphan_rate)))}
+                        {text(|a, _| {
+                            format!("orphan rate {}", format::rate(a.session_health.orphan_rate))
+                        })}
                     </span>
                 </div>
             </div>
