@@ -18,7 +18,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 shopt -u patsub_replacement 2>/dev/null || true
 
 pages=$(cargo run -q -p opsdeck-api --example pages)
-template=$(<app/entry.html)
+# The template's own "<!-- template: …" note is not for the browser.
+template=$(grep -v '^<!-- template:' app/entry.html)
 mkdir -p target/entries
 while IFS=$'\t' read -r _path _nav title bundle entry; do
     html=${template//'{{title}}'/$title}

@@ -5,12 +5,13 @@
 use std::cell::RefCell;
 
 use any_spawner::{CustomExecutor, Executor, PinnedFuture, PinnedLocalFuture};
+use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
 use leptos::prelude::*;
 use opsdeck_api::console::{Role, Session};
 
-use crate::api::Credentials;
+use crate::api::{ApiError, Credentials, Reply};
 use crate::state::clock::Clock;
 use crate::state::connection::Connection;
 use crate::state::feedback::{Feedback, provide_feedback};
@@ -33,9 +34,40 @@ pub fn session(role: Role, write_enabled: bool) -> Session {
     .unwrap()
 }
 
+/// A GET the stand-in server has not answered yet.
+type WaitingGet = (Credentials, oneshot::Sender<Result<Reply, ApiError>>);
+
 thread_local! {
     static POOL: RefCell<LocalPool> = RefCell::new(LocalPool::new());
     static SPAWNER: LocalSpawner = POOL.with(|p| p.borrow().spawner());
+    static GETS: RefCell<Vec<WaitingGet>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The stand-in server `use_polled` sends to in tests: each GET waits for
+/// [`answer_oldest_get`].
+pub async fn stand_in_get(creds: &Credentials) -> Result<Reply, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    GETS.with(|g| g.borrow_mut().push((creds.clone(), tx)));
+    match rx.await {
+        Ok(answer) => answer,
+        Err(_) => Err(ApiError::default()),
+    }
+}
+
+/// How many GETs wait for an answer.
+pub fn waiting_gets() -> usize {
+    GETS.with(|g| g.borrow().len())
+}
+
+/// Who sent the oldest GET still waiting.
+pub fn oldest_get_actor() -> String {
+    GETS.with(|g| g.borrow()[0].0.actor.clone())
+}
+
+/// Answer the oldest GET still waiting.
+pub fn answer_oldest_get(answer: Result<Reply, ApiError>) {
+    let (_, tx) = GETS.with(|g| g.borrow_mut().remove(0));
+    let _ = tx.send(answer);
 }
 
 /// Every task on this thread's pool, as in a browser: effects, actions, and
@@ -74,6 +106,7 @@ impl TestApp {
         // This thread's executor; the global one that calls it may already
         // be set by another test's thread, which is fine.
         let _ = Executor::init_local_custom_executor(ThisThread);
+        GETS.with(|g| g.borrow_mut().clear());
         let owner = Owner::new();
         let (conn, feedback, refresh) = owner.with(|| {
             let refresh = Refresh::new();

@@ -9,9 +9,6 @@
 //! into a [`PolledState`] that holds both, and the folding rule is a plain
 //! function tested natively.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -163,7 +160,7 @@ pub fn use_polled<T>(read: api::Read<T>) -> Polled<T>
 where
     T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
-    use_polled_with(Box::new(move || read.request()), Box::new(over_http))
+    use_polled_with(Box::new(move || read.request()))
 }
 
 /// [`use_polled`] of a request that follows signals (a range in the URL):
@@ -173,21 +170,24 @@ pub fn use_polled_by<T>(read: impl Fn() -> api::Read<T> + 'static) -> Polled<T>
 where
     T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
-    use_polled_with(Box::new(move || read().request()), Box::new(over_http))
+    use_polled_with(Box::new(move || read().request()))
 }
 
-/// How a poll's request is sent: over HTTP, or by a test's stand-in.
-type Transport =
-    Box<dyn Fn(GetRequest, Credentials) -> Pin<Box<dyn Future<Output = Result<Reply, ApiError>>>>>;
-
-fn over_http(
-    request: GetRequest,
-    creds: Credentials,
-) -> Pin<Box<dyn Future<Output = Result<Reply, ApiError>>>> {
-    Box::pin(async move { request.send(&creds).await })
+/// Send a poll's request: over HTTP, or in the native tests to the stand-in
+/// server of `hooks::testing` (a seam that leaves the wasm as it was).
+async fn get(request: GetRequest, creds: &Credentials) -> Result<Reply, ApiError> {
+    #[cfg(test)]
+    {
+        let _ = request;
+        crate::hooks::testing::stand_in_get(creds).await
+    }
+    #[cfg(not(test))]
+    {
+        request.send(creds).await
+    }
 }
 
-fn use_polled_with<T>(request: Box<dyn Fn() -> GetRequest>, transport: Transport) -> Polled<T>
+fn use_polled_with<T>(request: Box<dyn Fn() -> GetRequest>) -> Polled<T>
 where
     T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
@@ -196,7 +196,6 @@ where
     let state = RwSignal::new(PolledState::<T>::default());
     poll(
         request,
-        transport,
         Box::new(move |reply, at_ms| {
             let outcome = reply.and_then(Reply::decode);
             if outcome.is_ok() {
@@ -222,7 +221,6 @@ where
 /// for all panels rather than one per panel.
 fn poll(
     request: Box<dyn Fn() -> GetRequest>,
-    transport: Transport,
     on_answer: Box<dyn Fn(Result<Reply, ApiError>, f64)>,
     on_forget: Box<dyn Fn()>,
 ) {
@@ -234,10 +232,9 @@ fn poll(
             refresh.track();
         }
         let request = request();
-        let answer = creds.clone().map(|c| transport(request, c));
         async move {
             let creds = creds?;
-            let reply = answer?.await;
+            let reply = get(request, &creds).await;
             // The answer travels with the credentials it was fetched with and
             // its arrival time, so the effect below can skip answers for an
             // older session and answers it has already handed on.
@@ -264,14 +261,10 @@ fn poll(
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    use futures::channel::oneshot;
     use opsdeck_api::console::Role;
 
     use super::*;
-    use crate::hooks::testing::TestApp;
+    use crate::hooks::testing::{self, TestApp};
 
     fn err(status: u16) -> ApiError {
         ApiError {
@@ -325,68 +318,47 @@ mod tests {
         assert_eq!(names, ["idle", "loading", "ok", "error", "stale"]);
     }
 
-    /// A stand-in server: each request waits for the test's answer.
-    type Pending = Rc<RefCell<Vec<(Credentials, oneshot::Sender<Result<Reply, ApiError>>)>>>;
-
-    fn manual_source(app: &TestApp) -> (Polled<u32>, Pending) {
-        let pending = Pending::default();
-        let queue = pending.clone();
-        let polled = app.run(|| {
-            use_polled_with::<u32>(
-                Box::new(|| api::status().request()),
-                Box::new(move |_request, creds| {
-                    let (tx, rx) = oneshot::channel();
-                    queue.borrow_mut().push((creds, tx));
-                    Box::pin(async move {
-                        match rx.await {
-                            Ok(answer) => answer,
-                            Err(_) => Err(err(0)),
-                        }
-                    })
-                }),
-            )
-        });
-        (polled, pending)
+    fn polled(app: &TestApp) -> Polled<u32> {
+        app.run(|| use_polled_with::<u32>(Box::new(|| api::status().request())))
     }
 
     /// Answer the oldest request still waiting.
-    fn answer(app: &TestApp, pending: &Pending, reply: Result<&str, ApiError>) {
-        let (_, tx) = pending.borrow_mut().remove(0);
-        let _ = tx.send(reply.map(Reply::ok));
+    fn answer(app: &TestApp, reply: Result<&str, ApiError>) {
+        testing::answer_oldest_get(reply.map(Reply::ok));
         app.settle();
     }
 
     #[test]
     fn nothing_is_fetched_until_connected_then_every_pulse_fetches() {
         let app = TestApp::new();
-        let (polled, pending) = manual_source(&app);
-        assert!(pending.borrow().is_empty());
+        let polled = polled(&app);
+        assert_eq!(testing::waiting_gets(), 0);
         assert_eq!(polled.phase().get_untracked(), Phase::Idle);
 
         app.connect(Role::Admin, true);
-        assert_eq!(pending.borrow().len(), 1);
+        assert_eq!(testing::waiting_gets(), 1);
         assert_eq!(polled.phase().get_untracked(), Phase::Loading);
-        answer(&app, &pending, Ok("7"));
+        answer(&app, Ok("7"));
         assert_eq!(polled.data().get_untracked(), Some(7));
         assert_eq!(polled.phase().get_untracked(), Phase::Ok);
         assert!(app.refresh.last_success_ms().is_some());
 
         app.refresh.now();
         app.settle();
-        assert_eq!(pending.borrow().len(), 1);
-        answer(&app, &pending, Ok("8"));
+        assert_eq!(testing::waiting_gets(), 1);
+        answer(&app, Ok("8"));
         assert_eq!(polled.data().get_untracked(), Some(8));
     }
 
     #[test]
     fn a_failed_poll_keeps_the_data_shown_and_says_so() {
         let app = TestApp::new();
-        let (polled, pending) = manual_source(&app);
+        let polled = polled(&app);
         app.connect(Role::Admin, true);
-        answer(&app, &pending, Ok("7"));
+        answer(&app, Ok("7"));
         app.refresh.now();
         app.settle();
-        answer(&app, &pending, Err(err(502)));
+        answer(&app, Err(err(502)));
         assert_eq!(polled.data().get_untracked(), Some(7));
         assert_eq!(polled.phase().get_untracked(), Phase::Stale);
         let frame = polled.frame();
@@ -395,7 +367,7 @@ mod tests {
         // A body of the wrong shape is a failure too, not data.
         app.refresh.now();
         app.settle();
-        answer(&app, &pending, Ok("\"seven\""));
+        answer(&app, Ok("\"seven\""));
         assert_eq!(polled.data().get_untracked(), Some(7));
         assert_eq!(polled.phase().get_untracked(), Phase::Stale);
     }
@@ -403,9 +375,9 @@ mod tests {
     #[test]
     fn other_credentials_forget_the_data_and_drop_late_answers() {
         let app = TestApp::new();
-        let (polled, pending) = manual_source(&app);
+        let polled = polled(&app);
         app.connect(Role::Admin, true);
-        answer(&app, &pending, Ok("7"));
+        answer(&app, Ok("7"));
         app.refresh.now();
         app.settle();
         // The answer to this poll comes after a reconnect as someone else.
@@ -413,11 +385,11 @@ mod tests {
         assert_eq!(polled.data().get_untracked(), None);
         assert_eq!(polled.phase().get_untracked(), Phase::Idle);
         app.connect_as("erin", Role::Admin, true);
-        assert_eq!(pending.borrow()[0].0.actor, "dana");
-        answer(&app, &pending, Ok("99"));
+        assert_eq!(testing::oldest_get_actor(), "dana");
+        answer(&app, Ok("99"));
         assert_eq!(polled.data().get_untracked(), None);
         assert_eq!(polled.phase().get_untracked(), Phase::Loading);
-        answer(&app, &pending, Ok("3"));
+        answer(&app, Ok("3"));
         assert_eq!(polled.data().get_untracked(), Some(3));
     }
 }

@@ -15,6 +15,7 @@
 //!   audited too, and a 409 can mean the state moved under us.
 
 use std::future::Future;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use opsdeck_api::console::{Role, Session};
@@ -46,17 +47,12 @@ pub fn write_blocked(session: Option<&Session>, what: &str) -> Option<String> {
     None
 }
 
-/// An answer, with what it was the answer to.
-type Sent<I, T> = (Credentials, I, Result<T, ApiError>);
-
 /// One write: its state as signals, and [`Write::dispatch`] to send it.
 pub struct Write<I: 'static, T: 'static> {
-    action: Action<(Credentials, I), Sent<I, T>>,
+    action: Action<(Credentials, I), ()>,
     outcome: RwSignal<Option<Result<T, ApiError>>>,
-    blocked: Memo<Option<String>>,
     pending: Memo<bool>,
-    conn: Connection,
-    feedback: Feedback,
+    frame: Frame,
 }
 
 impl<I, T> Clone for Write<I, T> {
@@ -74,7 +70,7 @@ where
 {
     /// Why it may not be sent now, if it may not.
     pub fn blocked(self) -> Memo<Option<String>> {
-        self.blocked
+        self.frame.blocked
     }
 
     /// Whether it is running.
@@ -96,14 +92,9 @@ where
     /// Send `input` with the session's credentials, unless the write is
     /// blocked or already running.
     pub fn dispatch(self, input: I) {
-        if self.blocked.with_untracked(Option::is_some) || self.pending.get_untracked() {
-            return;
+        if let Some(creds) = self.frame.may_send(self.pending.get_untracked()) {
+            self.action.dispatch_local((creds, input));
         }
-        let Some(creds) = self.conn.creds() else {
-            return;
-        };
-        self.feedback.clear();
-        self.action.dispatch_local((creds, input));
     }
 }
 
@@ -120,58 +111,80 @@ where
     T: Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
-    let conn = use_connection();
-    let feedback = use_feedback();
-    let refresh = use_refresh();
-    let action = Action::new_local(move |(creds, input): &(Credentials, I)| {
-        let (creds, input) = (creds.clone(), input.clone());
-        let answer = send(creds.clone(), input.clone());
-        async move { (creds, input, answer.await) }
-    });
     let outcome = RwSignal::new(None);
-    Effect::new(move |_| {
-        let Some((creds, input, result)) = action.value().get() else {
-            return;
-        };
-        if !conn.is_current(&creds) {
-            return;
-        }
-        settle(
-            feedback,
-            refresh,
-            match &result {
-                Ok(value) => Ok(untrack(|| on_success(&input, value))),
+    let frame = Frame::new(what, Box::new(move || outcome.set(None)));
+    let on_success = Rc::new(on_success);
+    // The answer is handled where it arrives, in the action's own task: no
+    // effect and no copy of it per write.
+    let action = Action::new_local(move |(creds, input): &(Credentials, I)| {
+        let answer = send(creds.clone(), input.clone());
+        let (creds, input, on_success) = (creds.clone(), input.clone(), on_success.clone());
+        async move {
+            let result = answer.await;
+            if !frame.conn.is_current(&creds) {
+                return;
+            }
+            frame.settle(match &result {
+                Ok(value) => Ok(on_success(&input, value)),
                 Err(e) => Err(e.clone()),
-            },
-        );
-        outcome.set(Some(result));
+            });
+            outcome.set(Some(result));
+        }
     });
-    // Forget the last answer with the credentials it was sent with.
-    Effect::watch(
-        move || conn.creds(),
-        move |_, _, _| outcome.set(None),
-        false,
-    );
     Write {
         action,
         outcome,
-        blocked: Memo::new(move |_| conn.with_session(|s| write_blocked(s, what))),
         pending: action.pending(),
-        conn,
-        feedback,
+        frame,
     }
 }
 
-/// The untyped half of an answer of the current session: its notice or
-/// error, and every panel refreshed. Apart from the generic [`use_write`] so
-/// the wasm holds one copy for all writes.
-fn settle(feedback: Feedback, refresh: Refresh, report: Result<Option<String>, ApiError>) {
-    match report {
-        Ok(Some(notice)) => feedback.success(notice),
-        Ok(None) => {}
-        Err(e) => feedback.failure(e),
+/// The untyped half of a write: the app state it reports to and why it is
+/// blocked. Apart from the generic [`use_write`] so the wasm holds one copy
+/// for all writes.
+#[derive(Clone, Copy)]
+struct Frame {
+    conn: Connection,
+    feedback: Feedback,
+    refresh: Refresh,
+    blocked: Memo<Option<String>>,
+}
+
+impl Frame {
+    /// The frame of a write named `what`; `forget` drops its last outcome
+    /// when the credentials change.
+    fn new(what: &'static str, forget: Box<dyn Fn()>) -> Self {
+        let conn = use_connection();
+        Effect::watch(move || conn.creds(), move |_, _, _| forget(), false);
+        Frame {
+            conn,
+            feedback: use_feedback(),
+            refresh: use_refresh(),
+            blocked: Memo::new(move |_| conn.with_session(|s| write_blocked(s, what))),
+        }
     }
-    refresh.now();
+
+    /// The credentials to send with, unless the write is blocked, running
+    /// or there is no session; sending clears the last notice and error.
+    fn may_send(self, pending: bool) -> Option<Credentials> {
+        if pending || self.blocked.with_untracked(Option::is_some) {
+            return None;
+        }
+        let creds = self.conn.creds()?;
+        self.feedback.clear();
+        Some(creds)
+    }
+
+    /// An answer of the current session: its notice or error, and every
+    /// panel refreshed.
+    fn settle(self, report: Result<Option<String>, ApiError>) {
+        match report {
+            Ok(Some(notice)) => self.feedback.success(notice),
+            Ok(None) => {}
+            Err(e) => self.feedback.failure(e),
+        }
+        self.refresh.now();
+    }
 }
 
 #[cfg(test)]

@@ -180,7 +180,7 @@ pub fn KpiAlertsPanel(
                         <DataTable
                             label="KPI alert checks"
                             id="kpi-alert-checks"
-                            class="alerts-table"
+                            class="data-table alerts-table"
                             columns=COLUMNS
                         >
                             {r.checks.into_iter().map(check_row).collect_view()}

@@ -68,7 +68,7 @@ pub fn CohortPanel(
                 when=move || days.with(|d| !d.is_empty())
                 fallback=|| view! { <p class="panel-empty">"No cohorts yet"</p> }
             >
-                <DataTable label="Cohort retention" class="cohort-table" columns=COLUMNS>
+                <DataTable label="Cohort retention" class="data-table cohort-table" columns=COLUMNS>
                     {move || days.get().into_iter().map(row).collect_view()}
                 </DataTable>
             </Show>

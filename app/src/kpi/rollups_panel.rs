@@ -94,7 +94,7 @@ pub fn KpiRollupsPanel(
                 when=move || days.with(|d| !d.is_empty())
                 fallback=|| view! { <p class="panel-empty">"No rollups yet"</p> }
             >
-                <DataTable label="KPI rollups by day" class="kpi-table" columns=COLUMNS>
+                <DataTable label="KPI rollups by day" class="data-table kpi-table" columns=COLUMNS>
                     {move || days.get().into_iter().map(row).collect_view()}
                 </DataTable>
             </Show>
