@@ -39,9 +39,8 @@ pub fn page_of(bundle: &str) -> Option<&'static Page> {
 /// native test checks that every bin has one).
 pub fn mount<V: IntoView + 'static>(bundle: &str, page: fn() -> V) {
     console_error_panic_hook::set_once();
-    let Some(current) = page_of(bundle) else {
-        panic!("no page in opsdeck_api::pages::PAGES has the bundle {bundle:?}");
-    };
+    let current =
+        page_of(bundle).expect("a bin is named after a bundle of opsdeck_api::pages::PAGES");
     leptos::mount::mount_to_body(move || view! { <Shell current page /> });
 }
 

@@ -256,7 +256,7 @@ fn poll(
 
     // Forget data fetched with other credentials as soon as they change, rather
     // than when the next fetch returns.
-    Effect::watch(move || conn.creds(), move |_, _, _| on_forget(), false);
+    conn.on_new_credentials(on_forget);
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ impl Frame {
     /// when the credentials change.
     fn new(what: &'static str, forget: Box<dyn Fn()>) -> Self {
         let conn = use_connection();
-        Effect::watch(move || conn.creds(), move |_, _, _| forget(), false);
+        conn.on_new_credentials(forget);
         Frame {
             conn,
             feedback: use_feedback(),

@@ -53,6 +53,13 @@ impl Connection {
         self.session.with(|s| f(s.as_ref()))
     }
 
+    /// Call `f` whenever the credentials change (a connect, a disconnect):
+    /// what was learnt with the old ones is to be forgotten. One watcher type
+    /// for every poll and write, so the wasm holds one copy.
+    pub fn on_new_credentials(self, f: Box<dyn Fn()>) {
+        Effect::watch(move || self.creds(), move |_, _, _| f(), false);
+    }
+
     /// Whether a connect is in flight.
     pub fn is_connecting(self) -> bool {
         self.connecting.get()
