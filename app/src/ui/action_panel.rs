@@ -83,7 +83,7 @@ pub fn ActionPanel(
                     hint=texts.hint
                     blocked
                     pending
-                    invalid
+                    invalid=Signal::derive(move || invalid.with(Option::is_some))
                 />
                 {move || {
                     pending

@@ -20,14 +20,14 @@ pub fn WriteButton(
     blocked: Memo<Option<String>>,
     /// Whether the write runs.
     pending: Memo<bool>,
-    /// Why the form's values are not allowed, if they are not.
+    /// Whether the form's values are not allowed.
     #[prop(optional, into)]
-    invalid: Option<Signal<Option<String>>>,
+    invalid: Option<Signal<bool>>,
     /// What a click does; without it the button submits its form.
     #[prop(optional)]
     on_click: Option<Callback<()>>,
 ) -> impl IntoView {
-    let invalid = move || invalid.is_some_and(|i| i.with(Option::is_some));
+    let invalid = move || invalid.is_some_and(|i| i.get());
     view! {
         <button
             id=id
