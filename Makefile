@@ -5,8 +5,11 @@
 SHELL := bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-APP_SOURCES := $(shell find app/src api/src style public -type f 2>/dev/null) \
-               app/Cargo.toml api/Cargo.toml index.html kpi.html vp.html retention.html Trunk.toml Cargo.lock
+# Everything dist/ is built from: the app (its sources and app/entry.html, the
+# HTML template of every page), the page list and the rest of api/, the
+# stylesheet and assets, and the build itself.
+APP_SOURCES := $(shell find app api/src api/examples style public -type f 2>/dev/null) \
+               api/Cargo.toml Trunk.toml Cargo.toml Cargo.lock scripts/build-app.sh
 
 .PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp bench-retention bench-guard clean
 
@@ -30,8 +33,10 @@ app: dist/index.html
 dist/index.html: $(APP_SOURCES)
 	scripts/build-app.sh
 
-lint:
+## lint: rustfmt, leptosfmt (the view! macros, leptosfmt.toml) and clippy (warnings denied) for native and wasm
+lint: setup
 	cargo fmt --all --check
+	@leptosfmt --check -q app/src || { echo "view! macros need formatting: run leptosfmt app/src" >&2; exit 1; }
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p opsdeck-app --target wasm32-unknown-unknown -- -D warnings
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what opsdeck needs, skipping whatever is already there.
 #
-#   scripts/setup.sh            build tools: wasm32 target, Trunk, wasm-bindgen CLI, wasm-opt
+#   scripts/setup.sh            build tools: wasm32 target, Trunk, wasm-bindgen CLI, wasm-opt, leptosfmt
 #   scripts/setup.sh --browser  the same, plus Chromium and chromedriver for the browser tests
 #
 # Everything comes from the package registries (crates.io, npm, Debian); no
@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
+# 0.1.33 builds with --locked on rustc 1.95 (checked); it formats the view! macros for `make lint`.
+LEPTOSFMT_VERSION=0.1.33
 BINARYEN_VERSION=123
 
 browser=0
@@ -45,6 +47,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version"; t
     say "installing wasm-bindgen-cli $wb_version (matches Cargo.lock)"
     # Not --locked: the CLI's own lockfile names a crate version the registry lacks.
     cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+if ! leptosfmt --version 2>/dev/null | grep -qx "leptosfmt $LEPTOSFMT_VERSION"; then
+    say "installing leptosfmt $LEPTOSFMT_VERSION (about 3 minutes on 2 cores, once)"
+    cargo install --locked leptosfmt --version "$LEPTOSFMT_VERSION"
 fi
 
 if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then

@@ -25,7 +25,7 @@ pub const PAGES: &[Page] = &[
         path: "/ops",
         nav: "Ops",
         title: "opsdeck",
-        bundle: "opsdeck-app",
+        bundle: "ops",
         entry: "index.html",
     },
     Page {

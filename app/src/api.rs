@@ -217,6 +217,18 @@ impl Reply {
     }
 }
 
+#[cfg(test)]
+impl Reply {
+    /// A 200 answer with `body`, as a stand-in server would send it.
+    pub(crate) fn ok(body: &str) -> Self {
+        Reply {
+            status: 200,
+            body: body.into(),
+            request_id: None,
+        }
+    }
+}
+
 /// An answer and its JSON text as received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Texted<T> {

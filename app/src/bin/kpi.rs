@@ -1,6 +1,5 @@
-//! Mounts the KPI bundle (`kpi.html`, `/ops/kpi`); everything else lives in the library.
+//! The `/ops/kpi` bundle: its page in the shell; everything else lives in the library.
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(opsdeck_app::KpiApp);
+    opsdeck_app::shell::mount(env!("CARGO_BIN_NAME"), opsdeck_app::kpi::page::KpiPage);
 }

@@ -1,6 +1,8 @@
-//! Mounts the retention bundle (`retention.html`, `/ops/retention`); everything else lives in the library.
+//! The `/ops/retention` bundle: its page in the shell; everything else lives in the library.
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(opsdeck_app::RetentionApp);
+    opsdeck_app::shell::mount(
+        env!("CARGO_BIN_NAME"),
+        opsdeck_app::retention::page::RetentionPage,
+    );
 }

@@ -1,6 +1,5 @@
-//! Mounts the VP bundle (`vp.html`, `/ops/vp`); everything else lives in the library.
+//! The `/ops/vp` bundle: its page in the shell; everything else lives in the library.
 
 fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(opsdeck_app::VpApp);
+    opsdeck_app::shell::mount(env!("CARGO_BIN_NAME"), opsdeck_app::vp::page::VpPage);
 }

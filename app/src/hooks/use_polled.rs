@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 
-use crate::api::{self, ApiError, Reply};
+use crate::api::{self, ApiError, Credentials, GetRequest, Reply};
 use crate::state::clock::browser_now_ms;
 use crate::state::connection::use_connection;
 use crate::state::refresh::use_refresh;
@@ -173,7 +173,21 @@ where
     use_polled_with(Box::new(move || read().request()))
 }
 
-fn use_polled_with<T>(request: Box<dyn Fn() -> api::GetRequest>) -> Polled<T>
+/// Send a poll's request: over HTTP, or in the native tests to the stand-in
+/// server of `hooks::testing` (a seam that leaves the wasm as it was).
+async fn get(request: GetRequest, creds: &Credentials) -> Result<Reply, ApiError> {
+    #[cfg(test)]
+    {
+        let _ = request;
+        crate::hooks::testing::stand_in_get(creds).await
+    }
+    #[cfg(not(test))]
+    {
+        request.send(creds).await
+    }
+}
+
+fn use_polled_with<T>(request: Box<dyn Fn() -> GetRequest>) -> Polled<T>
 where
     T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
@@ -206,7 +220,7 @@ where
 /// out of the generic function means the wasm holds one copy of that machinery
 /// for all panels rather than one per panel.
 fn poll(
-    request: Box<dyn Fn() -> api::GetRequest>,
+    request: Box<dyn Fn() -> GetRequest>,
     on_answer: Box<dyn Fn(Result<Reply, ApiError>, f64)>,
     on_forget: Box<dyn Fn()>,
 ) {
@@ -220,7 +234,7 @@ fn poll(
         let request = request();
         async move {
             let creds = creds?;
-            let reply = request.send(&creds).await;
+            let reply = get(request, &creds).await;
             // The answer travels with the credentials it was fetched with and
             // its arrival time, so the effect below can skip answers for an
             // older session and answers it has already handed on.
@@ -242,12 +256,15 @@ fn poll(
 
     // Forget data fetched with other credentials as soon as they change, rather
     // than when the next fetch returns.
-    Effect::watch(move || conn.creds(), move |_, _, _| on_forget(), false);
+    conn.on_new_credentials(on_forget);
 }
 
 #[cfg(test)]
 mod tests {
+    use opsdeck_api::console::Role;
+
     use super::*;
+    use crate::hooks::testing::{self, TestApp};
 
     fn err(status: u16) -> ApiError {
         ApiError {
@@ -299,5 +316,80 @@ mod tests {
         .map(|p| p.as_str())
         .collect();
         assert_eq!(names, ["idle", "loading", "ok", "error", "stale"]);
+    }
+
+    fn polled(app: &TestApp) -> Polled<u32> {
+        app.run(|| use_polled_with::<u32>(Box::new(|| api::status().request())))
+    }
+
+    /// Answer the oldest request still waiting.
+    fn answer(app: &TestApp, reply: Result<&str, ApiError>) {
+        testing::answer_oldest_get(reply.map(Reply::ok));
+        app.settle();
+    }
+
+    #[test]
+    fn nothing_is_fetched_until_connected_then_every_pulse_fetches() {
+        let app = TestApp::new();
+        let polled = polled(&app);
+        assert_eq!(testing::waiting_gets(), 0);
+        assert_eq!(polled.phase().get_untracked(), Phase::Idle);
+
+        app.connect(Role::Admin, true);
+        assert_eq!(testing::waiting_gets(), 1);
+        assert_eq!(polled.phase().get_untracked(), Phase::Loading);
+        answer(&app, Ok("7"));
+        assert_eq!(polled.data().get_untracked(), Some(7));
+        assert_eq!(polled.phase().get_untracked(), Phase::Ok);
+        assert!(app.refresh.last_success_ms().is_some());
+
+        app.refresh.now();
+        app.settle();
+        assert_eq!(testing::waiting_gets(), 1);
+        answer(&app, Ok("8"));
+        assert_eq!(polled.data().get_untracked(), Some(8));
+    }
+
+    #[test]
+    fn a_failed_poll_keeps_the_data_shown_and_says_so() {
+        let app = TestApp::new();
+        let polled = polled(&app);
+        app.connect(Role::Admin, true);
+        answer(&app, Ok("7"));
+        app.refresh.now();
+        app.settle();
+        answer(&app, Err(err(502)));
+        assert_eq!(polled.data().get_untracked(), Some(7));
+        assert_eq!(polled.phase().get_untracked(), Phase::Stale);
+        let frame = polled.frame();
+        assert_eq!(frame.error.get_untracked().map(|e| e.status), Some(502));
+        assert!(frame.last_good_ms.get_untracked().is_some());
+        // A body of the wrong shape is a failure too, not data.
+        app.refresh.now();
+        app.settle();
+        answer(&app, Ok("\"seven\""));
+        assert_eq!(polled.data().get_untracked(), Some(7));
+        assert_eq!(polled.phase().get_untracked(), Phase::Stale);
+    }
+
+    #[test]
+    fn other_credentials_forget_the_data_and_drop_late_answers() {
+        let app = TestApp::new();
+        let polled = polled(&app);
+        app.connect(Role::Admin, true);
+        answer(&app, Ok("7"));
+        app.refresh.now();
+        app.settle();
+        // The answer to this poll comes after a reconnect as someone else.
+        app.disconnect();
+        assert_eq!(polled.data().get_untracked(), None);
+        assert_eq!(polled.phase().get_untracked(), Phase::Idle);
+        app.connect_as("erin", Role::Admin, true);
+        assert_eq!(testing::oldest_get_actor(), "dana");
+        answer(&app, Ok("99"));
+        assert_eq!(polled.data().get_untracked(), None);
+        assert_eq!(polled.phase().get_untracked(), Phase::Loading);
+        answer(&app, Ok("3"));
+        assert_eq!(polled.data().get_untracked(), Some(3));
     }
 }

@@ -5,9 +5,19 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-/// Milliseconds since the epoch by the browser's clock.
+/// Milliseconds since the epoch by the browser's clock (natively, in tests,
+/// the system's).
 pub fn browser_now_ms() -> f64 {
-    js_sys::Date::now()
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
 }
 
 /// The current time as a signal that changes once a second.
@@ -37,12 +47,20 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// A clock standing at `now_ms` until something moves it
+    /// ([`provide_clock`] makes it tick).
+    pub(crate) fn stopped_at(now_ms: f64) -> Self {
+        Clock {
+            now_ms: RwSignal::new(now_ms),
+            skew_ms: RwSignal::new(0.0),
+        }
+    }
+}
+
 /// Start the clock (one tick a second) and share it.
 pub fn provide_clock() -> Clock {
-    let clock = Clock {
-        now_ms: RwSignal::new(browser_now_ms()),
-        skew_ms: RwSignal::new(0.0),
-    };
+    let clock = Clock::stopped_at(browser_now_ms());
     let now = clock.now_ms;
     // Lives as long as the page; nothing to cancel.
     set_interval(move || now.set(browser_now_ms()), Duration::from_secs(1));

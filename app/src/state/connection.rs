@@ -6,8 +6,8 @@ use leptos::task::spawn_local;
 use opsdeck_api::console::Session;
 
 use crate::api::{self, Credentials};
-use crate::model::connect;
 use crate::state::clock::Clock;
+use crate::state::connect;
 use crate::state::feedback::Feedback;
 use crate::state::refresh::Refresh;
 use crate::state::storage;
@@ -51,6 +51,13 @@ impl Connection {
     /// Read the session without cloning it.
     pub fn with_session<R>(self, f: impl FnOnce(Option<&Session>) -> R) -> R {
         self.session.with(|s| f(s.as_ref()))
+    }
+
+    /// Call `f` whenever the credentials change (a connect, a disconnect):
+    /// what was learnt with the old ones is to be forgotten. One watcher type
+    /// for every poll and write, so the wasm holds one copy.
+    pub fn on_new_credentials(self, f: Box<dyn Fn()>) {
+        Effect::watch(move || self.creds(), move |_, _, _| f(), false);
     }
 
     /// Whether a connect is in flight.
@@ -157,18 +164,41 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Not connected, and not asking the server anything yet
+    /// ([`provide_connection`] does).
+    pub(crate) fn new(clock: Clock, refresh: Refresh, feedback: Feedback) -> Self {
+        Connection {
+            creds: RwSignal::new(None),
+            session: RwSignal::new(None),
+            connecting: RwSignal::new(false),
+            error: RwSignal::new(None),
+            attempt: StoredValue::new(0),
+            clock,
+            refresh,
+            feedback,
+        }
+    }
+
+    /// Take `creds` and `session` as established, without asking the server
+    /// (tests of what follows the connection).
+    #[cfg(test)]
+    pub(crate) fn establish(self, creds: Credentials, session: Session) {
+        self.session.set(Some(session));
+        self.creds.set(Some(creds));
+    }
+
+    /// Forget the session as a disconnect does, without touching storage.
+    #[cfg(test)]
+    pub(crate) fn drop_for_test(self) {
+        self.next_attempt();
+        self.drop_session();
+    }
+}
+
 /// Share the connection and reconnect with this tab's stored credentials, if any.
 pub fn provide_connection(clock: Clock, refresh: Refresh, feedback: Feedback) -> Connection {
-    let conn = Connection {
-        creds: RwSignal::new(None),
-        session: RwSignal::new(None),
-        connecting: RwSignal::new(false),
-        error: RwSignal::new(None),
-        attempt: StoredValue::new(0),
-        clock,
-        refresh,
-        feedback,
-    };
+    let conn = Connection::new(clock, refresh, feedback);
     provide_context(conn);
     conn.follow_refresh();
     if let Some(stored) = storage::load() {

@@ -46,13 +46,27 @@ impl Refresh {
     }
 }
 
+impl Refresh {
+    /// A pulse with auto-refresh switched on but not ticking yet
+    /// ([`provide_refresh`] starts the timer).
+    pub(crate) fn new() -> Self {
+        Refresh {
+            tick: RwSignal::new(0),
+            auto: RwSignal::new(true),
+            last_success_ms: RwSignal::new(None),
+        }
+    }
+
+    /// How many pulses there have been (tests read it).
+    #[cfg(test)]
+    pub(crate) fn pulses(self) -> u64 {
+        self.tick.get_untracked()
+    }
+}
+
 /// Start auto-refresh (on by default) and share the pulse.
 pub fn provide_refresh() -> Refresh {
-    let refresh = Refresh {
-        tick: RwSignal::new(0),
-        auto: RwSignal::new(true),
-        last_success_ms: RwSignal::new(None),
-    };
+    let refresh = Refresh::new();
     set_interval(
         move || {
             if refresh.auto.get_untracked() {

@@ -1,0 +1,5 @@
+//! The `/ops` bundle: its page in the shell; everything else lives in the library.
+
+fn main() {
+    opsdeck_app::shell::mount(env!("CARGO_BIN_NAME"), opsdeck_app::ops::page::OpsPage);
+}

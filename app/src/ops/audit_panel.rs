@@ -1,0 +1,76 @@
+//! **Recent audit**: the console's record of every write and every refusal.
+
+use leptos::prelude::*;
+use opsdeck_api::console::{AuditPage, AuditRow};
+
+use crate::hooks::use_polled::Polled;
+use crate::ui::data_table::{Column, DataTable, col, num};
+use crate::ui::format;
+use crate::ui::panel::Panel;
+
+const COLUMNS: &[Column] = &[
+    col("Time (UTC)"),
+    col("Actor"),
+    col("IP"),
+    col("Method"),
+    col("Path"),
+    num("Status"),
+    col("Guard"),
+    col("Reason"),
+];
+
+/// `#panel-audit`.
+#[component]
+pub fn AuditPanel(
+    /// `GET /api/console/audit?limit=20`.
+    audit: Polled<AuditPage>,
+) -> impl IntoView {
+    let data = audit.data();
+    // At most PANEL_ROWS rows, re-rendered (patched in place) when the data
+    // changes: a keyed <For> would add about 4 KB of wasm per table for no
+    // gain a reader could notice.
+    let rows = move || data.with(|p| p.as_ref().map(|p| p.rows.clone()).unwrap_or_default());
+    let empty = move || data.with(|p| p.as_ref().is_some_and(|p| p.rows.is_empty()));
+    let row = |r: AuditRow| {
+        let refused = r.status.is_some_and(|s| s >= 400);
+        let status = r
+            .status
+            .map_or_else(|| "pending".to_string(), |s| s.to_string());
+        view! {
+            <tr
+                class:audit-refused=refused
+                class:audit-pending=r.status.is_none()
+                title=format!("request {}", r.request_id)
+            >
+                <td class="nowrap tnum">
+                    <time datetime=format::iso(&r.at)>{format::utc(&r.at)}</time>
+                </td>
+                <td>{format::or_dash(r.actor.as_deref())}</td>
+                <td class="tnum">{r.ip}</td>
+                <td>
+                    <code>{r.method}</code>
+                </td>
+                <td>
+                    <code>{r.path}</code>
+                </td>
+                <td class="num" class:status-error=refused>
+                    {status}
+                </td>
+                <td>{r.guard.map(|g| g.as_str()).unwrap_or("—")}</td>
+                <td>{format::or_dash(r.reason.as_deref())}</td>
+            </tr>
+        }
+    };
+    view! {
+        <Panel id="panel-audit" title="Recent audit" frame=audit.frame() wide=true>
+            <Show
+                when=move || !empty()
+                fallback=|| view! { <p class="panel-empty">"No audit rows yet"</p> }
+            >
+                <DataTable label="Audit rows" columns=COLUMNS>
+                    {move || rows().into_iter().map(row).collect_view()}
+                </DataTable>
+            </Show>
+        </Panel>
+    }
+}

@@ -1,0 +1,17 @@
+//! `/ops`: the operator's console — status, run controls, run metrics and
+//! guardrails, baseline capture, the weekly digest, config, events, audit.
+
+pub mod audit_panel;
+pub mod baseline_panel;
+pub mod config_panel;
+pub mod controls;
+pub mod controls_panel;
+pub mod digest_panel;
+pub mod events_panel;
+pub mod guardrails;
+pub mod guardrails_panel;
+pub mod markdown;
+pub mod metrics_panel;
+pub mod page;
+pub mod reports;
+pub mod status_panel;

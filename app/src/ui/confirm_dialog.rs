@@ -1,0 +1,132 @@
+//! The confirmation every write goes through: a modal `<dialog>`, Esc cancels,
+//! focus starts on the confirm button.
+
+use leptos::html;
+use leptos::prelude::*;
+
+/// The question the confirmation dialog asks, and a line of detail under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// `#confirm-text`.
+    pub text: String,
+    /// Extra context (reason given, environment warning).
+    pub detail: Option<String>,
+    /// The confirm button's label: the action's own name.
+    pub ok_label: &'static str,
+    /// The action throws work or data away: the alarming button style.
+    pub destructive: bool,
+}
+
+/// A write waiting for the operator's yes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingWrite<T> {
+    /// What will be sent.
+    pub op: T,
+    /// What the dialog says.
+    pub confirmation: Confirmation,
+}
+
+/// `#confirm-dialog`. Open while `pending` is `Some`; confirming hands the write
+/// to `on_confirm`, cancelling (button, Esc) just clears `pending`.
+#[component]
+pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
+    /// The write to confirm.
+    pending: RwSignal<Option<PendingWrite<T>>>,
+    /// Called with the write once confirmed.
+    on_confirm: Callback<T>,
+) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    let ok_button = NodeRef::<html::Button>::new();
+
+    // The dialog's open state follows `pending`; showModal() makes it modal,
+    // traps focus and gives Esc-to-cancel.
+    Effect::new(move |_| {
+        let wanted = pending.with(Option::is_some);
+        let Some(el) = dialog.get() else {
+            return;
+        };
+        if wanted && !el.open() {
+            let _ = el.show_modal();
+            if let Some(ok) = ok_button.get() {
+                let _ = ok.focus();
+            }
+        } else if !wanted && el.open() {
+            el.close();
+        }
+    });
+
+    let confirm = move |_| {
+        if let Some(write) = pending.get_untracked() {
+            pending.set(None);
+            on_confirm.run(write.op);
+        }
+    };
+    let text = move || pending.with(|p| p.as_ref().map(|p| p.confirmation.text.clone()));
+    let detail = move || pending.with(|p| p.as_ref().and_then(|p| p.confirmation.detail.clone()));
+    let ok_label = move || {
+        pending.with(|p| {
+            p.as_ref()
+                .map(|p| p.confirmation.ok_label)
+                .unwrap_or("Confirm")
+        })
+    };
+    let ok_class = move || {
+        if pending.with(|p| p.as_ref().is_some_and(|p| p.confirmation.destructive)) {
+            "btn btn-danger"
+        } else {
+            "btn btn-primary"
+        }
+    };
+
+    view! {
+        <dialog
+            id="confirm-dialog"
+            class="confirm-dialog"
+            node_ref=dialog
+            aria-labelledby="confirm-title"
+            aria-describedby="confirm-text"
+            on:close=move |_| {
+                if pending.with_untracked(Option::is_some) {
+                    pending.set(None);
+                }
+            }
+        >
+            <h2 id="confirm-title" class="confirm-title">
+                "Please confirm"
+            </h2>
+            <p id="confirm-text" class="confirm-text">
+                {text}
+            </p>
+            {move || {
+                detail()
+                    .map(|d| {
+                        view! {
+                            <p id="confirm-detail" class="confirm-detail">
+                                {d}
+                            </p>
+                        }
+                    })
+            }}
+            <div class="dialog-buttons">
+                <button
+                    id="confirm-cancel"
+                    class="btn"
+                    type="button"
+                    on:click=move |_| pending.set(None)
+                >
+                    "Cancel"
+                </button>
+                <button
+                    id="confirm-ok"
+                    class=ok_class
+                    type="button"
+                    autofocus=true
+                    node_ref=ok_button
+                    on:click=confirm
+                >
+                    {ok_label}
+                </button>
+            </div>
+        </dialog>
+    }
+}

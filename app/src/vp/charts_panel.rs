@@ -1,0 +1,80 @@
+//! **Lane over time**: fallback rate against its bands, p50/p95 latency
+//! against the SLO (hourly buckets), and the snapshot's event mix.
+
+use leptos::prelude::*;
+use opsdeck_api::vp::{VpSeries, VpThresholds};
+
+use crate::hooks::use_polled::Polled;
+use crate::ui::chart::{svg, svg_measured};
+use crate::ui::chart_figure::ChartFigure;
+use crate::ui::panel::Panel;
+use crate::vp::charts::{self as vp_charts, LaneSeries};
+use crate::vp::model::{self, LaneSnapshot};
+
+/// `#panel-vp-charts`.
+#[component]
+pub fn VpChartsPanel(
+    /// `GET /api/v1/dashboard/metrics/vp/series`.
+    series: Polled<VpSeries>,
+    /// The lane's snapshot, for the event mix.
+    snapshot: Memo<Option<LaneSnapshot>>,
+    /// Thresholds in force.
+    thresholds: Memo<VpThresholds>,
+    /// The lane, for file names.
+    lane: Memo<String>,
+) -> impl IntoView {
+    let data =
+        Memo::new(move |_| series.with(|s| s.map(|s| thresholds.with(|t| LaneSeries::of(s, t)))));
+    let drawn = move |draw: fn(&LaneSeries) -> Option<String>| {
+        Memo::new(move |_| data.with(|d| d.as_ref().filter(|d| !d.is_empty()).and_then(draw)))
+    };
+    let fallback = drawn(|d| svg(|a| vp_charts::draw_fallback(a, d)));
+    let latency = drawn(|d| {
+        svg_measured(vp_charts::LATENCY_MEASURE, |a| {
+            vp_charts::draw_latency(a, d)
+        })
+    });
+    let mix = Memo::new(move |_| {
+        snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| model::event_mix(&s.aggregates().event_counts))
+                .filter(|m| !m.is_empty())
+                .and_then(|m| svg(|a| vp_charts::draw_mix(a, &m)))
+        })
+    });
+    let file = move |what: &'static str| {
+        Signal::derive(move || format!("opsdeck-{}-{what}.svg", lane.get()))
+    };
+    let hours = move || series.with(|s| s.map_or(0, |s| s.buckets.len()));
+    view! {
+        <Panel id="panel-vp-charts" title="Lane over time" frame=series.frame() wide=true>
+            <div class="chart-grid">
+                <ChartFigure
+                    id="chart-vp-fallback".to_string()
+                    title=Signal::derive(move || {
+                        format!("Fallback rate per hour, last {} h", hours())
+                    })
+                    svg=fallback
+                    file=file("fallback")
+                    empty="No missions in this window"
+                />
+                <ChartFigure
+                    id="chart-vp-latency".to_string()
+                    title=Signal::derive(move || {
+                        format!("Mission latency p50 / p95 per hour, last {} h", hours())
+                    })
+                    svg=latency
+                    file=file("latency")
+                    empty="No completed missions in this window"
+                />
+                <ChartFigure
+                    id="chart-vp-mix".to_string()
+                    title=Signal::derive(|| "Event mix of the snapshot".to_string())
+                    svg=mix
+                    file=file("event-mix")
+                    empty="No events"
+                />
+            </div>
+        </Panel>
+    }
+}

@@ -1,0 +1,82 @@
+//! `#vp-lanes` and `#vp-profile`: which lane and which decision profile, both
+//! in the URL so a link opens the same view.
+
+use leptos::prelude::*;
+use opsdeck_api::vp::{VpLanes, VpProfile};
+
+use crate::hooks::use_polled::Polled;
+use crate::ui::format;
+use crate::vp::model;
+
+/// One link per lane (with its mission count) and one per profile.
+#[component]
+pub fn VpLanePicker(
+    /// `GET /api/v1/dashboard/metrics/vp/lanes`.
+    lanes: Polled<VpLanes>,
+    /// The lane in the URL.
+    lane: Memo<String>,
+    /// The profile in the URL.
+    profile: Memo<VpProfile>,
+) -> impl IntoView {
+    // The lane in the URL is listed even before (or without) the lane list.
+    let ids = Memo::new(move |_| {
+        let mut ids: Vec<(String, String)> = lanes.with(|l| {
+            l.map(|l| {
+                l.lanes
+                    .iter()
+                    .map(|x| {
+                        (
+                            x.vp_id.clone(),
+                            format!("{} missions", format::count(x.mission_count)),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+        });
+        let current = lane.get();
+        if !ids.iter().any(|(id, _)| *id == current) {
+            ids.insert(0, (current, String::new()));
+        }
+        ids
+    });
+    let profiles = [VpProfile::Rollout, VpProfile::Sustained];
+    view! {
+        <nav id="vp-lanes" class="range-picker" aria-label="Lane">
+            {move || {
+                ids.get()
+                    .into_iter()
+                    .map(|(id, missions)| {
+                        let current = id.clone();
+                        view! {
+                            <a
+                                href=move || model::href(&id, profile.get())
+                                data-lane=current.clone()
+                                title=missions
+                                aria-current=move || (lane.get() == current).then_some("true")
+                            >
+                                {current.clone()}
+                            </a>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </nav>
+        <nav id="vp-profile" class="range-picker" aria-label="Decision profile">
+            {profiles
+                .into_iter()
+                .map(|p| {
+                    view! {
+                        <a
+                            href=move || model::href(&lane.get(), p)
+                            data-profile=model::profile_key(p)
+                            aria-current=move || (profile.get() == p).then_some("true")
+                        >
+                            {model::profile_key(p)}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
