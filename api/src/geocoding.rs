@@ -222,7 +222,7 @@ mod tests {
             (0.949_999, GeocodingStatus::Warning),
             (0.80, GeocodingStatus::Warning),
             (0.799_999, GeocodingStatus::Critical),
-            (0.0, GeocodingStatus::Critical.into()),
+            (0.0, GeocodingStatus::Critical),
             (f64::NAN, GeocodingStatus::Critical),
         ] {
             assert_eq!(geocoding_status(ratio, &t), want, "{ratio}");

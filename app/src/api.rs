@@ -14,12 +14,13 @@ use opsdeck_api::admin::{
     StartRunRequest, WorldResetResponse,
 };
 use opsdeck_api::alerts::{self, KpiAlertsView, WebhookLog};
+use opsdeck_api::baseline::{self, BaselineCaptureRequest, BaselineSnapshot};
 use opsdeck_api::console::{self, AuditPage, Guard, Session};
+use opsdeck_api::digest::{self, WeeklyDigestRequest, WeeklyDigestResponse};
+use opsdeck_api::geocoding::{self, GeocodingReports};
 use opsdeck_api::kpi::{self, KpiRollups};
-use opsdeck_api::retention::{
-    self, BaselineCaptureRequest, BaselineSnapshot, GeocodingReports, RetentionDays,
-    RetentionReport, SweepRunResponse, WeeklyDigestRequest, WeeklyDigestResponse,
-};
+use opsdeck_api::other::OrOther;
+use opsdeck_api::retention::{self, RetentionDays, RetentionReport, SweepRunResponse};
 use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpOpsMetrics, VpSeries, VpThresholds};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
@@ -51,8 +52,9 @@ pub struct ApiError {
     pub status: u16,
     /// What went wrong, for people.
     pub message: String,
-    /// The guard that refused, when one did.
-    pub guard: Option<Guard>,
+    /// The guard that refused, when one did (a platform's own guard names
+    /// are kept as sent).
+    pub guard: Option<OrOther<Guard>>,
     /// The input field at fault (400/422).
     pub field: Option<String>,
     /// The upstream that failed or timed out (502/504).
@@ -144,7 +146,7 @@ fn fallback_message(status: u16, status_text: &str) -> String {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.headline())?;
-        if let Some(guard) = self.guard {
+        if let Some(guard) = &self.guard {
             write!(f, " (guard: {guard})")?;
         }
         if let Some(field) = &self.field {
@@ -419,12 +421,12 @@ pub fn retention_report(day: Option<chrono::NaiveDate>) -> Read<RetentionReport>
 
 /// `GET /api/admin/retention/geocoding`: every tenant's newest coverage report.
 pub fn geocoding() -> Read<GeocodingReports> {
-    Read::new(retention::paths::GEOCODING, None)
+    Read::new(geocoding::paths::GEOCODING, None)
 }
 
 /// `GET /api/admin/baseline/latest`: the stored snapshot (404 before any).
 pub fn baseline_latest() -> Read<BaselineSnapshot> {
-    Read::new(retention::paths::BASELINE_LATEST, None)
+    Read::new(baseline::paths::BASELINE_LATEST, None)
 }
 
 /// `POST /api/admin/retention/sweep/run`: sweep today now.
@@ -440,7 +442,7 @@ pub async fn capture_baseline(
     creds: &Credentials,
     body: &BaselineCaptureRequest,
 ) -> Result<Texted<BaselineSnapshot>, ApiError> {
-    send(authorize(Request::post(retention::paths::BASELINE_CAPTURE), creds).json(body))
+    send(authorize(Request::post(baseline::paths::BASELINE_CAPTURE), creds).json(body))
         .await?
         .decode_with_text()
 }
@@ -450,7 +452,7 @@ pub async fn weekly_digest(
     creds: &Credentials,
     body: &WeeklyDigestRequest,
 ) -> Result<Texted<WeeklyDigestResponse>, ApiError> {
-    send(authorize(Request::post(retention::paths::DIGEST_WEEKLY), creds).json(body))
+    send(authorize(Request::post(digest::paths::DIGEST_WEEKLY), creds).json(body))
         .await?
         .decode_with_text()
 }
@@ -563,7 +565,7 @@ mod tests {
         );
         assert_eq!(e.status, 401);
         assert_eq!(e.message, "Token rejected");
-        assert_eq!(e.guard, Some(Guard::Token));
+        assert_eq!(e.guard, Some(Guard::Token.into()));
         assert_eq!(e.request_id.as_deref(), Some("r-1"));
         assert_eq!(
             e.to_string(),

@@ -10,14 +10,40 @@ use crate::ui::panel::Panel;
 
 const COLUMNS: &[Column] = &[
     col("Time (UTC)"),
+    col("Token"),
     col("Actor"),
     col("IP"),
     col("Method"),
     col("Path"),
     num("Status"),
     col("Guard"),
+    num("Count"),
     col("Reason"),
 ];
+
+/// Who authenticated: the token's name and role, or that none did.
+fn token_cell(r: &AuditRow) -> String {
+    match (&r.token_name, r.role) {
+        (Some(name), Some(role)) => format!("{name} ({})", role.as_str()),
+        (Some(name), None) => name.clone(),
+        (None, _) => "none".into(),
+    }
+}
+
+/// A cell of text a caller chose (path, actor, reason): wrapped anywhere so a
+/// long value cannot widen the table, and whole in its tooltip.
+fn long_cell(text: String, code: bool) -> impl IntoView {
+    let title = text.clone();
+    view! {
+        <td class="cell-long" title=title>
+            {if code {
+                view! { <code>{text}</code> }.into_any()
+            } else {
+                text.into_any()
+            }}
+        </td>
+    }
+}
 
 /// `#panel-audit`.
 #[component]
@@ -36,28 +62,42 @@ pub fn AuditPanel(
         let status = r
             .status
             .map_or_else(|| "pending".to_string(), |s| s.to_string());
+        let token = token_cell(&r);
+        let actor = match (&r.actor, r.actor_claimed) {
+            (Some(a), true) => format!("{a} (claimed)"),
+            (Some(a), false) => a.clone(),
+            (None, _) => "—".into(),
+        };
+        let count = (r.count > 1).then(|| {
+            view! {
+                <span title=format!("until {}", format::utc(&r.last_at))>
+                    {format!("×{}", format::count(r.count))}
+                </span>
+            }
+        });
         view! {
             <tr
                 class:audit-refused=refused
                 class:audit-pending=r.status.is_none()
                 title=format!("request {}", r.request_id)
+                data-count=r.count
             >
                 <td class="nowrap tnum">
                     <time datetime=format::iso(&r.at)>{format::utc(&r.at)}</time>
                 </td>
-                <td>{format::or_dash(r.actor.as_deref())}</td>
+                <td class="nowrap" data-field="token">{token}</td>
+                {long_cell(actor, false)}
                 <td class="tnum">{r.ip}</td>
                 <td>
                     <code>{r.method}</code>
                 </td>
-                <td>
-                    <code>{r.path}</code>
-                </td>
+                {long_cell(r.path, true)}
                 <td class="num" class:status-error=refused>
                     {status}
                 </td>
                 <td>{r.guard.map(|g| g.as_str()).unwrap_or("—")}</td>
-                <td>{format::or_dash(r.reason.as_deref())}</td>
+                <td class="num tnum">{count}</td>
+                {long_cell(r.reason.unwrap_or_else(|| "—".into()), false)}
             </tr>
         }
     };

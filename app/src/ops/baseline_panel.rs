@@ -3,7 +3,7 @@
 //! the latest capture with its JSON download.
 
 use leptos::prelude::*;
-use opsdeck_api::retention::{
+use opsdeck_api::baseline::{
     BASELINE_DEFAULT_WINDOW_MINUTES, BASELINE_DEFAULT_WINDOWS, BaselineCaptureRequest,
     BaselineSnapshot,
 };
@@ -61,7 +61,7 @@ fn snapshot_view(snapshot: Texted<BaselineSnapshot>) -> impl IntoView {
                     value=Signal::stored(
                         format!(
                             "{} · {}{}",
-                            s.environment.as_str(),
+                            s.environment,
                             s.run_id.clone().unwrap_or_else(|| "no run".into()),
                             if s.simulation_active { " (active)" } else { "" },
                         ),

@@ -4,7 +4,7 @@
 //! second draft for the same anchor is refused unless asked for.
 
 use leptos::prelude::*;
-use opsdeck_api::retention::{
+use opsdeck_api::digest::{
     DIGEST_DEFAULT_LOOKBACK_DAYS, InsufficientEvidence, WeeklyDigestDraft, WeeklyDigestRequest,
     WeeklyDigestResponse,
 };

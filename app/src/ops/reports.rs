@@ -2,9 +2,8 @@
 //! request the platform takes, or the rule it breaks.
 
 use chrono::NaiveDate;
-use opsdeck_api::retention::{
-    BaselineCaptureRequest, DIGEST_MAX_LOOKBACK_DAYS, WeeklyDigestRequest,
-};
+use opsdeck_api::baseline::BaselineCaptureRequest;
+use opsdeck_api::digest::{DIGEST_MAX_LOOKBACK_DAYS, WeeklyDigestRequest};
 
 fn whole(field: &str, value: &str) -> Result<u32, String> {
     value.trim().parse().map_err(|_| {

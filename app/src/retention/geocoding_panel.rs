@@ -2,7 +2,7 @@
 //! worst first, and the `geocoding.ndjson` download.
 
 use leptos::prelude::*;
-use opsdeck_api::retention::{GeocodingReport, GeocodingReports, GeocodingStatus};
+use opsdeck_api::geocoding::{GeocodingReport, GeocodingReports, GeocodingStatus};
 
 use crate::hooks::use_polled::Polled;
 use crate::retention::model;
@@ -23,14 +23,16 @@ const STATUSES: [(GeocodingStatus, &str); 3] = [
 ];
 
 fn report_row(r: GeocodingReport) -> impl IntoView {
-    let status = r.status.as_str();
+    let status = r.status.to_string();
+    let shown = status.clone();
+    let class = format!("pill pill-{}", format::class_key(&r.status));
     view! {
         <tr data-tenant=r.tenant_id.clone() data-geocoding=status>
             <th scope="row">
                 <code>{r.tenant_id.clone()}</code>
             </th>
             <td>
-                <span class=format!("pill pill-{status}")>{status}</span>
+                <span class=class>{shown}</span>
             </td>
             <td class="num">{format::percent(r.ratio)}</td>
             <td class="num">
@@ -61,7 +63,7 @@ pub fn GeocodingPanel(
     let count = move |s: GeocodingStatus| {
         data.with(|g| {
             g.as_ref()
-                .and_then(|g| g.status_counts.get(&s).copied())
+                .and_then(|g| g.status_counts.get(&s.into()).copied())
                 .unwrap_or(0)
         })
     };
@@ -72,7 +74,7 @@ pub fn GeocodingPanel(
                 .map(|g| {
                     g.reports
                         .iter()
-                        .filter(|r| r.status != GeocodingStatus::Ok)
+                        .filter(|r| !r.status.is(&GeocodingStatus::Ok))
                         .cloned()
                         .collect()
                 })

@@ -4,10 +4,9 @@
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
-use opsdeck_api::retention::{
-    GeocodingReport, GeocodingReports, GeocodingStatus, RetentionReport, TenantRetentionSummary,
-    WarningSeverity,
-};
+use opsdeck_api::geocoding::{GeocodingReport, GeocodingReports, GeocodingStatus};
+use opsdeck_api::other::OrOther;
+use opsdeck_api::retention::{RetentionReport, TenantRetentionSummary, WarningSeverity};
 use serde::Serialize;
 
 use crate::ui::confirm_dialog::Confirmation;
@@ -30,12 +29,12 @@ pub struct TenantRow {
     /// The sweep's summary of the tenant.
     pub summary: TenantRetentionSummary,
     /// Coverage status and ratio, when the tenant has a geocoding report.
-    pub geocoding: Option<(GeocodingStatus, f64)>,
+    pub geocoding: Option<(OrOther<GeocodingStatus>, f64)>,
 }
 
 impl TenantRow {
     /// The most serious warning the sweep raised, if any.
-    pub fn max_severity(&self) -> Option<WarningSeverity> {
+    pub fn max_severity(&self) -> Option<OrOther<WarningSeverity>> {
         self.summary.max_severity()
     }
 
@@ -44,14 +43,14 @@ impl TenantRow {
         self.summary
             .warnings
             .iter()
-            .filter(|w| w.severity == severity)
+            .filter(|w| w.severity.is(&severity))
             .count()
     }
 }
 
-/// The `data-geocoding` value and colour class suffix: the status, or `none`.
-pub fn geocoding_key(g: Option<(GeocodingStatus, f64)>) -> &'static str {
-    g.map_or("none", |(s, _)| s.as_str())
+/// The `data-geocoding` value: the status as the report has it, or `none`.
+pub fn geocoding_key(g: Option<&(OrOther<GeocodingStatus>, f64)>) -> String {
+    g.map_or("none".into(), |(s, _)| s.to_string())
 }
 
 /// Join `report`'s summaries to `geocoding` by tenant id, in the report's order.
@@ -70,7 +69,7 @@ pub fn rows(report: &RetentionReport, geocoding: Option<&GeocodingReports>) -> V
         .map(|s| TenantRow {
             geocoding: by_tenant
                 .get(s.tenant_id.as_str())
-                .map(|g| (g.status, g.ratio)),
+                .map(|g| (g.status.clone(), g.ratio)),
             summary: s.clone(),
         })
         .collect()
@@ -160,14 +159,16 @@ impl Sort {
     }
 }
 
-/// Badness of coverage, ascending: ok, warning, critical, then no report.
-/// A tenant nobody checked is the least known, so it sorts as the worst.
-fn geocoding_rank(g: Option<(GeocodingStatus, f64)>) -> (u8, f64) {
-    match g {
-        Some((GeocodingStatus::Ok, r)) => (0, -r),
-        Some((GeocodingStatus::Warning, r)) => (1, -r),
-        Some((GeocodingStatus::Critical, r)) => (2, if r.is_nan() { 0.0 } else { -r }),
-        None => (3, 0.0),
+/// Badness of coverage, ascending: ok, warning, critical, a status this build
+/// does not know, then no report. A tenant nobody checked is the least known,
+/// so it sorts as the worst.
+fn geocoding_rank(g: Option<&(OrOther<GeocodingStatus>, f64)>) -> (u8, f64) {
+    match g.map(|(s, r)| (s.known(), *r)) {
+        Some((Some(GeocodingStatus::Ok), r)) => (0, -r),
+        Some((Some(GeocodingStatus::Warning), r)) => (1, -r),
+        Some((Some(GeocodingStatus::Critical), r)) => (2, if r.is_nan() { 0.0 } else { -r }),
+        Some((None, _)) => (3, 0.0),
+        None => (4, 0.0),
     }
 }
 
@@ -178,8 +179,8 @@ fn compare(a: &TenantRow, b: &TenantRow, key: SortKey) -> Ordering {
         SortKey::Warnings => (a.max_severity(), a.summary.warnings.len())
             .cmp(&(b.max_severity(), b.summary.warnings.len())),
         SortKey::Geocoding => {
-            let (ra, xa) = geocoding_rank(a.geocoding);
-            let (rb, xb) = geocoding_rank(b.geocoding);
+            let (ra, xa) = geocoding_rank(a.geocoding.as_ref());
+            let (rb, xb) = geocoding_rank(b.geocoding.as_ref());
             ra.cmp(&rb).then(xa.total_cmp(&xb))
         }
     }
@@ -222,7 +223,7 @@ impl StatusFilter {
 pub fn matches(row: &TenantRow, text: &str, status: StatusFilter) -> bool {
     let status_ok = match status {
         StatusFilter::All => true,
-        StatusFilter::Only(s) => row.geocoding.is_some_and(|(g, _)| g == s),
+        StatusFilter::Only(s) => row.geocoding.as_ref().is_some_and(|(g, _)| g.is(&s)),
     };
     let needle = text.trim().to_lowercase();
     let s = &row.summary;
@@ -260,12 +261,14 @@ pub fn csv(rows: &[TenantRow]) -> String {
             csv_field(&s.tags.join(";")),
             s.warnings.len().to_string(),
             r.max_severity()
-                .map(|w| w.as_str().to_owned())
+                .map(|w| csv_field(&w.to_string()))
                 .unwrap_or_default(),
             r.geocoding
-                .map(|(g, _)| g.as_str().to_owned())
+                .as_ref()
+                .map(|(g, _)| csv_field(&g.to_string()))
                 .unwrap_or_default(),
             r.geocoding
+                .as_ref()
                 .map(|(_, ratio)| format!("{ratio:.4}"))
                 .unwrap_or_default(),
         ];
@@ -329,7 +332,7 @@ mod tests {
             warnings: warnings
                 .iter()
                 .map(|&severity| RetentionWarning {
-                    severity,
+                    severity: severity.into(),
                     code: "c".into(),
                     message: "m".into(),
                 })
@@ -378,11 +381,34 @@ mod tests {
         let r = rows(&report(), Some(&g));
         let ids: Vec<_> = r.iter().map(|r| r.summary.tenant_id.as_str()).collect();
         assert_eq!(ids, ["t-a", "t-b", "t-c"]);
-        assert_eq!(geocoding_key(r[0].geocoding), "ok");
-        assert_eq!(geocoding_key(r[1].geocoding), "warning");
-        assert_eq!(geocoding_key(r[2].geocoding), "none");
-        assert_eq!(r[2].max_severity(), Some(WarningSeverity::Critical));
+        assert_eq!(geocoding_key(r[0].geocoding.as_ref()), "ok");
+        assert_eq!(geocoding_key(r[1].geocoding.as_ref()), "warning");
+        assert_eq!(geocoding_key(r[2].geocoding.as_ref()), "none");
+        assert_eq!(r[2].max_severity(), Some(WarningSeverity::Critical.into()));
         assert_eq!(r[0].max_severity(), None);
+    }
+
+    #[test]
+    fn a_status_this_build_does_not_know_shows_as_it_came_and_sorts_before_no_report() {
+        let mut stale = geo("t-b", 0.5);
+        stale.status = OrOther::Other("stale".into());
+        let g = GeocodingReports::new(vec![stale, geo("t-a", 0.1)]);
+        let mut r = rows(&report(), Some(&g));
+        assert_eq!(geocoding_key(r[1].geocoding.as_ref()), "stale");
+        let s = Sort {
+            key: SortKey::Geocoding,
+            descending: true,
+        };
+        sort_rows(&mut r, s);
+        let ids: Vec<_> = r.iter().map(|r| r.summary.tenant_id.as_str()).collect();
+        // worst first: no report, then the unknown status, then critical
+        assert_eq!(ids, ["t-c", "t-b", "t-a"]);
+        assert!(csv(&r).contains(",stale,"), "{}", csv(&r));
+        assert!(!matches(
+            &r[1],
+            "",
+            StatusFilter::Only(GeocodingStatus::Critical)
+        ));
     }
 
     #[test]

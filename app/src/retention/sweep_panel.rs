@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use opsdeck_api::admin::ControlRequest;
-use opsdeck_api::retention::{
-    GeocodingReports, RetentionReport, SweepRunResponse, WarningSeverity,
-};
+use opsdeck_api::geocoding::GeocodingReports;
+use opsdeck_api::other::OrOther;
+use opsdeck_api::retention::{RetentionReport, SweepRunResponse, WarningSeverity};
 
 use crate::api;
 use crate::hooks::use_polled::Polled;
@@ -87,13 +87,12 @@ fn warning_pills(row: &TenantRow) -> AnyView {
 }
 
 fn geocoding_cell(row: &TenantRow) -> AnyView {
-    let key = model::geocoding_key(row.geocoding);
-    match row.geocoding {
+    match &row.geocoding {
         Some((status, ratio)) => view! {
-            <span class=format!("pill pill-{key}") title="Newest geocoding report">
-                {status.as_str()}
+            <span class=format!("pill pill-{}", format::class_key(status)) title="Newest geocoding report">
+                {status.to_string()}
             </span>
-            <span class="sample">{format::percent(ratio)}</span>
+            <span class="sample">{format::percent(*ratio)}</span>
         }
         .into_any(),
         None => view! {
@@ -126,9 +125,13 @@ fn tenant_rows(row: TenantRow, expanded: RwSignal<HashSet<String>>) -> impl Into
     let geo = geocoding_cell(&row);
     let s = &row.summary;
     let detail_id = format!("detail-{id}");
-    let max_severity = row.max_severity().map_or("", WarningSeverity::as_str);
+    let max_severity = row
+        .max_severity()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
     let ratio = row
         .geocoding
+        .as_ref()
         .map(|(_, r)| r.to_string())
         .unwrap_or_default();
     let detail = {
@@ -167,11 +170,11 @@ fn tenant_rows(row: TenantRow, expanded: RwSignal<HashSet<String>>) -> impl Into
                                                 .iter()
                                                 .map(|w| {
                                                     view! {
-                                                        <li class="warning" data-severity=w.severity.as_str()>
+                                                        <li class="warning" data-severity=w.severity.to_string()>
                                                             <span class=format!(
                                                                 "pill pill-{}",
-                                                                w.severity.as_str(),
-                                                            )>{w.severity.as_str()}</span>
+                                                                format::class_key(&w.severity),
+                                                            )>{w.severity.to_string()}</span>
                                                             " "
                                                             <code>{w.code.clone()}</code>
                                                             " "
@@ -197,7 +200,7 @@ fn tenant_rows(row: TenantRow, expanded: RwSignal<HashSet<String>>) -> impl Into
             data-warnings=s.warnings.len()
             data-max-severity=max_severity
             data-tags=s.tags.join(",")
-            data-geocoding=model::geocoding_key(row.geocoding)
+            data-geocoding=model::geocoding_key(row.geocoding.as_ref())
             data-ratio=ratio
         >
             <th scope="row">
@@ -337,15 +340,28 @@ pub fn RetentionPanel(
     };
     let warnings = move || {
         data.with(|r| {
-            let counts: BTreeMap<WarningSeverity, u64> = r
+            let counts: BTreeMap<OrOther<WarningSeverity>, u64> = r
                 .as_ref()
                 .map(|r| r.warning_counts.clone())
                 .unwrap_or_default();
-            WarningSeverity::ALL
+            // Every known severity, worst first, then any the platform added.
+            let mut bars: Vec<(String, u64)> = WarningSeverity::ALL
                 .into_iter()
                 .rev()
-                .map(|s| (s.as_str().to_owned(), counts.get(&s).copied().unwrap_or(0)))
-                .collect::<Vec<_>>()
+                .map(|s| {
+                    (
+                        s.as_str().to_owned(),
+                        counts.get(&s.into()).copied().unwrap_or(0),
+                    )
+                })
+                .collect();
+            bars.extend(
+                counts
+                    .iter()
+                    .filter(|(s, _)| s.known().is_none())
+                    .map(|(s, n)| (s.to_string(), *n)),
+            );
+            bars
         })
     };
     let tags = move || {

@@ -1,6 +1,7 @@
 //! What the connect bar checks before sending, and how a refused connection reads.
 
 use opsdeck_api::console::Guard;
+use opsdeck_api::other::OrOther;
 use opsdeck_api::validate;
 
 use crate::api::{ApiError, Credentials};
@@ -24,7 +25,7 @@ pub fn credentials(token: &str, actor: &str) -> Result<Credentials, String> {
 
 /// A refused connection in the words an operator acts on, always naming the guard.
 pub fn refusal(e: &ApiError) -> String {
-    match e.guard {
+    match e.guard.as_ref().and_then(OrOther::known).copied() {
         Some(Guard::Token) => "Token rejected (guard: token)".into(),
         Some(Guard::IpAllowlist) => match &e.ip {
             Some(ip) => format!(
@@ -50,7 +51,7 @@ pub fn refusal(e: &ApiError) -> String {
 /// Whether stored credentials should be forgotten after this refusal: a wrong
 /// token will not become right by reloading, a network blip may.
 pub fn forget_after(e: &ApiError) -> bool {
-    e.guard == Some(Guard::Token)
+    e.guard.as_ref().is_some_and(|g| g.is(&Guard::Token))
 }
 
 #[cfg(test)]
@@ -61,7 +62,7 @@ mod tests {
         ApiError {
             status,
             message: "refused".into(),
-            guard: Some(guard),
+            guard: Some(guard.into()),
             ..Default::default()
         }
     }

@@ -48,7 +48,7 @@ pub fn banner(session: Option<&Session>, upstream: Option<&AdminStatus>) -> Bann
         });
     }
     if let Some(up) = upstream {
-        if up.environment != env {
+        if !up.environment.is(&env) {
             class.push_str(" env-mismatch");
             notes.push(format!(
                 "The upstream platform reports {}, not {}",
@@ -90,7 +90,7 @@ mod tests {
             guards: vec![],
             upstream: UpstreamInfo {
                 mode: UpstreamMode::Embedded,
-                url: "http://127.0.0.1:1".into(),
+                url: Some("http://127.0.0.1:1".into()),
             },
             server_time: DateTime::UNIX_EPOCH,
         }
@@ -98,7 +98,7 @@ mod tests {
 
     fn status(env: Environment, write: bool) -> AdminStatus {
         AdminStatus {
-            environment: env,
+            environment: env.into(),
             admin_write_enabled: write,
             simulation_active: false,
             simulation_paused: false,
@@ -161,6 +161,18 @@ mod tests {
                 "The upstream platform reports PRODUCTION, not DEVELOPMENT",
                 "The upstream platform reports admin_write_enabled=false",
             ]
+        );
+    }
+
+    #[test]
+    fn an_environment_this_build_does_not_know_is_shown_as_it_came() {
+        let s = session(Environment::Development, true, None);
+        let mut up = status(Environment::Development, true);
+        up.environment = opsdeck_api::other::OrOther::Other("STAGING".into());
+        let b = banner(Some(&s), Some(&up));
+        assert_eq!(
+            b.notes,
+            vec!["The upstream platform reports STAGING, not DEVELOPMENT"]
         );
     }
 

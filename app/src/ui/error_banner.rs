@@ -39,7 +39,7 @@ pub fn ErrorBanner() -> impl IntoView {
                     <dt>"Message"</dt>
                     <dd data-field="error_message">{e.message.clone()}</dd>
                 </div>
-                {optional("Guard", "error_guard", e.guard.map(|g| g.as_str().to_string()))}
+                {optional("Guard", "error_guard", e.guard.as_ref().map(|g| g.to_string()))}
                 {optional("Field", "error_field", e.field.clone())}
                 {optional("Upstream", "error_upstream", e.upstream.clone())}
                 {optional("Request id", "error_request_id", e.request_id.clone())}

@@ -136,6 +136,16 @@ pub fn utc_with_age(at: &DateTime<Utc>, server_now_ms: f64) -> String {
     format!("{} ({})", utc(at), ago(age_seconds(at, server_now_ms)))
 }
 
+/// The CSS class suffix of a value from the platform: its own name when this
+/// build knows it, `other` when not (the text shows it as it came; a class
+/// never carries the platform's spelling).
+pub fn class_key<T: std::fmt::Display>(value: &opsdeck_api::other::OrOther<T>) -> String {
+    match value.known() {
+        Some(known) => known.to_string(),
+        None => "other".into(),
+    }
+}
+
 /// `yes` / `no`, the runbook's words for flags.
 pub fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }

@@ -4,9 +4,9 @@
 //! A sim runs alone on loopback and a console proxies to it (as `--upstream`),
 //! both in this process, release-built.
 //!
-//! - Added latency: sequential `GET /api/admin/status` straight to the sim
-//!   and through the console on one keep-alive connection each; the console's
-//!   share is the difference.
+//! - Added latency: `GET /api/admin/status` straight to the sim and through
+//!   the console, one keep-alive connection each, alternating request by
+//!   request; the console's share is the difference.
 //! - Flood: 10,000 refused requests (a viewer token POSTing a run control,
 //!   refused by the role guard) from 16 concurrent clients, while an admin
 //!   makes one write after another; the write latencies during the flood,
@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 
 const ADMIN_TOKEN: &str = "bench-console-admin-token";
 const VIEWER_TOKEN: &str = "bench-console-viewer-token";
-const LATENCY_RUNS: usize = 2_000;
+const LATENCY_RUNS: usize = 5_000;
 const FLOOD: usize = 10_000;
 const FLOOD_CLIENTS: usize = 16;
 
@@ -32,24 +32,36 @@ fn p99(mut v: Vec<f64>) -> f64 {
     v[(v.len() * 99 / 100).min(v.len() - 1)]
 }
 
-async fn timed_gets(client: &reqwest::Client, url: &str, token: &str) -> Vec<f64> {
-    let mut times = Vec::with_capacity(LATENCY_RUNS);
+async fn timed_get(client: &reqwest::Client, url: &str, token: &str) -> f64 {
+    let t = Instant::now();
+    let r = client
+        .get(url)
+        .bearer_auth(token)
+        .header("x-actor", "bench")
+        .send()
+        .await
+        .expect("request");
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.bytes().await.expect("body");
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Alternate the two, one request each in turn, so drift in the machine's
+/// load falls on both alike; the first 100 of each warm up.
+async fn interleaved(
+    direct: (&reqwest::Client, &str, &str),
+    proxied: (&reqwest::Client, &str, &str),
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
     for i in 0..LATENCY_RUNS + 100 {
-        let t = Instant::now();
-        let r = client
-            .get(url)
-            .bearer_auth(token)
-            .header("x-actor", "bench")
-            .send()
-            .await
-            .expect("request");
-        assert!(r.status().is_success(), "{url}: {}", r.status());
-        r.bytes().await.expect("body");
+        let x = timed_get(direct.0, direct.1, direct.2).await;
+        let y = timed_get(proxied.0, proxied.1, proxied.2).await;
         if i >= 100 {
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            a.push(x);
+            b.push(y);
         }
     }
-    times
+    (a, b)
 }
 
 async fn write(client: &reqwest::Client, base: &str) -> f64 {
@@ -106,10 +118,18 @@ async fn main() {
     let base = console.url();
 
     let client = reqwest::Client::new();
-    let direct = timed_gets(&client, &format!("{}/api/admin/status", sim.url()), ADMIN).await;
-    let proxied = timed_gets(&client, &format!("{base}/api/admin/status"), ADMIN_TOKEN).await;
+    let to_sim = reqwest::Client::new();
+    let (sim_url, console_url) = (
+        format!("{}/api/admin/status", sim.url()),
+        format!("{base}/api/admin/status"),
+    );
+    let (direct, proxied) = interleaved(
+        (&to_sim, &sim_url, ADMIN),
+        (&client, &console_url, ADMIN_TOKEN),
+    )
+    .await;
     println!(
-        "### Guard and proxy: GET /api/admin/status, one connection, {LATENCY_RUNS} requests\n"
+        "### Guard and proxy: GET /api/admin/status, one keep-alive connection each, {LATENCY_RUNS} requests each, alternating\n"
     );
     println!("| path | median ms | p99 ms |\n|---|---:|---:|");
     println!(
