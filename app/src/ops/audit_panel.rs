@@ -36,11 +36,7 @@ fn long_cell(text: String, code: bool) -> impl IntoView {
     let title = text.clone();
     view! {
         <td class="cell-long" title=title>
-            {if code {
-                view! { <code>{text}</code> }.into_any()
-            } else {
-                text.into_any()
-            }}
+            {if code { view! { <code>{text}</code> }.into_any() } else { text.into_any() }}
         </td>
     }
 }
@@ -70,9 +66,10 @@ pub fn AuditPanel(
         };
         let count = (r.count > 1).then(|| {
             view! {
-                <span title=format!("until {}", format::utc(&r.last_at))>
-                    {format!("×{}", format::count(r.count))}
-                </span>
+                <span title=format!(
+                    "until {}",
+                    format::utc(&r.last_at),
+                )>{format!("×{}", format::count(r.count))}</span>
             }
         });
         view! {
@@ -85,7 +82,9 @@ pub fn AuditPanel(
                 <td class="nowrap tnum">
                     <time datetime=format::iso(&r.at)>{format::utc(&r.at)}</time>
                 </td>
-                <td class="nowrap" data-field="token">{token}</td>
+                <td class="nowrap" data-field="token">
+                    {token}
+                </td>
                 {long_cell(actor, false)}
                 <td class="tnum">{r.ip}</td>
                 <td>

@@ -89,7 +89,10 @@ fn warning_pills(row: &TenantRow) -> AnyView {
 fn geocoding_cell(row: &TenantRow) -> AnyView {
     match &row.geocoding {
         Some((status, ratio)) => view! {
-            <span class=format!("pill pill-{}", format::class_key(status)) title="Newest geocoding report">
+            <span
+                class=format!("pill pill-{}", format::class_key(status))
+                title="Newest geocoding report"
+            >
                 {status.to_string()}
             </span>
             <span class="sample">{format::percent(*ratio)}</span>
