@@ -5,11 +5,12 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A value this build knows, or another one, kept as the platform spelled it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
+/// On the wire it is the plain string either way.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OrOther<T> {
     /// One of the values this build knows.
     Known(T),
@@ -31,6 +32,30 @@ impl<T: PartialEq> OrOther<T> {
     /// Whether this is the known value `t`.
     pub fn is(&self, t: &T) -> bool {
         self.known() == Some(t)
+    }
+}
+
+impl<T: Serialize> Serialize for OrOther<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OrOther::Known(t) => t.serialize(s),
+            OrOther::Other(other) => s.serialize_str(other),
+        }
+    }
+}
+
+// By hand rather than `#[serde(untagged)]`: read the string once and try it
+// as a `T`, without the buffering machinery untagged enums bring into every
+// wasm bundle that reads one.
+impl<'de, T: DeserializeOwned> Deserialize<'de> for OrOther<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let as_t: Result<T, serde::de::value::Error> =
+            T::deserialize(text.as_str().into_deserializer());
+        Ok(match as_t {
+            Ok(t) => OrOther::Known(t),
+            Err(_) => OrOther::Other(text),
+        })
     }
 }
 
