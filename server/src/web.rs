@@ -220,10 +220,12 @@ mod tests {
     #[test]
     fn each_page_group_has_its_entry() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.html"), "main").unwrap();
-        std::fs::write(dir.path().join("vp.html"), "vp").unwrap();
-        std::fs::write(dir.path().join("kpi.html"), "kpi").unwrap();
-        std::fs::write(dir.path().join("retention.html"), "retention").unwrap();
+        // Every page's entry, each naming its page ("main" for /ops).
+        for page in PAGES {
+            let name = page.entry.strip_suffix(".html").unwrap_or(page.entry);
+            let name = if name == "index" { "main" } else { name };
+            std::fs::write(dir.path().join(page.entry), name).unwrap();
+        }
         let web = WebAssets::load(dir.path());
         assert!(web.built());
         for (path, want) in [
