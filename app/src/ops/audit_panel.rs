@@ -30,13 +30,13 @@ fn token_cell(r: &AuditRow) -> String {
     }
 }
 
-/// A cell of text a caller chose (path, actor, reason): wrapped anywhere so a
-/// long value cannot widen the table, and whole in its tooltip.
-fn long_cell(text: String, code: bool) -> impl IntoView {
+/// A cell of text a caller chose (actor, reason): wrapped anywhere so a long
+/// value cannot widen the table, and whole in its tooltip.
+fn long_cell(text: String) -> impl IntoView {
     let title = text.clone();
     view! {
         <td class="cell-long" title=title>
-            {if code { view! { <code>{text}</code> }.into_any() } else { text.into_any() }}
+            {text}
         </td>
     }
 }
@@ -59,6 +59,7 @@ pub fn AuditPanel(
             .status
             .map_or_else(|| "pending".to_string(), |s| s.to_string());
         let token = token_cell(&r);
+        let path_title = r.path.clone();
         let actor = match (&r.actor, r.actor_claimed) {
             (Some(a), true) => format!("{a} (claimed)"),
             (Some(a), false) => a.clone(),
@@ -85,18 +86,20 @@ pub fn AuditPanel(
                 <td class="nowrap" data-field="token">
                     {token}
                 </td>
-                {long_cell(actor, false)}
+                {long_cell(actor)}
                 <td class="tnum">{r.ip}</td>
                 <td>
                     <code>{r.method}</code>
                 </td>
-                {long_cell(r.path, true)}
+                <td class="cell-long" title=path_title>
+                    <code>{r.path}</code>
+                </td>
                 <td class="num" class:status-error=refused>
                     {status}
                 </td>
                 <td>{r.guard.map(|g| g.as_str()).unwrap_or("—")}</td>
                 <td class="num tnum">{count}</td>
-                {long_cell(r.reason.unwrap_or_else(|| "—".into()), false)}
+                {long_cell(r.reason.unwrap_or_else(|| "—".into()))}
             </tr>
         }
     };
