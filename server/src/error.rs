@@ -40,6 +40,9 @@ pub enum AppError {
     /// Body over the limit.
     #[error("request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The body did not arrive within `REQUEST_BODY_TIMEOUT_MS`.
+    #[error("the request body did not arrive within REQUEST_BODY_TIMEOUT_MS")]
+    BodyTimeout,
     /// The upstream could not be reached or broke the connection.
     #[error("upstream {upstream} is unavailable: {detail}")]
     UpstreamUnavailable {
@@ -109,6 +112,7 @@ impl AppError {
                 ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             },
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::UpstreamUnavailable { .. }
             | AppError::UpstreamAuth { .. }
             | AppError::UpstreamTooLarge { .. } => StatusCode::BAD_GATEWAY,
@@ -159,6 +163,7 @@ impl AppError {
             }
             AppError::Internal(_) => ErrorBody::new("internal error; see the server log"),
             AppError::TooLarge(_)
+            | AppError::BodyTimeout
             | AppError::OpsTokenMissing
             | AppError::UpstreamTooLarge { .. }
             | AppError::PlatformUnavailable(_) => ErrorBody::new(self.to_string()),

@@ -295,9 +295,15 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
             })?,
         ),
     };
-    let body = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| AppError::TooLarge(MAX_BODY))?;
+    let body = to_bytes(body, MAX_BODY).await.map_err(|e| {
+        let timed_out = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+            .any(|e| e.is::<tower_http::timeout::TimeoutError>());
+        if timed_out {
+            AppError::BodyTimeout
+        } else {
+            AppError::TooLarge(MAX_BODY)
+        }
+    })?;
     // Known control bodies are checked here too, so a bad one is refused with
     // the same words whatever the upstream would have said, and never sent.
     if parts.method == Method::POST

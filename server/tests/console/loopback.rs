@@ -424,3 +424,21 @@ async fn an_upstream_that_overshares_reaches_a_viewer_only_as_its_wire_type() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_upstream_answer_over_the_limit_is_a_502_naming_it() {
+    let url = fixed_upstream(format!("{{\"padding\":\"{}\"}}", "x".repeat(8_192))).await;
+    let console = TestConsole::new()
+        .remote(&url)
+        .with(|a| a.upstream_max_response_bytes = 4_096);
+    let server = console.start().await;
+    let r = Client::new(&server).get("/api/admin/status").await;
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let err: ErrorBody = r.json().await.unwrap();
+    assert!(
+        err.error
+            .contains("UPSTREAM_MAX_RESPONSE_BYTES (4096 bytes)"),
+        "{}",
+        err.error
+    );
+}

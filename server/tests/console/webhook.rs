@@ -278,3 +278,70 @@ async fn without_a_webhook_alerts_are_still_evaluated() {
     assert!(report.critical >= 1, "{report:?}");
     assert!(log(&server).await.deliveries.is_empty());
 }
+
+/// A console whose webhook target is down, run until a delivery is queued
+/// and has failed once; returns the console (stopped) and the target's address.
+async fn a_delivery_left_pending() -> (TestConsole, SocketAddr) {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = probe.local_addr().unwrap();
+    drop(probe);
+    let console = alerting(&format!("http://{addr}/hook"));
+    let server = console.start().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&log(&server).await, DeliveryEvent::Retrying) == 0 {
+        assert!(Instant::now() < deadline, "no failed attempt logged");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (console, addr)
+}
+
+#[tokio::test]
+async fn a_queued_delivery_never_goes_to_a_new_target() {
+    let (console, _) = a_delivery_left_pending().await;
+    // The URL changes (another team's receiver, say) before the delivery went out.
+    let (other, other_url) = receiver().await;
+    let console = console.with(|a| a.alerts.kpi_alert_webhook_url = Some(other_url.into()));
+    let server = console.start().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = log(&server).await;
+        let discarded = log.events.iter().any(|e| {
+            e.event == DeliveryEvent::GaveUp
+                && e.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("another webhook target"))
+        });
+        if discarded {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the old delivery was not set aside"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        other.attempts.load(Ordering::SeqCst),
+        0,
+        "a delivery queued for one target reached another"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_webhook_sends_nothing_even_with_deliveries_queued() {
+    let (console, addr) = a_delivery_left_pending().await;
+    // The receiver is back, but sending has been switched off meanwhile.
+    let r = Receiver::default();
+    serve_receiver(r.clone(), TcpListener::bind(addr).await.unwrap()).await;
+    let console = console.with(|a| a.alerts.kpi_alert_webhook_enabled = false);
+    let server = console.start().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        r.attempts.load(Ordering::SeqCst),
+        0,
+        "a disabled webhook sent"
+    );
+    let log = log(&server).await;
+    assert_eq!(log.deliveries[0].status, DeliveryStatus::Pending);
+}
