@@ -8,7 +8,7 @@ use opsdeck_api::console::AuditPage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TOKEN, TestConsole};
+use crate::support::{TOKEN, TestConsole, get_json};
 
 const STALLED: usize = 2_000;
 const SILENT: usize = 20;
@@ -61,15 +61,7 @@ async fn stalled_connections_are_closed_and_health_answers_meanwhile() {
         assert!(closed, "connection {i} still open after 20 s");
     }
 
-    let page: AuditPage = reqwest::Client::new()
-        .get(format!("{}/api/console/audit?limit=500", server.url()))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: AuditPage = get_json(&server, "/api/console/audit?limit=500").await;
     assert!(
         page.rows.is_empty(),
         "stalled connections left audit rows: {:?}",
@@ -117,26 +109,9 @@ async fn a_body_that_never_arrives_is_a_408_and_reaches_nothing() {
     assert!(said.starts_with("HTTP/1.1 408"), "{said}");
     assert!(said.contains("REQUEST_BODY_TIMEOUT_MS"), "{said}");
     // the run did not start, and the audit says what happened
-    let c = reqwest::Client::new();
-    let status: opsdeck_api::admin::AdminStatus = c
-        .get(format!("{}/api/admin/status", server.url()))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: opsdeck_api::admin::AdminStatus = get_json(&server, "/api/admin/status").await;
     assert!(!status.simulation_active);
-    let page: AuditPage = c
-        .get(format!("{}/api/console/audit", server.url()))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: AuditPage = get_json(&server, "/api/console/audit").await;
     assert_eq!(page.rows[0].status, Some(408), "{:?}", page.rows);
     assert_eq!(page.rows[0].actor.as_deref(), Some("Slow Loris"));
 }

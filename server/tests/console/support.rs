@@ -106,6 +106,18 @@ impl TestConsole {
     }
 }
 
+/// GET `path` from `server` as the admin and read the answer as `T`.
+pub async fn get_json<T: DeserializeOwned>(server: &Running, path: &str) -> T {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", server.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "GET {path}: {}", r.status());
+    r.json().await.unwrap()
+}
+
 /// Wait until `ok` holds, polling every 50 ms, or fail after 20 s naming `what`.
 pub async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -18,7 +18,7 @@ use opsdeck_api::kpi::{KpiMetric, Severity};
 use opsdeck_server::Running;
 use tokio::net::TcpListener;
 
-use crate::support::{TOKEN, TestConsole, wait_until};
+use crate::support::{TOKEN, TestConsole, get_json as get, wait_until};
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -73,18 +73,6 @@ fn alerting(hook: &str) -> TestConsole {
         a.alerts.kpi_alert_webhook_max_backoff_seconds = 1;
         a.alerts.kpi_alert_webhook_timeout_ms = 1000;
     })
-}
-
-async fn get<T: serde::de::DeserializeOwned>(server: &Running, path: &str) -> T {
-    reqwest::Client::new()
-        .get(format!("{}{path}", server.url()))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn evaluate(server: &Running) -> KpiAlertsView {
