@@ -6,7 +6,8 @@
 //!
 //! A refusal is on disk before it is answered. Identical refusals within
 //! [`AuditPolicy::coalesce_window`] (same client, guard, status and token;
-//! for an authenticated caller also the same method and path) share that
+//! for an authenticated caller also the same method and path; for the token
+//! guard, the same of its two reasons) share that
 //! first row: the repeats only count, in memory, and the count and
 //! the time of the newest reach the row within a second (and before any read
 //! of the log). So a flood of refusals costs one row and a few updates a
@@ -103,6 +104,8 @@ struct GroupKey {
     token: Option<String>,
     status: u16,
     request: Option<(String, String)>,
+    /// For the token guard, which of its two refusals: no token, or a wrong one.
+    reason: Option<String>,
 }
 
 #[derive(Debug)]
@@ -191,6 +194,9 @@ impl AuditStore {
                 .token
                 .is_some()
                 .then(|| (entry.method.clone(), entry.path.clone())),
+            reason: (guard == Some(Guard::Token))
+                .then(|| reason.clone())
+                .flatten(),
         };
         let at = now();
         let mut flush = Flush::new();
