@@ -30,13 +30,15 @@ fn token_cell(r: &AuditRow) -> String {
     }
 }
 
-/// A cell of text a caller chose (actor, reason): wrapped anywhere so a long
-/// value cannot widen the table, and whole in its tooltip.
-fn long_cell(text: String) -> impl IntoView {
+/// A cell of text a caller chose (actor, reason): wrapped anywhere and cut
+/// to three lines, so a long value can neither widen nor stretch the table;
+/// whole in its tooltip. `tag` follows it, never cut (`claimed`).
+fn long_cell(text: String, tag: Option<&'static str>) -> impl IntoView {
     let title = text.clone();
     view! {
         <td class="cell-long" title=title>
-            {text}
+            <span class="clamp">{text}</span>
+            {tag.map(|t| view! { <span class="cell-tag">{t}</span> })}
         </td>
     }
 }
@@ -60,11 +62,9 @@ pub fn AuditPanel(
             .map_or_else(|| "pending".to_string(), |s| s.to_string());
         let token = token_cell(&r);
         let path_title = r.path.clone();
-        let actor = match (&r.actor, r.actor_claimed) {
-            (Some(a), true) => format!("{a} (claimed)"),
-            (Some(a), false) => a.clone(),
-            (None, _) => "—".into(),
-        };
+        // An actor no token vouched for is marked as only claimed.
+        let claimed = (r.actor.is_some() && r.actor_claimed).then_some("claimed");
+        let actor = r.actor.clone().unwrap_or_else(|| "—".into());
         let count = (r.count > 1).then(|| {
             view! {
                 <span title=format!(
@@ -86,20 +86,20 @@ pub fn AuditPanel(
                 <td class="nowrap" data-field="token">
                     {token}
                 </td>
-                {long_cell(actor)}
+                {long_cell(actor, claimed)}
                 <td class="tnum">{r.ip}</td>
                 <td>
                     <code>{r.method}</code>
                 </td>
                 <td class="cell-long" title=path_title>
-                    <code>{r.path}</code>
+                    <code class="clamp">{r.path}</code>
                 </td>
                 <td class="num" class:status-error=refused>
                     {status}
                 </td>
                 <td>{r.guard.map(|g| g.as_str()).unwrap_or("—")}</td>
                 <td class="num tnum">{count}</td>
-                {long_cell(r.reason.unwrap_or_else(|| "—".into()))}
+                {long_cell(r.reason.unwrap_or_else(|| "—".into()), None)}
             </tr>
         }
     };
