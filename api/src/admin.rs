@@ -182,6 +182,10 @@ pub struct AdminConfig {
     pub stop_conditions: StopConditions,
     /// Runtime overrides.
     pub runtime_overrides: RuntimeOverrides,
+    /// The [`crate::runs::keys`] whose value was set at runtime by an override,
+    /// rather than by the platform's own configuration.
+    #[serde(default)]
+    pub overridden: Vec<String>,
 }
 
 /// One row of the runtime event log.
@@ -355,6 +359,7 @@ pub fn control_body_kind(path: &str) -> Option<ControlBody> {
         paths::RUN_STOP | paths::RUN_PAUSE | paths::RUN_RESUME | paths::WORLD_RESET => {
             Some(ControlBody::Control)
         }
+        crate::runs::paths::CONFIG_OVERRIDES => Some(ControlBody::Overrides),
         _ => None,
     }
 }
@@ -366,6 +371,8 @@ pub enum ControlBody {
     Start,
     /// [`ControlRequest`].
     Control,
+    /// [`crate::runs::OverridesRequest`]; unlike the others it has a required field.
+    Overrides,
 }
 
 impl ControlBody {
@@ -392,6 +399,7 @@ impl ControlBody {
             ControlBody::Control => serde_json::from_slice::<ControlRequest>(body)
                 .map_err(|e| ValidationError::body(&e))
                 .and_then(|r| r.validate()),
+            ControlBody::Overrides => crate::runs::OverridesRequest::check_body(body).map(drop),
         }
     }
 }

@@ -110,13 +110,15 @@ impl Role {
 }
 
 /// Path prefixes a viewer token may GET: KPI, the dashboard-safe VP wrapper,
-/// retention, and the console's session and KPI alert views.
+/// retention, run history (the digest's evidence), and the console's session
+/// and KPI alert views.
 pub const VIEWER_READABLE: &[&str] = &[
     "/api/console/session",
     "/api/console/kpi/",
     "/api/console/vp/",
     "/api/admin/kpi/",
     "/api/admin/retention/",
+    "/api/admin/runs",
     "/api/v1/dashboard/",
 ];
 

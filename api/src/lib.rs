@@ -20,6 +20,7 @@ pub mod other;
 pub mod pages;
 pub mod rate;
 pub mod retention;
+pub mod runs;
 #[cfg(test)]
 mod testing;
 pub mod validate;

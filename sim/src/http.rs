@@ -28,6 +28,9 @@ use opsdeck_api::kpi::{
 use opsdeck_api::retention::{
     NDJSON_CONTENT_TYPE, RetentionDays, SweepRunResponse, parse_day, paths as retention_paths,
 };
+use opsdeck_api::runs::{
+    OverridesRequest, OverridesResponse, RunDetail, RunsPage, RunsQuery, paths as runs_paths,
+};
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use opsdeck_api::vp::{
     OPS_TOKEN_HEADER, VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries,
@@ -126,6 +129,9 @@ pub fn router(state: SimState) -> Router {
         .route(baseline_paths::BASELINE_CAPTURE, post(baseline_capture))
         .route(baseline_paths::BASELINE_LATEST, get(baseline_latest))
         .route(digest_paths::DIGEST_WEEKLY, post(digest_weekly))
+        .route(runs_paths::RUNS, get(runs_list))
+        .route(runs_paths::RUN, get(run_detail))
+        .route(runs_paths::CONFIG_OVERRIDES, post(config_overrides))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Not behind the bearer token: the platform guards its ops routes with
     // UA_OPS_TOKEN alone.
@@ -443,6 +449,38 @@ async fn digest_weekly(
     let actor = actor(&headers)?;
     let req: WeeklyDigestRequest = parse_object(&body)?;
     s.with_world(move |w| w.weekly_digest(&req, actor.as_deref(), Utc::now()))
+        .await
+        .map(Json)
+}
+
+async fn runs_list(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<RunsQuery>, QueryRejection>,
+) -> Result<Json<RunsPage>> {
+    let filter = parse_query(query)?.check()?;
+    s.with_world(move |w| w.runs(&filter, Utc::now()))
+        .await
+        .map(Json)
+}
+
+async fn run_detail(
+    State(s): State<SimState>,
+    UrlPath(run_id): UrlPath<String>,
+) -> Result<Json<RunDetail>> {
+    validate::run_id(&run_id)?;
+    s.with_world(move |w| w.run_detail(&run_id, Utc::now()))
+        .await
+        .map(Json)
+}
+
+async fn config_overrides(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<OverridesResponse>> {
+    let actor = actor(&headers)?;
+    let req = OverridesRequest::check_body(&body)?;
+    s.with_world(move |w| w.set_overrides(&req, actor.as_deref(), Utc::now()))
         .await
         .map(Json)
 }

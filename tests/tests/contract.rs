@@ -12,6 +12,9 @@ use opsdeck_api::admin::{
     WorldResetResponse, paths,
 };
 use opsdeck_api::kpi::{KpiRollups, paths as kpi_paths};
+use opsdeck_api::runs::{
+    OverridesResponse, RunDetail, RunOutcome, RunsPage, keys, paths as runs_paths,
+};
 use opsdeck_sim::{SimConfig, SimHandle, SimSettings};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -268,4 +271,195 @@ async fn unknown_paths_are_json_404s() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let _: ErrorBody = decode("the 404 body", &r.bytes().await.unwrap());
+}
+
+/// A run id no earlier check used, so a persistent platform takes it.
+fn fresh_run_id(what: &str) -> String {
+    format!("contract-{what}-{}", chrono::Utc::now().timestamp_millis())
+}
+
+#[tokio::test]
+async fn runs_are_listed_and_read_with_their_events() {
+    let u = upstream().await;
+    let page: RunsPage = u.get(&format!("{}?limit=5", runs_paths::RUNS)).await;
+    assert!(page.runs.len() <= 5);
+    assert!(
+        page.runs
+            .windows(2)
+            .all(|w| w[0].started_at >= w[1].started_at),
+        "not newest first"
+    );
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("outcome=crashed", "outcome"),
+        ("before=yesterday", "query"),
+    ] {
+        let r = u
+            .http
+            .get(format!("{}{}?{query}", u.base, runs_paths::RUNS))
+            .bearer_auth(&u.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{query}: {}", r.status());
+        let err: ErrorBody = decode("the refusal", &r.bytes().await.unwrap());
+        assert_eq!(err.field.as_deref(), Some(field), "{query}");
+    }
+    let r = u
+        .http
+        .get(format!(
+            "{}{}",
+            u.base,
+            runs_paths::run("no-such-run-anywhere")
+        ))
+        .bearer_auth(&u.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let _: ErrorBody = decode("the 404 body", &r.bytes().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_guardrail_stop_resumes_the_same_run_once_cleared() {
+    let u = upstream().await;
+    u.require_writes();
+    let config: AdminConfig = u.get(paths::CONFIG).await;
+    let budget = config.budgets.llm_daily_budget_usd_hard;
+    let run_id = fresh_run_id("guardrail");
+    let (s, body) = u
+        .post(
+            paths::RUN_START,
+            &format!(r#"{{"run_id":"{run_id}","reason":"contract","reset_world":false}}"#),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+
+    // Each refused override changes nothing.
+    for (body, field) in [
+        (r#"{"llm_daily_budget_usd_hard":1}"#, "reason"),
+        (
+            r#"{"reason":"x","llm_daily_budget_usd_hard":-1}"#,
+            "llm_daily_budget_usd_hard",
+        ),
+        (
+            r#"{"reason":"x","stop_db_pool_utilization_threshold":2}"#,
+            "stop_db_pool_utilization_threshold",
+        ),
+        (r#"{"reason":"x","budget":1}"#, "body"),
+    ] {
+        let (s, resp) = u.post(runs_paths::CONFIG_OVERRIDES, body).await;
+        assert!(s.is_client_error(), "{body}: {s}");
+        let err: ErrorBody = decode("the refusal", &resp);
+        assert_eq!(err.field.as_deref(), Some(field), "{body}");
+    }
+    let unchanged: AdminConfig = u.get(paths::CONFIG).await;
+    assert_eq!(unchanged.budgets, config.budgets);
+
+    // A budget below today's spend stops the run at its next reading.
+    let (s, body) = u
+        .post(
+            runs_paths::CONFIG_OVERRIDES,
+            r#"{"reason":"contract: trip the budget","llm_daily_budget_usd_hard":0.000001}"#,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let r: OverridesResponse = decode("overrides", &body);
+    assert_eq!(r.changes[0].key, keys::LLM_DAILY_BUDGET_USD_HARD);
+    let mut stopped = None;
+    for _ in 0..300 {
+        let st: AdminStatus = u.get(paths::STATUS).await;
+        if !st.simulation_active {
+            stopped = Some(st);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let stopped = stopped.expect("the run should stop within 30 s of a tiny budget");
+    let stop = stopped.last_guardrail_stop.expect("a guardrail stop");
+    assert_eq!(stop.reason, "budget_exceeded");
+    assert_eq!(stop.run_id.as_deref(), Some(run_id.as_str()));
+
+    let (s, body) = u.post(paths::RUN_RESUME, r#"{"reason":"too early"}"#).await;
+    assert_eq!(s, StatusCode::CONFLICT, "resume while the budget holds");
+    let err: ErrorBody = decode("the 409 body", &body);
+    assert!(
+        err.error.contains("LLM_DAILY_BUDGET_USD_HARD"),
+        "{}",
+        err.error
+    );
+
+    let page: RunsPage = u
+        .get(&format!("{}?outcome=guardrail&limit=500", runs_paths::RUNS))
+        .await;
+    let listed = page
+        .runs
+        .iter()
+        .find(|r| r.run_id == run_id)
+        .expect("listed");
+    assert_eq!(listed.outcome_reason.as_deref(), Some("budget_exceeded"));
+    let counted = listed.runtime_actions;
+
+    let raise = format!(
+        r#"{{"reason":"contract: restore the budget","llm_daily_budget_usd_hard":{}}}"#,
+        budget.max(1000.0)
+    );
+    let (s, body) = u.post(runs_paths::CONFIG_OVERRIDES, &raise).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (s, body) = u
+        .post(paths::RUN_RESUME, r#"{"reason":"budget raised"}"#)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let resumed: ControlResponse = decode("resume", &body);
+    assert_eq!(resumed.status.run_id.as_deref(), Some(run_id.as_str()));
+    assert!(resumed.status.simulation_active);
+
+    let mut detail: Option<RunDetail> = None;
+    for _ in 0..100 {
+        let d: RunDetail = u.get(&runs_paths::run(&run_id)).await;
+        if d.run.runtime_actions > counted {
+            detail = Some(d);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let detail = detail.expect("the resumed run's counters should keep rising");
+    assert!(
+        detail.run.outcome.is(&RunOutcome::Active),
+        "{:?}",
+        detail.run
+    );
+    let kinds: Vec<&str> = detail
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    for kind in [
+        "run_started",
+        "config_override",
+        "simulation_stopped_guardrail",
+        "run_resumed",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+    assert!(!detail.series.is_empty());
+
+    let (s, _) = u
+        .post(paths::RUN_STOP, r#"{"reason":"contract done"}"#)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = u
+        .post(
+            runs_paths::CONFIG_OVERRIDES,
+            &format!(r#"{{"reason":"contract: put the budget back","llm_daily_budget_usd_hard":{budget}}}"#),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let (s, body) = u.post(paths::RUN_RESUME, "{}").await;
+    assert_eq!(s, StatusCode::CONFLICT, "an operator's stop is final");
+    let _: ErrorBody = decode("the 409 body", &body);
+    let (s, _) = u
+        .post(paths::RUN_START, &format!(r#"{{"run_id":"{run_id}"}}"#))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a run id is not reused");
 }

@@ -6,8 +6,10 @@ use opsdeck_api::admin::{
     ControlRequest, ControlResponse, Environment, StartRunRequest, WORLD_RESET_MESSAGE,
     WorldResetResponse, event_type,
 };
-use rusqlite::{Transaction, params};
+use opsdeck_api::runs::RunOutcome;
+use rusqlite::Transaction;
 
+use super::runs::{self, End};
 use super::{Agent, Runtime, World, seed_agents};
 use crate::config::SimSettings;
 use crate::error::{Result, SimError};
@@ -73,6 +75,12 @@ impl World {
             .run_id
             .clone()
             .unwrap_or_else(|| format!("run-{}", now.format("%Y%m%d-%H%M%S")));
+        if runs::exists(&self.conn, &run_id)? {
+            return Err(SimError::Conflict(format!(
+                "Run {run_id} is already in the run history; pick a new run id \
+                 (a run a guardrail stopped continues with Resume)"
+            )));
+        }
         let reason = req.reason.clone().filter(|r| !r.trim().is_empty());
         let mut rt = self.rt.clone();
         let tx = self.conn.transaction()?;
@@ -96,14 +104,7 @@ impl World {
         rt.run_started_at = Some(now);
         rt.run_started_by = actor.map(str::to_owned);
         Self::save_runtime(&tx, &rt)?;
-        tx.execute(
-            "DELETE FROM run_counters WHERE run_id = ?1",
-            params![run_id],
-        )?;
-        tx.execute(
-            "INSERT INTO run_counters VALUES (?1, 0, 0, 0, 0)",
-            params![run_id],
-        )?;
+        runs::insert(&tx, &run_id, reason.as_deref(), now, actor)?;
         Self::event(
             &tx,
             now,
@@ -161,13 +162,42 @@ impl World {
         Ok(self.control_response(format!("Run {run_id} paused")))
     }
 
-    /// `POST /api/admin/control/run/resume`.
+    /// `POST /api/admin/control/run/resume`. A run a guardrail stopped
+    /// continues (same id, counters go on) once the stop's cause no longer
+    /// holds; until then the answer is 409 naming what still holds.
     pub fn resume(
         &mut self,
         req: &ControlRequest,
         actor: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ControlResponse> {
+        if !self.rt.active
+            && let Some(id) = self.rt.run_id.clone()
+        {
+            self.require_writes()?;
+            req.validate()?;
+            let cleared = self.ready_to_continue(&id, now)?;
+            let mut rt = self.rt.clone();
+            rt.active = true;
+            rt.paused = false;
+            let tx = self.conn.transaction()?;
+            Self::save_runtime(&tx, &rt)?;
+            runs::set_outcome(&tx, &id, RunOutcome::Active)?;
+            let detail = format!("continues after the guardrail stop: {cleared}");
+            Self::event(
+                &tx,
+                now,
+                RESUME.event,
+                Some(&id),
+                actor,
+                req.reason.as_deref(),
+                Some(&detail),
+            )?;
+            tx.commit()?;
+            self.rt = rt;
+            self.pressure_since_ms = None;
+            return Ok(self.control_response(format!("Run {id} continues")));
+        }
         let run_id = self.control(&RESUME, req, actor, now)?;
         self.pressure_since_ms = None;
         Ok(self.control_response(format!("Run {run_id} resumed")))
@@ -202,6 +232,11 @@ impl World {
         rt.paused = c.paused;
         let tx = self.conn.transaction()?;
         Self::save_runtime(&tx, &rt)?;
+        match (c.active, c.paused) {
+            (false, _) => End::operator(now, actor, req.reason.as_deref()).write(&tx, &run_id)?,
+            (true, true) => runs::set_outcome(&tx, &run_id, RunOutcome::Paused)?,
+            (true, false) => runs::set_outcome(&tx, &run_id, RunOutcome::Active)?,
+        }
         Self::event(
             &tx,
             now,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use opsdeck_api::admin::{GuardrailStop, event_type};
 use rusqlite::params;
 
+use super::runs::{self, End, TickCounts};
 use super::{World, day};
 use crate::error::Result;
 use crate::guardrail::{self, Readings, Verdict};
@@ -85,12 +86,15 @@ impl World {
         let reading = (target + self.rng.normal() * size * 0.03).round();
         self.pool_in_use = reading.clamp(1.0, size) as u32;
 
-        tx.execute(
-            "UPDATE run_counters SET runtime_actions = runtime_actions + ?2,
-                proposal_actions = proposal_actions + ?3, vote_actions = vote_actions + ?4,
-                forum_actions = forum_actions + ?5 WHERE run_id = ?1",
-            params![run_id, runtime, proposals, votes, forum],
-        )?;
+        let counts = TickCounts {
+            runtime,
+            proposals,
+            votes,
+            forum,
+            calls,
+            spend,
+        };
+        runs::add_tick(&tx, &run_id, now_ms, &counts)?;
         tx.execute(
             "INSERT INTO llm_usage_daily (day, calls, spend_usd) VALUES (?1, ?2, ?3)
              ON CONFLICT (day) DO UPDATE SET calls = calls + ?2, spend_usd = spend_usd + ?3",
@@ -143,6 +147,8 @@ impl World {
                 rt.stop = Some(stop.clone());
                 let tx = self.conn.transaction()?;
                 Self::save_runtime(&tx, &rt)?;
+                End::guardrail(now, GUARDRAIL_ACTOR, trip.reason, &trip.detail)
+                    .write(&tx, &run_id)?;
                 Self::event(
                     &tx,
                     now,

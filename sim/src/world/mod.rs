@@ -12,6 +12,7 @@
 mod controls;
 mod engine;
 mod features;
+mod runs;
 
 use std::path::{Path, PathBuf};
 
@@ -86,7 +87,9 @@ CREATE TABLE IF NOT EXISTS run_counters (
     runtime_actions  INTEGER NOT NULL,
     proposal_actions INTEGER NOT NULL,
     vote_actions     INTEGER NOT NULL,
-    forum_actions    INTEGER NOT NULL
+    forum_actions    INTEGER NOT NULL,
+    llm_calls        INTEGER NOT NULL DEFAULT 0,
+    llm_spend_usd    REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS llm_usage_daily (
     day       TEXT PRIMARY KEY,
@@ -142,6 +145,9 @@ pub struct World {
     /// Start (ms) of the current stretch of DB pool pressure.
     pressure_since_ms: Option<i64>,
     ticks_since_prune: u32,
+    /// Threshold keys set at runtime (`config_overrides`), applied over the
+    /// platform's own configuration.
+    overridden: Vec<String>,
 }
 
 impl std::fmt::Debug for World {
@@ -168,15 +174,18 @@ fn day(t: DateTime<Utc>) -> String {
 
 impl World {
     /// Open (or create) the sim database, seeding a world on first use.
-    pub fn open(settings: SimSettings) -> Result<World> {
+    pub fn open(mut settings: SimSettings) -> Result<World> {
         if let Some(dir) = settings.db_path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
                 .map_err(|e| SimError::Task(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let conn = open_conn(&settings.db_path)?;
+        let mut conn = open_conn(&settings.db_path)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(runs::SCHEMA)?;
+        runs::migrate(&mut conn)?;
+        let overridden = runs::load_overrides(&conn, &mut settings.config)?;
         conn.execute_batch(kpi::SCHEMA)?;
         conn.execute_batch(vp::SCHEMA)?;
         conn.execute_batch(retention::SCHEMA)?;
@@ -200,6 +209,7 @@ impl World {
             pool_in_use: 0,
             pressure_since_ms: None,
             ticks_since_prune: 0,
+            overridden,
         };
         world.rt = world.load_runtime()?;
         world.agents = world.load_agents()?;
@@ -372,6 +382,7 @@ impl World {
                 simulation_active: self.rt.active,
                 simulation_paused: self.rt.paused,
             },
+            overridden: self.overridden.clone(),
         }
     }
 
