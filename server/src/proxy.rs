@@ -287,7 +287,7 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
                 status: axum::http::StatusCode::FORBIDDEN,
                 guard: opsdeck_api::console::Guard::Role,
                 message: format!(
-                    "viewer tokens read KPI, VP and retention views only; {} has none",
+                    "viewer tokens read KPI, VP, retention and run history views only; {} has none",
                     caller.path
                 ),
                 ip: None,

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use opsdeck_api::geocoding::{self, GeocodingNdjsonLine, GeocodingReports};
 use opsdeck_api::kpi::{self, KpiRollups};
 use opsdeck_api::retention::{self, RetentionDays, RetentionNdjsonLine, RetentionReport};
+use opsdeck_api::runs::{self, RunDetail, RunsPage};
 use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpSeries};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -30,7 +31,9 @@ pub fn view_for(path: &str) -> Option<View> {
         retention::paths::RETENTION_NDJSON => retype_lines::<RetentionNdjsonLine>,
         geocoding::paths::GEOCODING => retype::<GeocodingReports>,
         geocoding::paths::GEOCODING_NDJSON => retype_lines::<GeocodingNdjsonLine>,
+        runs::paths::RUNS => retype::<RunsPage>,
         other if is_retention_day(other) => retype::<RetentionReport>,
+        other if is_run(other) => retype::<RunDetail>,
         _ => return None,
     };
     Some(view)
@@ -41,6 +44,13 @@ fn is_retention_day(path: &str) -> bool {
     let prefix = retention::paths::DAY.trim_end_matches("{day}");
     path.strip_prefix(prefix)
         .is_some_and(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok())
+}
+
+/// `/api/admin/runs/<run_id>`.
+fn is_run(path: &str) -> bool {
+    let prefix = runs::paths::RUN.trim_end_matches("{run_id}");
+    path.strip_prefix(prefix)
+        .is_some_and(|id| opsdeck_api::validate::run_id(id).is_ok())
 }
 
 /// Apply `view` to a successful upstream answer for `path`.
@@ -88,6 +98,8 @@ mod tests {
             geocoding::paths::GEOCODING,
             geocoding::paths::GEOCODING_NDJSON,
             "/api/admin/retention/2026-11-20",
+            runs::paths::RUNS,
+            "/api/admin/runs/soak-2026.11:a",
         ] {
             assert!(view_for(path).is_some(), "{path}");
         }
@@ -96,6 +108,9 @@ mod tests {
             "/api/admin/retention/sweep/run",
             "/api/v1/dashboard/anything-new",
             "/api/admin/kpi/raw-events",
+            "/api/admin/runs/has space",
+            "/api/admin/runsfoo",
+            "/api/admin/runs/a/b",
         ] {
             assert!(view_for(path).is_none(), "{path}");
         }

@@ -361,6 +361,7 @@ async fn a_viewer_reads_charts_and_is_refused_everything_else() {
         "/api/admin/kpi/rollups?days=7",
         "/api/console/kpi/alerts",
         "/api/console/kpi/webhook/deliveries",
+        "/api/admin/runs?limit=5",
     ] {
         let (status, _, body) = c.send("127.0.0.1", as_viewer("GET", path)).await;
         assert_eq!(
@@ -383,6 +384,7 @@ async fn a_viewer_reads_charts_and_is_refused_everything_else() {
         ("POST", "/api/admin/control/run/start"),
         ("POST", "/api/admin/control/world/reset"),
         ("POST", "/api/console/kpi/alerts/evaluate"),
+        ("POST", "/api/admin/config/overrides"),
         ("GET", "/api/admin/status"),
         ("GET", "/api/admin/metrics/run"),
         ("GET", "/api/console/audit"),
@@ -401,7 +403,7 @@ async fn a_viewer_reads_charts_and_is_refused_everything_else() {
         .collect();
     // A row per request tried: the token is known, so each path says what
     // its holder attempted.
-    assert_eq!(role_refusals.len(), 7);
+    assert_eq!(role_refusals.len(), 8);
     assert!(
         role_refusals
             .iter()
@@ -479,4 +481,61 @@ async fn bad_token_files_stop_the_start_with_the_reason() {
         let err = prepare(&args).await.unwrap_err().to_string();
         assert!(err.contains(want), "{text}: {err}");
     }
+}
+
+#[tokio::test]
+async fn runtime_overrides_are_a_checked_audited_write() {
+    let c = Console::new(|_| {}).await;
+    let path = "/api/admin/config/overrides";
+    for (body, want, field) in [
+        (
+            r#"{"llm_daily_budget_usd_hard":5}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason",
+        ),
+        (
+            r#"{"reason":"x","llm_daily_budget_usd_hard":"lots"}"#,
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            r#"{"reason":"x","stop_provider_failure_window_seconds":0}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "stop_provider_failure_window_seconds",
+        ),
+    ] {
+        let (status, _, resp) = c.send("127.0.0.1", post(path, body)).await;
+        assert_eq!(status, want, "{body}: {}", String::from_utf8_lossy(&resp));
+        assert_eq!(
+            json::<ErrorBody>(&resp).field.as_deref(),
+            Some(field),
+            "{body}"
+        );
+    }
+    let (status, _, resp) = c
+        .send(
+            "127.0.0.1",
+            post(path, r#"{"reason":"soak","llm_daily_budget_usd_hard":40}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&resp));
+    let r: opsdeck_api::runs::OverridesResponse = json(&resp);
+    assert_eq!(r.config.budgets.llm_daily_budget_usd_hard, 40.0);
+    let rows = c.audit().await.rows;
+    let writes: Vec<_> = rows.iter().filter(|r| r.path == path).collect();
+    assert_eq!(writes.len(), 4, "each attempt is audited");
+    assert_eq!(writes[0].status, Some(200));
+
+    let prod = Console::new(|a| a.environment = Some(Environment::Production)).await;
+    let (status, _, resp) = prod
+        .send(
+            "127.0.0.1",
+            post(path, r#"{"reason":"soak","llm_daily_budget_usd_hard":40}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        json::<ErrorBody>(&resp).guard,
+        Some(Guard::WriteEnabled.into())
+    );
 }
