@@ -21,6 +21,7 @@ use opsdeck_api::geocoding::{self, GeocodingReports};
 use opsdeck_api::kpi::{self, KpiRollups};
 use opsdeck_api::other::OrOther;
 use opsdeck_api::retention::{self, RetentionDays, RetentionReport, SweepRunResponse};
+use opsdeck_api::runs::{self, OverridesRequest, OverridesResponse};
 use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpOpsMetrics, VpSeries, VpThresholds};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
@@ -494,6 +495,15 @@ pub async fn resume_run(
     body: &ControlRequest,
 ) -> Result<ControlResponse, ApiError> {
     post(creds, admin::paths::RUN_RESUME, body).await
+}
+
+/// `POST /api/admin/config/overrides`: change budgets, stop thresholds or
+/// the run switches, with a reason.
+pub async fn set_overrides(
+    creds: &Credentials,
+    body: &OverridesRequest,
+) -> Result<OverridesResponse, ApiError> {
+    post(creds, runs::paths::CONFIG_OVERRIDES, body).await
 }
 
 /// `POST /api/admin/control/world/reset`.

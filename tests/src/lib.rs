@@ -72,6 +72,15 @@ pub async fn start_console(args: &ServeArgs) -> Running {
 /// The audit rows of refused requests (status 400 and up) on the console at
 /// `base`, newest first: what a page asked for that it should not have.
 pub async fn refusals(base: &str) -> Vec<opsdeck_api::console::AuditRow> {
+    audit_rows(base)
+        .await
+        .into_iter()
+        .filter(|r| r.status.is_some_and(|s| s >= 400))
+        .collect()
+}
+
+/// The newest 200 audit rows of the console at `base`, newest first.
+pub async fn audit_rows(base: &str) -> Vec<opsdeck_api::console::AuditRow> {
     let page: opsdeck_api::console::AuditPage = reqwest::Client::new()
         .get(format!("{base}/api/console/audit?limit=200"))
         .bearer_auth(TOKEN)
@@ -82,9 +91,6 @@ pub async fn refusals(base: &str) -> Vec<opsdeck_api::console::AuditRow> {
         .await
         .expect("an audit page");
     page.rows
-        .into_iter()
-        .filter(|r| r.status.is_some_and(|s| s >= 400))
-        .collect()
 }
 
 fn executable(env: &str, default: &str, what: &str) -> PathBuf {

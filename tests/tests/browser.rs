@@ -365,6 +365,166 @@ async fn a_guardrail_stop_shows_its_reason() {
     b.close().await;
 }
 
+/// The runbook's recovery after a budget stop, from the console: the
+/// Recovery panel measures spend against the budget, an override raises the
+/// budget (confirmed, old → new, audited), Resume is enabled only then and
+/// continues the same run, and Stop carries the reason typed in its
+/// confirmation into the run's history.
+#[tokio::test]
+async fn a_budget_stop_is_recovered_from_the_console() {
+    use opsdeck_api::runs::RunDetail;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    args.sim.llm_daily_budget_usd_hard = BUDGET_USD;
+    let console = start_console(&args).await;
+    let run_of = || async {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/admin/runs/recover-me", console.url()))
+            .bearer_auth(TOKEN)
+            .header("x-actor", "e2e check")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        r.json::<RunDetail>().await.unwrap()
+    };
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.connect(TOKEN, "E2E Recovery").await;
+    b.fill("#run-id", "recover-me").await;
+    b.wait_enabled("#btn-start").await;
+    b.click("#btn-start").await;
+    confirm(&b, "recover-me").await;
+
+    b.wait_attr("#panel-recovery", "data-reason", "budget_exceeded")
+        .await;
+    let check = b
+        .wait_text(
+            &field("panel-recovery", "recovery-check"),
+            "a measurement",
+            |t| t.starts_with("Still holding"),
+        )
+        .await;
+    assert!(
+        check.contains("LLM spend today $") && check.contains("LLM_DAILY_BUDGET_USD_HARD $0.30"),
+        "{check}"
+    );
+    assert!(
+        !b.enabled("#btn-recovery-resume").await,
+        "Resume waits for the cause to clear"
+    );
+    let steps = b.text("#panel-recovery .recovery-steps").await;
+    assert!(steps.contains("Raise LLM_DAILY_BUDGET_USD_HARD"), "{steps}");
+    let stopped = run_of().await;
+    assert!(
+        stopped
+            .run
+            .outcome
+            .is(&opsdeck_api::runs::RunOutcome::Guardrail)
+    );
+
+    // The override is offered with a value that clears the stop; it needs a reason.
+    let suggested = b
+        .find("#recovery-value")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let suggested_usd: f64 = suggested.parse().unwrap();
+    assert!(suggested_usd >= 2.0 * BUDGET_USD, "{suggested}");
+    assert!(!b.enabled("#btn-recovery-override").await, "no reason yet");
+    b.fill("#recovery-reason", "soak needs more room").await;
+    b.wait_enabled("#btn-recovery-override").await;
+    b.click("#btn-recovery-override").await;
+    let text = b
+        .wait_text("#recovery-confirm-text", "old → new", |t| t.contains("→"))
+        .await;
+    assert_eq!(
+        text,
+        format!("Set LLM_DAILY_BUDGET_USD_HARD 0.3 → {suggested_usd}?")
+    );
+    b.click("#recovery-confirm-ok").await;
+    b.wait_text(&field("panel-recovery", "recovery-check"), "cleared", |t| {
+        t.starts_with("Cleared")
+    })
+    .await;
+    b.wait_enabled("#btn-recovery-resume").await;
+    b.click("#btn-recovery-resume").await;
+    b.wait_text("#recovery-confirm-text", "resume", |t| {
+        t.contains("Resume run recover-me")
+    })
+    .await;
+    b.fill("#recovery-confirm-reason", "budget raised").await;
+    b.click("#recovery-confirm-ok").await;
+    b.wait_text(&field("panel-status", "simulation_active"), "yes", |t| {
+        t.contains("yes")
+    })
+    .await;
+    assert_eq!(b.text(&field("panel-status", "run_id")).await, "recover-me");
+
+    // The same run goes on counting.
+    let before = stopped.run.runtime_actions;
+    let mut resumed = run_of().await;
+    for _ in 0..100 {
+        if resumed.run.runtime_actions > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        resumed = run_of().await;
+    }
+    assert!(resumed.run.runtime_actions > before, "{:?}", resumed.run);
+    assert!(
+        resumed
+            .run
+            .outcome
+            .is(&opsdeck_api::runs::RunOutcome::Active)
+    );
+    let override_event = resumed
+        .events
+        .iter()
+        .find(|e| e.event_type == "config_override")
+        .expect("the override is in the run's events");
+    assert_eq!(override_event.actor.as_deref(), Some("E2E Recovery"));
+    assert_eq!(
+        override_event.reason.as_deref(),
+        Some("soak needs more room")
+    );
+    let resume_event = resumed
+        .events
+        .iter()
+        .find(|e| e.event_type == "run_resumed")
+        .unwrap();
+    assert_eq!(resume_event.reason.as_deref(), Some("budget raised"));
+
+    // Stop asks for its reason, and the history keeps it.
+    b.wait_enabled("#btn-stop").await;
+    b.click("#btn-stop").await;
+    b.wait_text("#confirm-text", "stop", |t| {
+        t.contains("Stop run recover-me")
+    })
+    .await;
+    b.fill("#confirm-reason", "enough data").await;
+    b.click("#confirm-ok").await;
+    b.wait_text(&field("panel-status", "simulation_active"), "no", |t| {
+        t.contains("no")
+    })
+    .await;
+    let ended = run_of().await.run;
+    assert!(ended.outcome.is(&opsdeck_api::runs::RunOutcome::Stopped));
+    assert_eq!(ended.outcome_reason.as_deref(), Some("enough data"));
+    assert_eq!(ended.ended_by.as_deref(), Some("E2E Recovery"));
+
+    let audited = opsdeck_tests::audit_rows(&console.url()).await;
+    assert!(
+        audited
+            .iter()
+            .any(|r| r.path == "/api/admin/config/overrides" && r.status == Some(200)),
+        "the override is audited"
+    );
+    b.close().await;
+}
+
 /// Keyboard only: Enter connects, Escape and Cancel close a confirmation
 /// without doing anything.
 #[tokio::test]

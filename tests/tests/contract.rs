@@ -279,7 +279,7 @@ fn fresh_run_id(what: &str) -> String {
 }
 
 #[tokio::test]
-async fn runs_are_listed_and_read_with_their_events() {
+async fn reads_list_runs_and_one_run_with_its_events() {
     let u = upstream().await;
     let page: RunsPage = u.get(&format!("{}?limit=5", runs_paths::RUNS)).await;
     assert!(page.runs.len() <= 5);

@@ -334,6 +334,8 @@ pub fn confirmation(
         detail: (!details.is_empty()).then(|| details.join(" ")),
         ok_label: op.kind().label(),
         destructive: op.kind().is_destructive(),
+        // Start's reason is the form's Run reason; the others ask here.
+        ask_reason: op.kind() != OpKind::Start,
     }
 }
 

@@ -13,11 +13,14 @@ use crate::state::connection::use_connection;
 use crate::ui::confirm_dialog::{ConfirmDialog, PendingWrite};
 use crate::ui::text_field::OptionalTextField;
 
-/// Send one write; answer the server's message for the notice.
-async fn perform(creds: &Credentials, op: &WriteOp) -> Result<String, ApiError> {
-    // Stop, pause, resume and reset carry no reason from this panel: its
-    // "Run reason" field describes the run being started.
-    let body = ControlRequest::default();
+/// Send one write; answer the server's message for the notice. Stop,
+/// pause, resume and reset carry the reason typed in their confirmation
+/// (the form's "Run reason" describes the run being started).
+async fn perform(creds: &Credentials, op: &WriteOp, reason: &str) -> Result<String, ApiError> {
+    let reason = reason.trim();
+    let body = ControlRequest {
+        reason: (!reason.is_empty()).then(|| reason.to_owned()),
+    };
     let message = match op {
         WriteOp::Start(request) => api::start_run(creds, request).await?.message,
         WriteOp::Stop => api::stop_run(creds, &body).await?.message,
@@ -56,8 +59,8 @@ pub fn ControlsPanel(
 
     let write = use_write(
         "control runs",
-        |creds, op: WriteOp| async move { perform(&creds, &op).await },
-        move |op, message: &String| {
+        |creds, (op, why): (WriteOp, String)| async move { perform(&creds, &op, &why).await },
+        move |(op, _), message: &String| {
             // A run id names one run; clear the form so the next start
             // does not reuse it by accident.
             if op.kind() == OpKind::Start {
@@ -68,7 +71,7 @@ pub fn ControlsPanel(
         },
     );
     let running = write.running();
-    let busy = Memo::new(move |_| running.with(|op| op.as_ref().map(WriteOp::kind)));
+    let busy = Memo::new(move |_| running.with(|op| op.as_ref().map(|(op, _)| op.kind())));
 
     let input = Memo::new(move |_| {
         let (connected, session_write_enabled, session_reason) = conn.with_session(|s| match s {
@@ -112,7 +115,9 @@ pub fn ControlsPanel(
         let confirmation = controls::confirmation(&op, run.as_ref(), environment);
         pending.set(Some(PendingWrite { op, confirmation }));
     };
-    let on_confirm = Callback::new(move |op: WriteOp| write.dispatch(op));
+    let op_reason = RwSignal::new(String::new());
+    let on_confirm =
+        Callback::new(move |op: WriteOp| write.dispatch((op, op_reason.get_untracked())));
 
     let button = move |kind: OpKind| {
         let state = Memo::new(move |_| input.with(|i| controls::button(kind, i)));
@@ -187,7 +192,7 @@ pub fn ControlsPanel(
             <div class="button-row" role="group" aria-label="Run controls">
                 {OpKind::ALL.into_iter().map(button).collect::<Vec<_>>()}
             </div>
-            <ConfirmDialog pending on_confirm />
+            <ConfirmDialog pending on_confirm reason=op_reason />
         </section>
     }
 }

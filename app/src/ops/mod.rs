@@ -1,5 +1,6 @@
 //! `/ops`: the operator's console — status, run controls, run metrics and
-//! guardrails, baseline capture, the weekly digest, config, events, audit.
+//! guardrails and recovery from a stop, baseline capture, the weekly digest,
+//! config and runtime overrides, events, audit.
 
 pub mod audit_panel;
 pub mod baseline_panel;
@@ -12,6 +13,9 @@ pub mod guardrails;
 pub mod guardrails_panel;
 pub mod markdown;
 pub mod metrics_panel;
+pub mod overrides_panel;
 pub mod page;
+pub mod recovery;
+pub mod recovery_panel;
 pub mod reports;
 pub mod status_panel;

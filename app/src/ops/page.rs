@@ -18,6 +18,8 @@ use crate::ops::digest_panel::DigestPanel;
 use crate::ops::events_panel::EventsPanel;
 use crate::ops::guardrails_panel::GuardrailsPanel;
 use crate::ops::metrics_panel::MetricsPanel;
+use crate::ops::overrides_panel::OverridesPanel;
+use crate::ops::recovery_panel::RecoveryPanel;
 use crate::ops::status_panel::StatusPanel;
 use crate::state::connection::use_connection;
 use crate::ui::env_banner::EnvBanner;
@@ -90,6 +92,7 @@ fn OperatorPanels() -> impl IntoView {
         <EnvBanner status />
         <PageHead title="Ops" />
         <div class="panels">
+            <RecoveryPanel status metrics config />
             <StatusPanel status />
             <ControlsPanel status />
             <MetricsPanel metrics />
@@ -98,6 +101,7 @@ fn OperatorPanels() -> impl IntoView {
             <BaselinePanel />
             <DigestPanel />
             <ConfigPanel config />
+            <OverridesPanel config status />
             <EventsPanel events />
             <AuditPanel audit />
         </div>

@@ -302,6 +302,7 @@ pub fn sweep_confirmation(tenants: u64) -> Confirmation {
         ),
         ok_label: "Run sweep now",
         destructive: true,
+        ask_reason: false,
     }
 }
 

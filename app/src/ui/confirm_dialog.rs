@@ -1,5 +1,6 @@
 //! The confirmation every write goes through: a modal `<dialog>`, Esc cancels,
-//! focus starts on the confirm button.
+//! focus starts on the confirm button. A write that logs why it was done
+//! asks for the reason here, where the operator decides.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -15,6 +16,8 @@ pub struct Confirmation {
     pub ok_label: &'static str,
     /// The action throws work or data away: the alarming button style.
     pub destructive: bool,
+    /// Ask for a reason (`#confirm-reason`), sent with the write.
+    pub ask_reason: bool,
 }
 
 /// A write waiting for the operator's yes.
@@ -34,7 +37,17 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
     pending: RwSignal<Option<PendingWrite<T>>>,
     /// Called with the write once confirmed.
     on_confirm: Callback<T>,
+    /// Where the reason typed in the dialog goes, for confirmations that
+    /// ask for one; it is cleared each time the dialog opens.
+    #[prop(optional)]
+    reason: Option<RwSignal<String>>,
+    /// Prefix of the element ids (`confirm-dialog`, `confirm-ok`, …), for a
+    /// page with more than one dialog.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
+    let id = id.unwrap_or("confirm");
+    let el = move |part: &str| format!("{id}-{part}");
     let dialog = NodeRef::<html::Dialog>::new();
     let ok_button = NodeRef::<html::Button>::new();
 
@@ -46,6 +59,9 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
             return;
         };
         if wanted && !el.open() {
+            if let Some(reason) = reason {
+                reason.set(String::new());
+            }
             let _ = el.show_modal();
             if let Some(ok) = ok_button.get() {
                 let _ = ok.focus();
@@ -55,7 +71,22 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
         }
     });
 
+    let asks = move || {
+        reason.is_some() && pending.with(|p| p.as_ref().is_some_and(|p| p.confirmation.ask_reason))
+    };
+    let reason_error = Memo::new(move |_| {
+        reason.and_then(|r| {
+            r.with(|r| {
+                opsdeck_api::validate::reason(r.trim())
+                    .err()
+                    .map(|e| e.message)
+            })
+        })
+    });
     let confirm = move |_| {
+        if asks() && reason_error.with_untracked(Option::is_some) {
+            return;
+        }
         if let Some(write) = pending.get_untracked() {
             pending.set(None);
             on_confirm.run(write.op);
@@ -80,36 +111,62 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
 
     view! {
         <dialog
-            id="confirm-dialog"
+            id=el("dialog")
             class="confirm-dialog"
             node_ref=dialog
-            aria-labelledby="confirm-title"
-            aria-describedby="confirm-text"
+            aria-labelledby=el("title")
+            aria-describedby=el("text")
             on:close=move |_| {
                 if pending.with_untracked(Option::is_some) {
                     pending.set(None);
                 }
             }
         >
-            <h2 id="confirm-title" class="confirm-title">
+            <h2 id=el("title") class="confirm-title">
                 "Please confirm"
             </h2>
-            <p id="confirm-text" class="confirm-text">
+            <p id=el("text") class="confirm-text">
                 {text}
             </p>
             {move || {
                 detail()
                     .map(|d| {
                         view! {
-                            <p id="confirm-detail" class="confirm-detail">
+                            <p id=el("detail") class="confirm-detail">
                                 {d}
                             </p>
                         }
                     })
             }}
+            {move || {
+                let reason = reason.filter(|_| asks())?;
+                Some(
+                    view! {
+                        <div class="field">
+                            <label for=el(
+                                "reason",
+                            )>
+                                "Reason"
+                                <span class="optional">" (optional, kept in the event log)"</span>
+                            </label>
+                            <input
+                                id=el("reason")
+                                type="text"
+                                autocomplete="off"
+                                aria-invalid=move || reason_error.with(Option::is_some).to_string()
+                                aria-describedby=el("reason-error")
+                                bind:value=reason
+                            />
+                            <p id=el("reason-error") class="field-error" aria-live="polite">
+                                {move || reason_error.get()}
+                            </p>
+                        </div>
+                    },
+                )
+            }}
             <div class="dialog-buttons">
                 <button
-                    id="confirm-cancel"
+                    id=el("cancel")
                     class="btn"
                     type="button"
                     on:click=move |_| pending.set(None)
@@ -117,11 +174,12 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
                     "Cancel"
                 </button>
                 <button
-                    id="confirm-ok"
+                    id=el("ok")
                     class=ok_class
                     type="button"
                     autofocus=true
                     node_ref=ok_button
+                    disabled=move || asks() && reason_error.with(Option::is_some)
                     on:click=confirm
                 >
                     {ok_label}
