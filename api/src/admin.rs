@@ -138,6 +138,10 @@ pub struct AdminStatus {
     pub run_started_by: Option<String>,
     /// The most recent guardrail stop, if any.
     pub last_guardrail_stop: Option<GuardrailStop>,
+    /// How the current or most recent run stands (`guardrail` while it waits
+    /// on that stop); absent from platforms without run history.
+    #[serde(default)]
+    pub run_outcome: Option<OrOther<crate::runs::RunOutcome>>,
 }
 
 /// Budgets in effect.

@@ -514,6 +514,13 @@ async fn a_budget_stop_is_recovered_from_the_console() {
     assert!(ended.outcome.is(&opsdeck_api::runs::RunOutcome::Stopped));
     assert_eq!(ended.outcome_reason.as_deref(), Some("enough data"));
     assert_eq!(ended.ended_by.as_deref(), Some("E2E Recovery"));
+    // An operator's stop is final: nothing offers to resume it.
+    b.wait_text(
+        "#panel-recovery",
+        "no Recovery panel after an operator's stop",
+        |t| t.is_empty(),
+    )
+    .await;
 
     let audited = opsdeck_tests::audit_rows(&console.url()).await;
     assert!(

@@ -4,7 +4,7 @@
 
 use opsdeck_api::admin::{AdminConfig, AdminStatus, GuardrailStop, RunMetrics, guardrail_reason};
 use opsdeck_api::runs::{
-    OverridesRequest, StopCheck, keys, next_steps, override_changes, stop_check,
+    OverridesRequest, RunOutcome, StopCheck, keys, next_steps, override_changes, stop_check,
 };
 
 use crate::ui::confirm_dialog::Confirmation;
@@ -21,14 +21,22 @@ pub struct Stopped {
 }
 
 /// The stop the current run is waiting on, if the last thing that happened
-/// to it was a guardrail stop.
+/// to it was a guardrail stop. A platform that reports the run's outcome is
+/// believed (a run an operator stopped after an earlier guardrail stop is
+/// not waiting); one that does not is judged by the stop's run alone.
 pub fn stopped(status: &AdminStatus) -> Option<Stopped> {
     let stop = status.last_guardrail_stop.as_ref()?;
     let run_id = status.run_id.as_ref()?;
-    (!status.simulation_active && stop.run_id.as_ref() == Some(run_id)).then(|| Stopped {
-        run_id: run_id.clone(),
-        stop: stop.clone(),
-        steps: next_steps(&stop.reason),
+    let waiting = status
+        .run_outcome
+        .as_ref()
+        .is_none_or(|o| o.is(&RunOutcome::Guardrail));
+    (waiting && !status.simulation_active && stop.run_id.as_ref() == Some(run_id)).then(|| {
+        Stopped {
+            run_id: run_id.clone(),
+            stop: stop.clone(),
+            steps: next_steps(&stop.reason),
+        }
     })
 }
 
@@ -231,6 +239,7 @@ mod tests {
                 run_id: Some(id.into()),
                 detail: Some("spend reached the budget".into()),
             }),
+            run_outcome: None,
         }
     }
 
@@ -283,6 +292,14 @@ mod tests {
             "another run"
         );
         assert!(stopped(&status(false, None)).is_none());
+        let mut later_stopped = status(false, Some("soak-1"));
+        later_stopped.run_outcome = Some(RunOutcome::Stopped.into());
+        assert!(
+            stopped(&later_stopped).is_none(),
+            "an operator stopped it after"
+        );
+        later_stopped.run_outcome = Some(RunOutcome::Guardrail.into());
+        assert!(stopped(&later_stopped).is_some());
     }
 
     #[test]

@@ -107,6 +107,7 @@ mod tests {
             run_started_at: None,
             run_started_by: None,
             last_guardrail_stop: None,
+            run_outcome: None,
         }
     }
 

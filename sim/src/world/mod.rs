@@ -360,6 +360,13 @@ impl World {
             run_started_at: self.rt.run_started_at,
             run_started_by: self.rt.run_started_by.clone(),
             last_guardrail_stop: self.rt.stop.clone(),
+            run_outcome: self.rt.run_id.as_deref().and_then(|id| {
+                let (outcome, _) = runs::outcome(&self.conn, id).ok().flatten()?;
+                Some(match opsdeck_api::runs::RunOutcome::parse(&outcome) {
+                    Ok(o) => o.into(),
+                    Err(_) => opsdeck_api::other::OrOther::Other(outcome),
+                })
+            }),
         }
     }
 

@@ -664,6 +664,7 @@ mod tests {
         );
         assert_eq!(run.ended_by.as_deref(), Some("guardrail"));
         let before = run.runtime_actions;
+        assert!(w.status().run_outcome.unwrap().is(&RunOutcome::Guardrail));
         assert!(before > 0 && run.llm_spend_usd >= 0.01, "{run:?}");
 
         let err = w
