@@ -395,11 +395,22 @@ impl World {
 
     /// `GET /api/admin/events`, newest first.
     pub fn events(&self, limit: u32, event_type: Option<&str>) -> Result<Vec<RuntimeEvent>> {
-        let mut stmt = self.conn.prepare(
+        self.events_of(limit, event_type, None)
+    }
+
+    /// The newest `limit` events, of one type and of one run when given.
+    fn events_of(
+        &self,
+        limit: u32,
+        event_type: Option<&str>,
+        run_id: Option<&str>,
+    ) -> Result<Vec<RuntimeEvent>> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, created_at, event_type, run_id, actor, reason, detail FROM events
-             WHERE (?1 IS NULL OR event_type = ?1) ORDER BY id DESC LIMIT ?2",
+             WHERE (?1 IS NULL OR event_type = ?1) AND (?2 IS NULL OR run_id = ?2)
+             ORDER BY id DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![event_type, limit], |r| {
+        let rows = stmt.query_map(params![event_type, run_id, limit], |r| {
             Ok(RuntimeEvent {
                 id: r.get(0)?,
                 created_at: parse_ts(r.get(1)?).unwrap_or(DateTime::<Utc>::UNIX_EPOCH),

@@ -3,7 +3,7 @@
 //! changed while the platform ran (kept across restarts).
 
 use chrono::{DateTime, Utc};
-use opsdeck_api::admin::{RuntimeEvent, event_type};
+use opsdeck_api::admin::event_type;
 use opsdeck_api::runs::{
     CONFIG_OVERRIDE_EVENT, OverrideChange, OverridesRequest, OverridesResponse, RUN_EVENTS_MAX,
     RUN_SERIES_MAX_POINTS, RunDetail, RunOutcome, RunPoint, RunSummary, RunsFilter, RunsPage, keys,
@@ -101,8 +101,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
                     RunOutcome::Guardrail
                 };
                 let end = End {
-                    at_text: at,
-                    at_ms: ms,
+                    at: DateTime::from_timestamp_millis(ms).unwrap_or_default(),
                     by: actor,
                     outcome,
                     reason,
@@ -119,8 +118,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How a run stopped.
 pub(super) struct End {
-    at_text: String,
-    at_ms: i64,
+    at: DateTime<Utc>,
     by: Option<String>,
     outcome: RunOutcome,
     reason: Option<String>,
@@ -131,8 +129,7 @@ impl End {
     /// An operator's stop.
     pub(super) fn operator(at: DateTime<Utc>, by: Option<&str>, reason: Option<&str>) -> End {
         End {
-            at_text: ts(at),
-            at_ms: at.timestamp_millis(),
+            at,
             by: by.map(str::to_owned),
             outcome: RunOutcome::Stopped,
             reason: reason.map(str::to_owned),
@@ -143,8 +140,7 @@ impl End {
     /// A guardrail's stop.
     pub(super) fn guardrail(at: DateTime<Utc>, by: &str, reason: &str, detail: &str) -> End {
         End {
-            at_text: ts(at),
-            at_ms: at.timestamp_millis(),
+            at,
             by: Some(by.to_owned()),
             outcome: RunOutcome::Guardrail,
             reason: Some(reason.to_owned()),
@@ -159,8 +155,8 @@ impl End {
              WHERE run_id = ?1",
             params![
                 run_id,
-                self.at_text,
-                self.at_ms,
+                ts(self.at),
+                self.at.timestamp_millis(),
                 self.by,
                 self.outcome.as_str(),
                 self.reason,
@@ -408,23 +404,7 @@ impl World {
             .query_row(&sql, params![run_id], |r| summary(r, now_ms))
             .optional()?
             .ok_or_else(|| SimError::NotFound(format!("no run with run_id {run_id:?}")))?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, created_at, event_type, run_id, actor, reason, detail FROM events
-             WHERE run_id = ?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let mut events = stmt
-            .query_map(params![run_id, RUN_EVENTS_MAX], |r| {
-                Ok(RuntimeEvent {
-                    id: r.get(0)?,
-                    created_at: parse_ts(r.get(1)?).unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
-                    event_type: r.get(2)?,
-                    run_id: r.get(3)?,
-                    actor: r.get(4)?,
-                    reason: r.get(5)?,
-                    detail: r.get(6)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut events = self.events_of(RUN_EVENTS_MAX, None, Some(run_id))?;
         events.reverse();
         let mut stmt = self.conn.prepare_cached(
             "SELECT minute_ms, runtime_actions, proposal_actions, vote_actions, forum_actions,
