@@ -101,6 +101,12 @@ pub mod guardrail_reason {
     pub const PROVIDER_FAILURES_REPEATED: &str = "provider_failures_repeated";
     /// DB pool utilisation stayed at or over `STOP_DB_POOL_UTILIZATION_THRESHOLD`.
     pub const DB_POOL_PRESSURE: &str = "db_pool_pressure";
+    /// Every reason this build knows.
+    pub const ALL: [&str; 3] = [
+        BUDGET_EXCEEDED,
+        PROVIDER_FAILURES_REPEATED,
+        DB_POOL_PRESSURE,
+    ];
 }
 
 /// The last time a guardrail stopped a run by itself.

@@ -18,6 +18,8 @@ pub struct Stopped {
     pub stop: GuardrailStop,
     /// The runbook's next steps for its reason.
     pub steps: &'static [&'static str],
+    /// Whether this console knows the reason, and so can measure its cause.
+    pub known: bool,
 }
 
 /// The stop the current run is waiting on, if the last thing that happened
@@ -36,6 +38,7 @@ pub fn stopped(status: &AdminStatus) -> Option<Stopped> {
             run_id: run_id.clone(),
             stop: stop.clone(),
             steps: next_steps(&stop.reason),
+            known: guardrail_reason::ALL.contains(&stop.reason.as_str()),
         }
     })
 }

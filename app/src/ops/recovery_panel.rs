@@ -108,7 +108,7 @@ pub fn RecoveryPanel(
         }
     };
     let resume_state = Memo::new(move |_| {
-        let known = stopped.with(|s| s.as_ref().is_some_and(|s| s.steps.len() > 1));
+        let known = stopped.with(|s| s.as_ref().is_some_and(|s| s.known));
         check.with(|c| recovery::resume_state(c.as_ref(), known))
     });
     let ask_resume = move || {
