@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::admin::Environment;
+use crate::validate::ValidationError;
 
 /// Paths of the console's own API.
 pub mod paths {
@@ -122,6 +123,13 @@ pub const VIEWER_READABLE: &[&str] = &[
     "/api/v1/dashboard/",
 ];
 
+/// Console POSTs the write guard lets through when writes are off: they
+/// change nothing upstream. Running the prod checks is one: in PRODUCTION,
+/// where writes are off, is where they matter (their write probe is sent by
+/// the server itself, to be refused by the platform). They are still admin
+/// only, need an actor, and are audited as writes.
+pub const WRITE_GUARD_EXEMPT: &[&str] = &[crate::prodchecks::paths::PROD_CHECKS_RUN];
+
 /// Whether `role` may make a `method` request to `path` (the role guard).
 pub fn role_allows(role: Role, method: &str, path: &str) -> bool {
     match role {
@@ -232,6 +240,34 @@ pub struct AuditRow {
 pub struct LimitQuery {
     /// Most rows to return (1–500, default 50).
     pub limit: Option<u32>,
+}
+
+/// Query of `GET /api/console/audit`: the newest rows, optionally only those
+/// decided within a time range (a run's page asks for its run's span).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Most rows to return (1–500, default 50).
+    pub limit: Option<u32>,
+    /// Only rows decided at or after this time (UTC).
+    pub since: Option<DateTime<Utc>>,
+    /// Only rows decided before this time (UTC).
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditQuery {
+    /// Whether `since` and `until` make a range, naming `since` when not.
+    pub fn check_range(&self) -> Result<(), ValidationError> {
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && since >= until
+        {
+            return Err(ValidationError::invalid(
+                "since",
+                format!("since ({since}) must be earlier than until ({until})"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `GET /api/console/audit`.

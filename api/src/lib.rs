@@ -18,6 +18,7 @@ pub mod geocoding;
 pub mod kpi;
 pub mod other;
 pub mod pages;
+pub mod prodchecks;
 pub mod rate;
 pub mod retention;
 pub mod runs;

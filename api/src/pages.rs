@@ -49,7 +49,20 @@ pub const PAGES: &[Page] = &[
         bundle: "retention",
         entry: "retention.html",
     },
+    Page {
+        path: "/ops/runs",
+        nav: "Runs",
+        title: "opsdeck · Runs",
+        bundle: "runs",
+        entry: "runs.html",
+    },
 ];
+
+/// Where one run's page is: `/ops/runs/<run_id>` (run ids need no escaping:
+/// letters, digits and `.`, `_`, `:`, `-` only).
+pub fn run_page(run_id: &str) -> String {
+    format!("/ops/runs/{run_id}")
+}
 
 /// The page serving `path`: the one whose path is `path` or its nearest
 /// parent, or `None` when no page covers it.
@@ -78,6 +91,7 @@ mod tests {
             ("/ops/vp/", Some("vp.html")),
             ("/ops/vpx", Some("index.html")),
             ("/ops/retention/x", Some("retention.html")),
+            ("/ops/runs/smoke-1", Some("runs.html")),
             ("/opsx", None),
             ("/", None),
         ] {

@@ -183,11 +183,10 @@ impl RunsQuery {
         if let (Some(since), Some(before)) = (self.since, self.before)
             && since >= before
         {
-            return Err(ValidationError {
-                field: "since",
-                message: format!("since ({since}) must be earlier than before ({before})"),
-                kind: ErrorKind::Invalid,
-            });
+            return Err(invalid(
+                "since",
+                format!("since ({since}) must be earlier than before ({before})"),
+            ));
         }
         Ok(RunsFilter {
             limit,
@@ -278,11 +277,7 @@ pub const FAILURE_WINDOW_MAX_SECONDS: u32 = 6 * 3600;
 pub const POOL_SUSTAINED_MAX_SECONDS: u32 = 24 * 3600;
 
 fn invalid(field: &'static str, message: String) -> ValidationError {
-    ValidationError {
-        field,
-        message,
-        kind: ErrorKind::Invalid,
-    }
+    ValidationError::invalid(field, message)
 }
 
 fn in_range_u32(

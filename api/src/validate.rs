@@ -33,7 +33,8 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    fn invalid(field: &'static str, message: String) -> Self {
+    /// A value that was read but breaks a rule (a 422).
+    pub fn invalid(field: &'static str, message: String) -> Self {
         ValidationError {
             field,
             message,

@@ -8,6 +8,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use chrono::{DateTime, Utc};
+
 use gloo_net::http::{Request, RequestBuilder};
 use opsdeck_api::admin::{
     self, AdminConfig, AdminStatus, ControlRequest, ControlResponse, EventsPage, RunMetrics,
@@ -20,12 +22,15 @@ use opsdeck_api::digest::{self, WeeklyDigestRequest, WeeklyDigestResponse};
 use opsdeck_api::geocoding::{self, GeocodingReports};
 use opsdeck_api::kpi::{self, KpiRollups};
 use opsdeck_api::other::OrOther;
+use opsdeck_api::prodchecks::{self, ProdCheckRun, ProdChecksView};
 use opsdeck_api::retention::{self, RetentionDays, RetentionReport, SweepRunResponse};
-use opsdeck_api::runs::{self, OverridesRequest, OverridesResponse};
+use opsdeck_api::runs::{self, OverridesRequest, OverridesResponse, RunDetail, RunsPage};
 use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpOpsMetrics, VpSeries, VpThresholds};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::ui::format;
 
 /// What the operator typed into the connect bar: the admin token and who is acting.
 #[derive(Clone, PartialEq, Eq)]
@@ -339,6 +344,33 @@ pub fn audit(limit: u32) -> Read<AuditPage> {
     Read::new(console::paths::AUDIT, Some(limit))
 }
 
+/// `GET /api/console/audit?limit=&since=&until=`: the rows decided in a
+/// time range (a run's span), newest first.
+pub fn audit_within(
+    limit: u32,
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+) -> Read<AuditPage> {
+    let mut query = vec![
+        ("limit", limit.clamp(1, console::LIST_MAX_LIMIT).to_string()),
+        ("since", format::stamp(since)),
+    ];
+    query.extend(until.map(|u| ("until", format::stamp(u))));
+    Read::with_query(console::paths::AUDIT, query)
+}
+
+/// `GET /api/admin/runs?limit=&…`: past and current runs, newest first;
+/// `query` is the filters' (`runs::model::Filters::query`).
+pub fn runs(query: Vec<(&'static str, String)>) -> Read<RunsPage> {
+    Read::with_query(runs::paths::RUNS, query)
+}
+
+/// `GET /api/admin/runs/{run_id}`: one run with its events and series.
+/// The id is checked first (`validate::run_id`), so it needs no escaping.
+pub fn run_detail(run_id: &str) -> Read<RunDetail> {
+    Read::new(runs::paths::run(run_id), None)
+}
+
 /// `GET /api/admin/kpi/rollups?days=`, newest day first.
 pub fn kpi_rollups(days: u32) -> Read<KpiRollups> {
     let days = days.clamp(1, kpi::ROLLUPS_MAX_DAYS);
@@ -456,6 +488,21 @@ pub async fn weekly_digest(
     send(authorize(Request::post(digest::paths::DIGEST_WEEKLY), creds).json(body))
         .await?
         .decode_with_text()
+}
+
+/// `GET /api/console/prod-checks?limit=`: the prod checks' latest runs.
+pub fn prod_checks(limit: u32) -> Read<ProdChecksView> {
+    Read::new(
+        prodchecks::paths::PROD_CHECKS,
+        Some(limit.clamp(1, console::LIST_MAX_LIMIT)),
+    )
+}
+
+/// `POST /api/console/prod-checks/run` (no body): run the prod checks now.
+pub async fn run_prod_checks(creds: &Credentials) -> Result<ProdCheckRun, ApiError> {
+    send(authorize(Request::post(prodchecks::paths::PROD_CHECKS_RUN), creds).build())
+        .await?
+        .decode()
 }
 
 /// `POST /api/console/kpi/alerts/evaluate` (no body): evaluate now.

@@ -1,6 +1,6 @@
 //! opsdeck's browser console: Leptos in client-side rendering, built to wasm by Trunk.
 //!
-//! One folder per feature (`ops`, `kpi`, `vp`, `retention`), each holding its
+//! One folder per feature (`ops`, `kpi`, `vp`, `retention`, `runs`), each holding its
 //! page, its panels, its plain rules (natively tested) and its charts; `ui`
 //! holds the parts every page shares, and `shell` the frame around a page.
 //! `api` is the only module that talks HTTP; `hooks` and `state` are the
@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod kpi;
 pub mod ops;
 pub mod retention;
+pub mod runs;
 pub mod shell;
 pub mod state;
 pub mod ui;

@@ -10,7 +10,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{PartialPathMatch, PathSegment, PossibleRouteMatch, StaticSegment};
+use leptos_router::{
+    ParamSegment, PartialPathMatch, PathSegment, PossibleRouteMatch, StaticSegment,
+};
 use opsdeck_api::pages::{PAGES, Page};
 
 use crate::state::clock::provide_clock;
@@ -38,15 +40,37 @@ pub fn page_of(bundle: &str) -> Option<&'static Page> {
 /// When no page of the list has that bundle: a bin without its entry (a
 /// native test checks that every bin has one).
 pub fn mount<V: IntoView + 'static>(bundle: &str, page: fn() -> V) {
+    mount_pages(bundle, page, None);
+}
+
+/// [`mount`], with `detail` shown one segment below the page's path (the
+/// segment is the route's `id` parameter): `/ops/runs/<run_id>`.
+pub fn mount_with_detail<V: IntoView + 'static>(
+    bundle: &str,
+    page: fn() -> V,
+    detail: fn() -> AnyView,
+) {
+    mount_pages(bundle, page, Some(detail));
+}
+
+fn mount_pages<V: IntoView + 'static>(
+    bundle: &str,
+    page: fn() -> V,
+    detail: Option<fn() -> AnyView>,
+) {
     console_error_panic_hook::set_once();
     let current =
         page_of(bundle).expect("a bin is named after a bundle of opsdeck_api::pages::PAGES");
-    leptos::mount::mount_to_body(move || view! { <Shell current page /> });
+    leptos::mount::mount_to_body(move || view! { <Shell current page detail /> });
 }
 
-/// The state, the header and the page's route.
+/// The state, the header and the page's routes.
 #[component]
-fn Shell<V: IntoView + 'static>(current: &'static Page, page: fn() -> V) -> impl IntoView {
+fn Shell<V: IntoView + 'static>(
+    current: &'static Page,
+    page: fn() -> V,
+    detail: Option<fn() -> AnyView>,
+) -> impl IntoView {
     let clock = provide_clock();
     let refresh = provide_refresh();
     let feedback = provide_feedback();
@@ -64,6 +88,15 @@ fn Shell<V: IntoView + 'static>(current: &'static Page, page: fn() -> V) -> impl
             <main id="main" class="app-main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=PagePath(current.path) view=page />
+                    // Pages without a detail view answer below their path as
+                    // any unknown path is answered.
+                    <Route
+                        path=(PagePath(current.path), ParamSegment("id"))
+                        view=move || match detail {
+                            Some(detail) => detail(),
+                            None => view! { <NotFound /> }.into_any(),
+                        }
+                    />
                 </Routes>
             </main>
         </Router>

@@ -367,14 +367,30 @@ impl AuditStore {
 
     /// The newest `limit` rows, newest first.
     pub async fn recent(&self, limit: u32) -> Result<Vec<AuditRow>> {
+        self.recent_within(limit, None, None).await
+    }
+
+    /// The newest `limit` rows decided at or after `since` and before
+    /// `until` (either end open when `None`), newest first.
+    pub async fn recent_within(
+        &self,
+        limit: u32,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AuditRow>> {
         self.flush().await?;
+        // Stored times are RFC 3339 with milliseconds and `Z`: they sort as text.
+        let text = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let (since, until) = (since.map(text), until.map(text));
         self.with(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, at, request_id, actor, ip, method, path, status, guard, reason,
                         COALESCE(last_at, at), count, actor_claimed, token_name, role
-                 FROM audit ORDER BY id DESC LIMIT ?1",
+                 FROM audit
+                 WHERE (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
+                 ORDER BY id DESC LIMIT ?1",
             )?;
-            let rows = stmt.query_map(params![limit], |r| {
+            let rows = stmt.query_map(params![limit, since, until], |r| {
                 let guard: Option<String> = r.get(8)?;
                 let role: Option<String> = r.get(14)?;
                 Ok(AuditRow {
@@ -700,5 +716,50 @@ mod tests {
             .collect();
         assert_eq!(removed, 3, "{left:?}");
         assert_eq!(left, ["r4", "r3", "r2", "w"]);
+    }
+
+    #[tokio::test]
+    async fn rows_within_a_range_are_those_decided_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("console.db");
+        let store = open(&path, AuditPolicy::default());
+        for (id, ip) in [
+            ("early", "10.0.0.1"),
+            ("inside", "10.0.0.2"),
+            ("late", "10.0.0.3"),
+        ] {
+            store
+                .refusal(unauthenticated(id, ip), 401, Some(Guard::Token), None)
+                .await
+                .unwrap();
+        }
+        let conn = Connection::open(&path).unwrap();
+        for (id, at) in [
+            ("early", "2026-01-01T09:59:59.999Z"),
+            ("inside", "2026-01-01T10:00:00.000Z"),
+            ("late", "2026-01-01T11:00:00.000Z"),
+        ] {
+            conn.execute(
+                "UPDATE audit SET at = ?1, last_at = ?1 WHERE request_id = ?2",
+                params![at, id],
+            )
+            .unwrap();
+        }
+        let time = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let ids = |rows: Vec<AuditRow>| rows.into_iter().map(|r| r.request_id).collect::<Vec<_>>();
+        let since = Some(time("2026-01-01T10:00:00Z"));
+        let until = Some(time("2026-01-01T11:00:00Z"));
+        assert_eq!(
+            ids(store.recent_within(10, since, until).await.unwrap()),
+            ["inside"]
+        );
+        assert_eq!(
+            ids(store.recent_within(10, since, None).await.unwrap()),
+            ["late", "inside"]
+        );
+        assert_eq!(
+            ids(store.recent_within(10, None, until).await.unwrap()),
+            ["inside", "early"]
+        );
     }
 }

@@ -237,6 +237,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub vp: VpThresholdArgs,
 
+    /// The prod guardrail checks' schedule.
+    #[command(flatten)]
+    pub prod_checks: crate::prodchecks::ProdCheckArgs,
+
     /// Settings of the embedded sim (ignored with `--upstream`).
     #[command(flatten)]
     pub sim: SimConfig,

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::Utc;
 use opsdeck_api::console::{
-    AuditPage, Guard, GuardCheck, LIST_MAX_LIMIT, LimitQuery, Role, Session, paths,
+    AuditPage, AuditQuery, Guard, GuardCheck, LIST_MAX_LIMIT, Role, Session, paths,
 };
 use opsdeck_api::validate;
 use opsdeck_api::vp::{VpThresholds, paths as vp_paths};
@@ -108,10 +108,15 @@ async fn session(
 
 async fn audit(
     State(state): State<AppState>,
-    query: std::result::Result<Query<LimitQuery>, QueryRejection>,
+    query: std::result::Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<AuditPage>> {
-    let limit = bounded_limit(parse_query(query)?.limit)?;
-    let rows = state.audit.recent(limit).await?;
+    let query = parse_query(query)?;
+    let limit = bounded_limit(query.limit)?;
+    query.check_range()?;
+    let rows = state
+        .audit
+        .recent_within(limit, query.since, query.until)
+        .await?;
     Ok(Json(AuditPage { rows }))
 }
 

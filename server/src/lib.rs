@@ -14,6 +14,7 @@ pub mod error;
 pub mod guard;
 pub mod listen;
 pub mod outbox;
+pub mod prodchecks;
 pub mod proxy;
 pub mod startup;
 pub mod state;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(console::router())
         .merge(alerts::router())
+        .merge(prodchecks::router())
         .merge(proxy::router())
         .merge(web::router())
         .route(

@@ -163,6 +163,32 @@ impl Upstream {
         })
     }
 
+    /// POST `body` to the canonical `path` of the upstream as the console
+    /// itself, acting as `actor`: the answer's status and the `error` it
+    /// said, whatever the status (the prod checks' write probe wants a 403).
+    pub async fn post_for_status<B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        actor: &str,
+    ) -> Result<(u16, Option<String>)> {
+        let response = self
+            .client
+            .post(self.url(path, None)?)
+            .bearer_auth(&self.token)
+            .header(ACTOR_HEADER, actor)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.error(&e))?;
+        let status = response.status().as_u16();
+        let bytes = self.read(response).await?;
+        let said = serde_json::from_slice::<ErrorBody>(&bytes)
+            .ok()
+            .map(|b| b.error);
+        Ok((status, said))
+    }
+
     /// The answer's body, up to `UPSTREAM_MAX_RESPONSE_BYTES`.
     async fn read(&self, mut response: reqwest::Response) -> Result<Bytes> {
         let limit = self.max_response_bytes;

@@ -166,6 +166,7 @@ fn check_args(args: &ServeArgs) -> Result<()> {
         return bad("AUTH_FAILURE_LIMIT and AUTH_FAILURE_WINDOW_SECONDS must be above 0".into());
     }
     args.alerts.validate().map_err(StartupError)?;
+    args.prod_checks.validate().map_err(StartupError)?;
     args.vp.thresholds().map_err(StartupError)?;
     if args.upstream.is_none() {
         args.sim.validate().map_err(StartupError)?;
@@ -303,6 +304,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
             },
         ),
         limits: args.limits(),
+        prod_checks: crate::prodchecks::ProdChecks::new(args.prod_checks.clone(), store.clone()),
         store,
         upstream,
         alerts,
@@ -357,6 +359,7 @@ impl Drop for Running {
 fn background_tasks(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = alerts::spawn_tasks(state.clone());
     tasks.push(state.audit.spawn_maintenance());
+    tasks.push(crate::prodchecks::spawn_schedule(state.clone()));
     tasks
 }
 

@@ -36,6 +36,8 @@ pub struct Inner {
     pub upstream: Upstream,
     /// KPI alerts and the webhook.
     pub alerts: Alerts,
+    /// The prod guardrail checks and their stored runs.
+    pub prod_checks: crate::prodchecks::ProdChecks,
     /// VP lane decision thresholds.
     pub vp_thresholds: opsdeck_api::vp::VpThresholds,
     /// The built browser app.

@@ -75,6 +75,17 @@ CREATE INDEX audit_by_kind ON audit (kind, id);
 CREATE INDEX audit_by_time ON audit (at);
 ALTER TABLE webhook_outbox ADD COLUMN target TEXT;
 "#,
+    // 3: the prod checks' runs, each with its results as JSON.
+    r#"
+CREATE TABLE prod_checks (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    actor   TEXT,
+    passed  INTEGER NOT NULL,
+    body    TEXT NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

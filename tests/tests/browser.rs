@@ -422,6 +422,17 @@ async fn a_budget_stop_is_recovered_from_the_console() {
             .outcome
             .is(&opsdeck_api::runs::RunOutcome::Guardrail)
     );
+    // The history lists the run as stopped by its guardrail.
+    b.goto(&format!("{}/ops/runs", console.url())).await;
+    b.wait_attr(
+        r#"#runs-table tr[data-run="recover-me"]"#,
+        "data-outcome",
+        "guardrail",
+    )
+    .await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.wait_attr("#panel-recovery", "data-reason", "budget_exceeded")
+        .await;
 
     // The override is offered with a value that clears the stop; it needs a reason.
     let suggested = b
@@ -497,6 +508,9 @@ async fn a_budget_stop_is_recovered_from_the_console() {
         .unwrap();
     assert_eq!(resume_event.reason.as_deref(), Some("budget raised"));
 
+    run_history_shows_the_recovery(&b, &console.url()).await;
+    b.goto(&format!("{}/ops", console.url())).await;
+
     // Stop asks for its reason, and the history keeps it.
     b.wait_enabled("#btn-stop").await;
     b.click("#btn-stop").await;
@@ -529,6 +543,255 @@ async fn a_budget_stop_is_recovered_from_the_console() {
             .any(|r| r.path == "/api/admin/config/overrides" && r.status == Some(200)),
         "the override is audited"
     );
+    b.close().await;
+}
+
+/// The rows of `#runs-table` as the CSV would hold them: cells joined by
+/// commas (no cell of these runs needs quoting).
+const READ_RUN_ROWS: &str = r#"
+    return [...document.querySelectorAll('#runs-table tbody tr')]
+        .map(tr => [...tr.cells].map(td => td.textContent.trim()).join(','));
+"#;
+
+/// After the recovery: `/ops/runs` shows the run active again, its filters
+/// live in the URL and survive a reload, the CSV holds the rows shown, and
+/// the run's page marks the guardrail stop and the override on its charts.
+async fn run_history_shows_the_recovery(b: &Browser, base: &str) {
+    let row = r#"#runs-table tr[data-run="recover-me"]"#;
+    b.goto(&format!(
+        "{base}/ops/runs?outcome=active&actor=E2E%20Recovery"
+    ))
+    .await;
+    b.wait_attr(row, "data-outcome", "active").await;
+    b.client.refresh().await.unwrap();
+    b.wait_attr(row, "data-outcome", "active").await;
+    let select = b.find("#runs-outcome").await.prop("value").await.unwrap();
+    assert_eq!(
+        select.as_deref(),
+        Some("active"),
+        "the filter survives a reload"
+    );
+    let actor = b.find("#runs-actor").await.prop("value").await.unwrap();
+    assert_eq!(actor.as_deref(), Some("E2E Recovery"));
+
+    let shown: Vec<String> = b
+        .client
+        .execute(READ_RUN_ROWS, vec![])
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let href = b.attr("#download-runs-csv", "href").await.unwrap();
+    let csv = opsdeck_tests::data_url_text(&href);
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().unwrap().starts_with("Run,Outcome,Why,"),
+        "{csv}"
+    );
+    assert_eq!(lines.map(str::to_owned).collect::<Vec<_>>(), shown);
+
+    // A filter that matches nothing says so.
+    b.goto(&format!("{base}/ops/runs?outcome=paused")).await;
+    b.wait_text("#runs-empty", "the empty state", |t| {
+        t.contains("No runs match")
+    })
+    .await;
+    // A filter value the page cannot read is named, and left out.
+    b.goto(&format!("{base}/ops/runs?outcome=exploded")).await;
+    b.wait_text(
+        r#"[data-field="runs-filter-error"]"#,
+        "the bad filter",
+        |t| t.contains("exploded"),
+    )
+    .await;
+    b.wait_attr(row, "data-outcome", "active").await;
+
+    // The run's page: the stop and the override are marked on the charts.
+    b.click(&format!("{row} a.run-link")).await;
+    b.wait_text("#run-id", "the run's id", |t| t == "recover-me")
+        .await;
+    b.wait_attr("#panel-run-charts", "data-state", "ok").await;
+    b.find(r#"#run-markers li[data-marker="guardrail"]"#).await;
+    let override_marker = b.text(r#"#run-markers li[data-label="override"]"#).await;
+    assert!(
+        override_marker.contains("config_override by E2E Recovery: soak needs more room"),
+        "{override_marker}"
+    );
+    let spend = b
+        .find("#chart-run-spend .chart-svg")
+        .await
+        .html(true)
+        .await
+        .unwrap();
+    assert!(
+        spend.contains("guardrail stop") && spend.contains("override"),
+        "the spend chart marks the stop and the override"
+    );
+    b.wait_text(&field("panel-run-summary", "run-outcome"), "active", |t| {
+        t == "active"
+    })
+    .await;
+    b.wait_text("#run-timeline", "the stop", |t| {
+        t.contains("simulation_stopped_guardrail") && t.contains("run_resumed")
+    })
+    .await;
+    b.wait_text("#panel-run-audit", "the override's audit row", |t| {
+        t.contains("/api/admin/config/overrides")
+    })
+    .await;
+}
+
+/// The newest prod check run shown, once it is not `other` (a run before).
+async fn next_prod_check_run(b: &Browser, other: Option<&str>) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let shown = match b
+            .client
+            .find(fantoccini::Locator::Css("#prod-checks-latest"))
+            .await
+        {
+            Ok(el) => el.attr("data-run").await.ok().flatten(),
+            Err(_) => None,
+        };
+        if let Some(id) = shown.filter(|id| Some(id.as_str()) != other) {
+            return id;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prod check run after {other:?} within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn check_item(name: &str, status: &str) -> String {
+    format!(r#"#prod-checks-latest li[data-check="{name}"][data-status="{status}"]"#)
+}
+
+/// The runbook's prod checks. On a PRODUCTION console against its read-only
+/// sim all three pass, on schedule and on demand (which the console's write
+/// guard lets through). Against a platform whose own writes are on, behind a
+/// console that is itself read-only, the probe reaches the platform and the
+/// write checks fail; the page says so at the top.
+#[tokio::test]
+async fn prod_checks_pass_on_a_read_only_platform_and_fail_on_a_writable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(&dir.path().join("read-only"));
+    args.environment = Some(Environment::Production);
+    args.prod_checks.prod_check_idle_sample_seconds = 1;
+    let console = start_console(&args).await;
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops", console.url())).await;
+    b.connect(TOKEN, "E2E Prod Checks").await;
+    let scheduled = next_prod_check_run(&b, None).await;
+    assert_eq!(
+        b.attr("#prod-checks-latest", "data-passed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    b.wait_enabled("#btn-prod-checks-run").await;
+    b.click("#btn-prod-checks-run").await;
+    next_prod_check_run(&b, Some(&scheduled)).await;
+    assert_eq!(
+        b.attr("#prod-checks-latest", "data-passed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    let verdict = b.text("#prod-checks-latest .prod-checks-verdict").await;
+    assert!(
+        verdict.contains("on demand by E2E Prod Checks"),
+        "{verdict}"
+    );
+    for name in [
+        "status_write_disabled",
+        "write_probe_refused",
+        "idle_while_inactive",
+    ] {
+        b.find(&check_item(name, "pass")).await;
+    }
+    let probe = b.text(&check_item("write_probe_refused", "pass")).await;
+    assert!(
+        probe.contains("POST /api/admin/control/run/pause sent to the platform answered 403"),
+        "{probe}"
+    );
+    assert!(
+        b.client
+            .find(fantoccini::Locator::Css("#prod-check-alert"))
+            .await
+            .is_err(),
+        "no alert while the checks pass"
+    );
+    let audited = opsdeck_tests::audit_rows(&console.url()).await;
+    assert!(
+        audited
+            .iter()
+            .any(|r| r.path == "/api/console/prod-checks/run"
+                && r.status == Some(200)
+                && r.actor.as_deref() == Some("E2E Prod Checks")),
+        "the on-demand run is audited"
+    );
+
+    // A platform that accepts writes, behind a read-only PRODUCTION console.
+    let sim = opsdeck_sim::spawn(
+        SimSettings {
+            environment: Environment::Production,
+            admin_write_enabled: true,
+            admin_token: "platform-token".into(),
+            ops_token: String::new(),
+            db_path: dir.path().join("writable.db"),
+            config: SimConfig::default(),
+        },
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut args = console_args(&dir.path().join("writable"));
+    args.environment = Some(Environment::Production);
+    args.upstream = Some(sim.url());
+    args.upstream_admin_token = Some("platform-token".into());
+    args.prod_checks.prod_check_idle_sample_seconds = 1;
+    let writable = start_console(&args).await;
+    b.goto(&format!("{}/ops", writable.url())).await;
+    b.connect(TOKEN, "E2E Prod Checks").await;
+    next_prod_check_run(&b, None).await;
+    assert_eq!(
+        b.attr("#prod-checks-latest", "data-passed")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    b.find(&check_item("status_write_disabled", "fail")).await;
+    let probe = b.text(&check_item("write_probe_refused", "fail")).await;
+    assert!(
+        probe.contains("answered 409"),
+        "the platform itself answered: {probe}"
+    );
+    b.find(&check_item("idle_while_inactive", "pass")).await;
+    let alert = b
+        .wait_text("#prod-check-alert", "the failure", |t| {
+            t.contains("Prod check failed")
+        })
+        .await;
+    assert!(
+        alert.contains("status_write_disabled, write_probe_refused"),
+        "{alert}"
+    );
+    // The console in front still refuses the same write itself.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/admin/control/run/pause", writable.url()))
+        .bearer_auth(TOKEN)
+        .header("x-actor", "e2e check")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
     b.close().await;
 }
 

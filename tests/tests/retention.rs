@@ -1161,6 +1161,13 @@ async fn digest_gates_on_evidence_refuses_a_duplicate_anchor_and_a_baseline_is_c
         markdown.contains("[digest-e2e](run:digest-e2e)"),
         "{markdown}"
     );
+    // Its evidence links open the run's page.
+    assert_eq!(
+        b.attr(r#"#digest-preview a[data-run="digest-e2e"]"#, "href")
+            .await
+            .as_deref(),
+        Some("/ops/runs/digest-e2e")
+    );
     // The preview sits under the page's h1 and the panel's h2: its `#` is an
     // h3 and its `##` sections are h4.
     let heading = b.text("#digest-preview h3").await;

@@ -28,23 +28,28 @@ use crate::state::refresh::{Refresh, use_refresh};
 /// Why a write (`what` the session would do: "evaluate alerts") is not
 /// possible for this session, or `None` when it may be sent.
 pub fn write_blocked(session: Option<&Session>, what: &str) -> Option<String> {
+    admin_blocked(session, what).or_else(|| {
+        session.filter(|s| !s.write_enabled).map(|s| {
+            s.writes_disabled_reason
+                .clone()
+                .unwrap_or_else(|| "Writes are disabled on this console".into())
+        })
+    })
+}
+
+/// Why an admin-only action the write guard lets through
+/// (`opsdeck_api::console::WRITE_GUARD_EXEMPT`) is not possible for this
+/// session: only while disconnected or for a viewer.
+pub fn admin_blocked(session: Option<&Session>, what: &str) -> Option<String> {
     let Some(s) = session else {
         return Some("Connect first".into());
     };
-    if s.role == Role::Viewer {
-        return Some(format!(
+    (s.role == Role::Viewer).then(|| {
+        format!(
             "Read-only: the viewer token \u{2018}{}\u{2019} cannot {what} (admin only)",
             s.token_name
-        ));
-    }
-    if !s.write_enabled {
-        return Some(
-            s.writes_disabled_reason
-                .clone()
-                .unwrap_or_else(|| "Writes are disabled on this console".into()),
-        );
-    }
-    None
+        )
+    })
 }
 
 /// One write: its state as signals, and [`Write::dispatch`] to send it.
@@ -111,8 +116,37 @@ where
     T: Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
+    use_write_blocked_by(write_blocked, what, send, on_success)
+}
+
+/// [`use_write`] of an admin action the write guard lets through when writes
+/// are off (running the prod checks): blocked only by [`admin_blocked`].
+pub fn use_admin_action<I, T, Fut>(
+    what: &'static str,
+    send: impl Fn(Credentials, I) -> Fut + 'static,
+    on_success: impl Fn(&I, &T) -> Option<String> + 'static,
+) -> Write<I, T>
+where
+    I: Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    use_write_blocked_by(admin_blocked, what, send, on_success)
+}
+
+fn use_write_blocked_by<I, T, Fut>(
+    blocked_by: fn(Option<&Session>, &str) -> Option<String>,
+    what: &'static str,
+    send: impl Fn(Credentials, I) -> Fut + 'static,
+    on_success: impl Fn(&I, &T) -> Option<String> + 'static,
+) -> Write<I, T>
+where
+    I: Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
     let outcome = RwSignal::new(None);
-    let frame = Frame::new(what, Box::new(move || outcome.set(None)));
+    let frame = Frame::new(blocked_by, what, Box::new(move || outcome.set(None)));
     let on_success = Rc::new(on_success);
     // The answer is handled where it arrives, in the action's own task: no
     // effect and no copy of it per write.
@@ -153,14 +187,18 @@ struct Frame {
 impl Frame {
     /// The frame of a write named `what`; `forget` drops its last outcome
     /// when the credentials change.
-    fn new(what: &'static str, forget: Box<dyn Fn()>) -> Self {
+    fn new(
+        blocked_by: fn(Option<&Session>, &str) -> Option<String>,
+        what: &'static str,
+        forget: Box<dyn Fn()>,
+    ) -> Self {
         let conn = use_connection();
         conn.on_new_credentials(forget);
         Frame {
             conn,
             feedback: use_feedback(),
             refresh: use_refresh(),
-            blocked: Memo::new(move |_| conn.with_session(|s| write_blocked(s, what))),
+            blocked: Memo::new(move |_| conn.with_session(|s| blocked_by(s, what))),
         }
     }
 

@@ -48,6 +48,15 @@ fn long_cell(text: String, tag: Option<&'static str>) -> impl IntoView {
 pub fn AuditPanel(
     /// `GET /api/console/audit?limit=20`.
     audit: Polled<AuditPage>,
+    /// Element id of the section.
+    #[prop(default = "panel-audit")]
+    id: &'static str,
+    /// Its heading.
+    #[prop(default = "Recent audit")]
+    title: &'static str,
+    /// What to say when there are no rows.
+    #[prop(default = "No audit rows yet")]
+    empty_text: &'static str,
 ) -> impl IntoView {
     let data = audit.data();
     // At most PANEL_ROWS rows, re-rendered (patched in place) when the data
@@ -104,10 +113,10 @@ pub fn AuditPanel(
         }
     };
     view! {
-        <Panel id="panel-audit" title="Recent audit" frame=audit.frame() wide=true>
+        <Panel id title frame=audit.frame() wide=true>
             <Show
                 when=move || !empty()
-                fallback=|| view! { <p class="panel-empty">"No audit rows yet"</p> }
+                fallback=move || view! { <p class="panel-empty">{empty_text}</p> }
             >
                 <DataTable label="Audit rows" columns=COLUMNS>
                     {move || rows().into_iter().map(row).collect_view()}

@@ -9,6 +9,9 @@ use opsdeck_api::digest::{
     WeeklyDigestResponse,
 };
 
+use opsdeck_api::pages::run_page;
+use opsdeck_api::validate;
+
 use crate::api::{self, ApiError, Texted};
 use crate::hooks::use_write::use_write;
 use crate::ops::markdown::{self, Block, Inline};
@@ -16,19 +19,34 @@ use crate::ops::reports;
 use crate::ui::action_panel::{ActionPanel, ActionTexts};
 use crate::ui::format;
 
+/// The run an evidence link's target names (`run:<id>`), if it is a valid id.
+fn evidence_run(target: &str) -> Option<&str> {
+    target
+        .strip_prefix("run:")
+        .filter(|id| validate::run_id(id).is_ok())
+}
+
 fn inline_view(i: Inline) -> AnyView {
     match i {
         Inline::Text(t) => t.into_any(),
         Inline::Code(c) => view! { <code>{c}</code> }.into_any(),
         Inline::Em(e) => view! { <em>{e}</em> }.into_any(),
-        // Evidence links name a run (`run:<id>`); the run's events are on
-        // this page, so the link says where it points rather than navigating.
-        Inline::Link { text, target } => view! {
-            <span class="md-link" title=target>
-                {text}
-            </span>
-        }
-        .into_any(),
+        // Evidence links name a run (`run:<id>`) and open its page; any other
+        // target is shown, not followed (a digest is not trusted to link out).
+        Inline::Link { text, target } => match evidence_run(&target) {
+            Some(run_id) => view! {
+                <a class="md-link" href=run_page(run_id) data-run=run_id.to_owned()>
+                    {text}
+                </a>
+            }
+            .into_any(),
+            None => view! {
+                <span class="md-link" title=target>
+                    {text}
+                </span>
+            }
+            .into_any(),
+        },
     }
 }
 
@@ -294,5 +312,18 @@ pub fn DigestPanel() -> impl IntoView {
                 Some(Err(e)) => refused_view(e).into_any(),
             }}
         </ActionPanel>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_links_open_valid_runs_only() {
+        assert_eq!(evidence_run("run:smoke-1"), Some("smoke-1"));
+        assert_eq!(evidence_run("run:../admin"), None);
+        assert_eq!(evidence_run("https://example.com"), None);
+        assert_eq!(evidence_run("run:"), None);
     }
 }

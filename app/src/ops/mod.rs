@@ -1,5 +1,5 @@
 //! `/ops`: the operator's console — status, run controls, run metrics and
-//! guardrails and recovery from a stop, baseline capture, the weekly digest,
+//! guardrails and recovery from a stop, prod checks, baseline capture, the weekly digest,
 //! config and runtime overrides, events, audit.
 
 pub mod audit_panel;
@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod metrics_panel;
 pub mod overrides_panel;
 pub mod page;
+pub mod prodchecks_panel;
 pub mod recovery;
 pub mod recovery_panel;
 pub mod reports;

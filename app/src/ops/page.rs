@@ -1,5 +1,5 @@
 //! `/ops`: environment, status, run controls, metrics, guardrails, the KPI
-//! summary, baseline capture, the weekly digest, config, events, audit.
+//! summary, prod checks, baseline capture, the weekly digest, config, events, audit.
 //!
 //! Each panel polls its own source, so one failing endpoint degrades one panel
 //! and the rest of the page keeps working.
@@ -19,6 +19,7 @@ use crate::ops::events_panel::EventsPanel;
 use crate::ops::guardrails_panel::GuardrailsPanel;
 use crate::ops::metrics_panel::MetricsPanel;
 use crate::ops::overrides_panel::OverridesPanel;
+use crate::ops::prodchecks_panel::{ProdChecksAlert, ProdChecksPanel, RUNS_SHOWN};
 use crate::ops::recovery_panel::RecoveryPanel;
 use crate::ops::status_panel::StatusPanel;
 use crate::state::connection::use_connection;
@@ -71,6 +72,11 @@ fn ViewerHome() -> impl IntoView {
                         "Retention sweeps and geocoding coverage"
                     </a>
                 </li>
+                <li>
+                    <a href="/ops/runs" rel="external">
+                        "Run history"
+                    </a>
+                </li>
             </ul>
         </section>
     }
@@ -87,16 +93,19 @@ fn OperatorPanels() -> impl IntoView {
     let stops = use_polled(api::guardrail_stops(api::PANEL_ROWS));
     let kpi_rollups = use_polled(api::kpi_rollups(SUMMARY_DAYS));
     let kpi_alerts = use_polled(api::kpi_alerts());
+    let prod_checks = use_polled(api::prod_checks(RUNS_SHOWN));
 
     view! {
         <EnvBanner status />
         <PageHead title="Ops" />
+        <ProdChecksAlert checks=prod_checks />
         <div class="panels">
             <RecoveryPanel status metrics config />
             <StatusPanel status />
             <ControlsPanel status />
             <MetricsPanel metrics />
             <GuardrailsPanel metrics config stops />
+            <ProdChecksPanel checks=prod_checks />
             <KpiSummaryPanel rollups=kpi_rollups alerts=kpi_alerts />
             <BaselinePanel />
             <DigestPanel />

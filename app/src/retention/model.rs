@@ -10,6 +10,7 @@ use opsdeck_api::retention::{RetentionReport, TenantRetentionSummary, WarningSev
 use serde::Serialize;
 
 use crate::ui::confirm_dialog::Confirmation;
+use crate::ui::format;
 
 /// The day in `?day=`: `None` (the latest sweep) when absent, and an error
 /// naming the value when it is not a `YYYY-MM-DD` date.
@@ -237,15 +238,6 @@ pub fn matches(row: &TenantRow, text: &str, status: StatusFilter) -> bool {
 /// The CSV download's header.
 pub const CSV_HEADER: &str = "tenant_id,tenant_name,removed_count,tags,warning_count,max_severity,geocoding_status,geocoding_ratio";
 
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
-}
-
 /// The table as CSV: one line per tenant. Tags are joined with `;`; a tenant
 /// without a geocoding report has empty geocoding fields.
 pub fn csv(rows: &[TenantRow]) -> String {
@@ -255,17 +247,17 @@ pub fn csv(rows: &[TenantRow]) -> String {
     for r in rows {
         let s = &r.summary;
         let fields = [
-            csv_field(&s.tenant_id),
-            csv_field(&s.tenant_name),
+            format::csv_field(&s.tenant_id),
+            format::csv_field(&s.tenant_name),
             s.removed_count.to_string(),
-            csv_field(&s.tags.join(";")),
+            format::csv_field(&s.tags.join(";")),
             s.warnings.len().to_string(),
             r.max_severity()
-                .map(|w| csv_field(&w.to_string()))
+                .map(|w| format::csv_field(&w.to_string()))
                 .unwrap_or_default(),
             r.geocoding
                 .as_ref()
-                .map(|(g, _)| csv_field(&g.to_string()))
+                .map(|(g, _)| format::csv_field(&g.to_string()))
                 .unwrap_or_default(),
             r.geocoding
                 .as_ref()

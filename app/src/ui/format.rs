@@ -90,6 +90,11 @@ fn date_time(at: &DateTime<Utc>, separator: char, zone: &str) -> String {
     )
 }
 
+/// An instant as a query carries it, to the millisecond: `2026-11-25T14:03:09.250Z`.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// A duration in seconds, coarsened the way people say it: `12 s`, `4 min`,
 /// `2 h 5 min`, `3 d 4 h`. Negative values (clock skew) count as zero.
 pub fn duration(seconds: i64) -> String {
@@ -188,13 +193,27 @@ pub fn fixed(value: f64, decimals: u32) -> String {
 /// A `data:` URL holding `text`, for an `<a download>`: no object URL to
 /// revoke, and the CSP allows it (`img-src data:` covers the SVG preview too).
 pub fn data_url(mime: &str, text: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(mime.len() + 16 + text.len() * 3 / 2);
     out.push_str("data:");
     out.push_str(mime);
     out.push_str(";charset=utf-8,");
+    percent_encode(&mut out, text, b"-_.~()'!*:;/=+@$");
+    out
+}
+
+/// `text` as one value of a URL's query string (`?actor=…`).
+pub fn query_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    percent_encode(&mut out, text, b"-_.~:");
+    out
+}
+
+/// Push `text` onto `out`, every byte but ASCII letters, digits and `keep`
+/// as `%XX`.
+fn percent_encode(out: &mut String, text: &str, keep: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~()'!*:;/=+@$".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(char::from(b));
         } else {
             out.push('%');
@@ -202,12 +221,37 @@ pub fn data_url(mime: &str, text: &str) -> String {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+pub fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_escape_all_but_the_unreserved() {
+        assert_eq!(query_value("ops alice&x=1"), "ops%20alice%26x%3D1");
+        assert_eq!(
+            query_value("2026-12-02T10:00:00.000Z"),
+            "2026-12-02T10:00:00.000Z"
+        );
+        assert_eq!(query_value("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
 
     #[test]
     fn counts_group_thousands() {

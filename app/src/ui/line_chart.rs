@@ -3,6 +3,7 @@
 //! horizontal threshold rules, and a legend that explains a downloaded SVG.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -49,7 +50,7 @@ pub fn segments(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
 }
 
 /// The legend, top left above the plot.
-fn legend<DB: DrawingBackend>(
+pub fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     items: &[(&str, RGBColor)],
 ) -> DrawResult<DB> {
@@ -68,6 +69,41 @@ fn legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The plot every line chart draws on: `x` across, `0..top` up, the value
+/// axis' grid lines only, `x_labels` labels along the bottom.
+pub fn frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: std::ops::Range<f64>,
+    top: f64,
+    x_labels: usize,
+    x_text: &dyn Fn(&f64) -> String,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<Plot<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let label_style = TextStyle::from((FONT, 14).into_font()).color(&INK);
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .margin_top(24)
+        .x_label_area_size(24)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(x_labels)
+        .y_labels(5)
+        .x_label_formatter(x_text)
+        .y_label_formatter(y_label)
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .label_style(label_style)
+        .draw()?;
+    Ok(chart)
+}
+
+/// What [`frame`] answers: a chart with `f64` on both axes.
+pub type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 /// Paint `lines` and `rules` on `area`; `x_label` names point `i` (only whole
 /// points get a label), `y_label` formats the value axis.
 pub fn draw<DB: DrawingBackend>(
@@ -85,7 +121,6 @@ pub fn draw<DB: DrawingBackend>(
     let top = if highest > 0.0 { highest * 1.15 } else { 0.1 };
     let points = lines.iter().map(|l| l.values.len()).max().unwrap_or(0);
     let last = points.saturating_sub(1).max(1) as f64;
-    let label_style = TextStyle::from((FONT, 14).into_font()).color(&INK);
     let x_text = |x: &f64| {
         let i = x.round();
         if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < points {
@@ -94,24 +129,7 @@ pub fn draw<DB: DrawingBackend>(
             String::new()
         }
     };
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .margin_top(24)
-        .x_label_area_size(24)
-        .y_label_area_size(52)
-        .build_cartesian_2d(0f64..last, 0f64..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(7)
-        .y_labels(5)
-        .x_label_formatter(&x_text)
-        .y_label_formatter(y_label)
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .label_style(label_style)
-        .draw()?;
+    let mut chart = frame(area, 0f64..last, top, 7, &x_text, y_label)?;
     for r in rules {
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, r.value), (last, r.value)],

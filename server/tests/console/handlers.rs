@@ -539,3 +539,76 @@ async fn runtime_overrides_are_a_checked_audited_write() {
         Some(Guard::WriteEnabled.into())
     );
 }
+
+#[tokio::test]
+async fn prod_checks_run_on_demand_where_writes_are_off_for_admins_only() {
+    use opsdeck_api::prodchecks::{CheckStatus, ProdCheckRun, ProdChecksView};
+    let c = Console::new(|a| {
+        a.environment = Some(Environment::Production);
+        a.viewer_api_token = Some(VIEWER.into());
+        a.prod_checks.prod_check_idle_sample_seconds = 1;
+    })
+    .await;
+    let (status, _, body) = c
+        .send("127.0.0.1", post("/api/console/prod-checks/run", ""))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let run: ProdCheckRun = json(&body);
+    assert!(run.passed, "{run:?}");
+    assert!(run.results.iter().all(|r| r.status.is(&CheckStatus::Pass)));
+    assert_eq!(run.actor.as_deref(), Some("Handler Test"));
+    // Only the check route is let through: other writes are still refused.
+    let (status, _, _) = c
+        .send("127.0.0.1", post("/api/admin/control/run/pause", "{}"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let viewer = Request::post("/api/console/prod-checks/run")
+        .header(header::AUTHORIZATION, format!("Bearer {VIEWER}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = c.send("127.0.0.1", viewer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json::<ErrorBody>(&body).guard, Some(Guard::Role.into()));
+
+    let (status, _, body) = c
+        .send("127.0.0.1", get("/api/console/prod-checks?limit=5"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let view: ProdChecksView = json(&body);
+    assert_eq!(view.environment, Environment::Production);
+    assert_eq!(view.interval_seconds, 900);
+    assert_eq!(view.runs, vec![run]);
+    let rows = c.audit().await.rows;
+    assert!(
+        rows.iter()
+            .any(|r| r.path == "/api/console/prod-checks/run" && r.status == Some(200)),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn audit_rows_are_read_by_time_range_and_a_reversed_range_is_refused() {
+    let c = Console::new(|_| {}).await;
+    let (status, _, body) = c
+        .send(
+            "127.0.0.1",
+            get("/api/console/audit?since=2026-12-02T10:00:00Z&until=2026-12-02T09:00:00Z"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let err: ErrorBody = json(&body);
+    assert_eq!(err.field.as_deref(), Some("since"));
+    let (status, _, body) = c
+        .send(
+            "127.0.0.1",
+            get("/api/console/audit?since=2999-01-01T00:00:00Z"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        json::<opsdeck_api::console::AuditPage>(&body)
+            .rows
+            .is_empty()
+    );
+}
