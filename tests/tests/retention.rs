@@ -972,6 +972,27 @@ async fn a_viewer_reads_retention_but_cannot_sweep_capture_or_draft() {
         "{shown:?}"
     );
     assert_blocked(&v, "#btn-sweep-run", "#sweep-blocked", "viewer").await;
+    // The run history and a run's page are the viewer's to read too; the
+    // audit rows are not, and the page does not ask for them.
+    let r = post(
+        &base,
+        TOKEN,
+        admin_paths::RUN_START,
+        json!({"run_id": "viewer-reads", "reset_world": false}),
+    )
+    .await;
+    assert!(r.status().is_success(), "start: {}", r.status());
+    v.goto(&format!("{base}/ops/runs")).await;
+    v.wait_attr(
+        r#"#runs-table tr[data-run="viewer-reads"]"#,
+        "data-outcome",
+        "active",
+    )
+    .await;
+    v.click(r#"#runs-table tr[data-run="viewer-reads"] a.run-link"#)
+        .await;
+    v.wait_attr("#panel-run-summary", "data-state", "ok").await;
+    v.find("#run-audit-viewer").await;
     // Let any polling run; nothing the page asked for was refused.
     tokio::time::sleep(Duration::from_secs(4)).await;
     v.close().await;

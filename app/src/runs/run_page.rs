@@ -9,6 +9,7 @@ use chrono::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use opsdeck_api::admin::RuntimeEvent;
+use opsdeck_api::console::Role;
 use opsdeck_api::runs::{RunDetail, RunSummary};
 use opsdeck_api::validate;
 
@@ -17,6 +18,7 @@ use crate::hooks::use_polled::{Polled, use_polled_by};
 use crate::ops::audit_panel::AuditPanel;
 use crate::runs::charts;
 use crate::runs::model::{self, Marker, RunSeries};
+use crate::state::connection::use_connection;
 use crate::ui::chart::svg;
 use crate::ui::chart_figure::ChartFigure;
 use crate::ui::env_banner::EnvBanner;
@@ -65,6 +67,7 @@ pub fn RunPage() -> impl IntoView {
 #[component]
 fn RunPanels(run_id: String) -> impl IntoView {
     let heading = run_id.clone();
+    let conn = use_connection();
     let detail = use_polled_by(move || api::run_detail(&run_id));
     let data = detail.data();
     let span = Memo::new(move |_| {
@@ -84,6 +87,19 @@ fn RunPanels(run_id: String) -> impl IntoView {
             <ChartsPanel detail />
             <TimelinePanel detail />
             {move || {
+                let viewer = conn.with_session(|s| s.is_some_and(|s| s.role == Role::Viewer));
+                if viewer {
+                    return Some(
+                        // The audit log is the operators': a viewer's polls would only
+                        // add refusals to it.
+                        view! {
+                            <p class="panel-note" id="run-audit-viewer">
+                                "The audit rows of this run are for operators (admin tokens)."
+                            </p>
+                        }
+                            .into_any(),
+                    );
+                }
                 span.get()
                     .map(|(since, until)| {
                         let audit = use_polled_by(move || api::audit_within(
@@ -99,6 +115,7 @@ fn RunPanels(run_id: String) -> impl IntoView {
                                 empty_text="No audit rows in this run's span"
                             />
                         }
+                            .into_any()
                     })
             }}
         </div>
