@@ -4,7 +4,8 @@
 //! 1. `/api/admin/status` returns `admin_write_enabled=false`;
 //! 2. a write endpoint returns `403` (a harmless Pause while no run is active,
 //!    sent by the server straight to the platform, so the console's own write
-//!    guard cannot answer in the platform's place);
+//!    guard cannot answer in the platform's place; only from a PRODUCTION
+//!    console: in DEVELOPMENT the answer follows from the status);
 //! 3. with `SIMULATION_ACTIVE=false` the platform is idle: no actions and no
 //!    LLM calls between two readings.
 
@@ -245,6 +246,28 @@ pub fn probe_skipped(status: &AdminStatus) -> CheckResult {
             "not sent: run {} is active, and a Pause the platform accepted would pause it",
             status.run_id.as_deref().unwrap_or("(unnamed)")
         ),
+    )
+}
+
+/// The probe not sent, because the console is not a PRODUCTION one: in
+/// DEVELOPMENT writes are meant to be on, and a write could change a run
+/// someone is using. What it would find follows from the status.
+pub fn probe_not_in_development(status: &AdminStatus) -> CheckResult {
+    let (verdict, would) = if status.admin_write_enabled {
+        (
+            CheckStatus::Fail,
+            "status says admin_write_enabled=true, so the platform would accept it",
+        )
+    } else {
+        (
+            CheckStatus::Skipped,
+            "status says admin_write_enabled=false",
+        )
+    };
+    CheckResult::of(
+        CheckName::WriteProbeRefused,
+        verdict,
+        format!("not sent on a DEVELOPMENT console, where a write could change a run; {would}"),
     )
 }
 

@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
-use opsdeck_api::admin::{self, AdminStatus, ControlRequest, RunMetrics};
+use opsdeck_api::admin::{self, AdminStatus, ControlRequest, Environment, RunMetrics};
 use opsdeck_api::console::LimitQuery;
 use opsdeck_api::other::OrOther;
 use opsdeck_api::prodchecks::{
@@ -168,10 +168,11 @@ impl ProdChecks {
     /// Run the three checks against `upstream` and store the result.
     pub async fn run(
         &self,
-        upstream: &Upstream,
+        state: &AppState,
         trigger: Trigger,
         actor: Option<String>,
     ) -> Result<ProdCheckRun> {
+        let (upstream, state_environment) = (&state.upstream, state.environment);
         let _one = self.running.lock().await;
         let at = Utc::now();
         let status = upstream
@@ -185,7 +186,11 @@ impl ProdChecks {
         match &status {
             Ok(s) => {
                 results.push(prodchecks::judge_status(s));
-                results.push(self.probe(upstream, s).await);
+                results.push(if state_environment == Environment::Production {
+                    self.probe(upstream, s).await
+                } else {
+                    prodchecks::probe_not_in_development(s)
+                });
             }
             Err(e) => {
                 let why = e.to_string();
@@ -288,11 +293,7 @@ pub fn spawn_schedule(state: AppState) -> JoinHandle<()> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(e) = state
-                .prod_checks
-                .run(&state.upstream, Trigger::Schedule, None)
-                .await
-            {
+            if let Err(e) = state.prod_checks.run(&state, Trigger::Schedule, None).await {
                 tracing::error!(error = %e, "scheduled prod checks could not be stored");
             }
             let next = Utc::now() + chrono::Duration::from_std(every).unwrap_or_default();
@@ -320,7 +321,7 @@ async fn run_now(
     Ok(Json(
         state
             .prod_checks
-            .run(&state.upstream, Trigger::Demand, caller.actor)
+            .run(&state, Trigger::Demand, caller.actor)
             .await?,
     ))
 }
