@@ -22,6 +22,7 @@ pub fn baseline_request(
     let req = BaselineCaptureRequest {
         windows: Some(whole("windows", windows)?),
         window_minutes: Some(whole("window_minutes", window_minutes)?),
+        reason: None,
     };
     req.validate().map_err(|e| e.message)?;
     Ok(req)

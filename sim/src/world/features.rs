@@ -148,6 +148,7 @@ impl World {
         let snapshot = BaselineSnapshot {
             captured_at: now,
             captured_by: actor.map(str::to_owned),
+            reason: req.reason.clone(),
             environment: self.settings.environment.into(),
             run_id: self.rt.run_id.clone(),
             simulation_active: self.rt.active,
