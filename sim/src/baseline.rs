@@ -250,8 +250,8 @@ pub fn read_latest(root: &Path) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn actions_fall_into_their_windows() {
+    /// The action tables the windows read, and this module's schema.
+    fn tables() -> Connection {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(
             "CREATE TABLE proposals (run_id TEXT, created_ms INTEGER);
@@ -260,6 +260,12 @@ mod tests {
         )
         .unwrap();
         c.execute_batch(SCHEMA).unwrap();
+        c
+    }
+
+    #[test]
+    fn actions_fall_into_their_windows() {
+        let c = tables();
         let now: DateTime<Utc> = "2026-03-10T12:00:00Z".parse().unwrap();
         let ms = |m: i64| (now - Duration::minutes(m)).timestamp_millis();
         for (table, at) in [
@@ -292,18 +298,6 @@ mod tests {
         assert_eq!(w[0].forum_actions, 1);
     }
 
-    fn history() -> Connection {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch(
-            "CREATE TABLE proposals (run_id TEXT, created_ms INTEGER);
-             CREATE TABLE votes (run_id TEXT, created_ms INTEGER);
-             CREATE TABLE forum_posts (run_id TEXT, created_ms INTEGER);",
-        )
-        .unwrap();
-        c.execute_batch(SCHEMA).unwrap();
-        c
-    }
-
     fn snapshot(at: &str, calls: u64) -> BaselineSnapshot {
         let at: DateTime<Utc> = at.parse().unwrap();
         serde_json::from_value(serde_json::json!({
@@ -325,7 +319,7 @@ mod tests {
 
     #[test]
     fn the_history_keeps_the_newest_and_lists_them_first() {
-        let c = history();
+        let c = tables();
         let mut ids = Vec::new();
         for i in 0..5 {
             let s = snapshot("2026-03-10T12:00:00.123456789Z", i);

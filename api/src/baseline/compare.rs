@@ -254,11 +254,11 @@ pub fn compare(a: &BaselineSnapshot, b: &BaselineSnapshot) -> BaselineComparison
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::{Budgets, Environment, StopConditions};
+    use crate::admin::{Budgets, Environment};
     use crate::baseline::{
         BaselineMetrics, EmergenceWindow, LlmUsageToday, ProviderFailureReading,
     };
-    use crate::testing::{at, date};
+    use crate::testing::{at, date, stop_conditions};
 
     fn window(start: &str, proposal: u64, vote: u64, forum: u64) -> EmergenceWindow {
         let start = at(start);
@@ -284,12 +284,7 @@ mod tests {
             budgets: Budgets {
                 llm_daily_budget_usd_hard: budget,
             },
-            stop_conditions: StopConditions {
-                provider_failure_threshold: 25,
-                provider_failure_window_seconds: 300,
-                db_pool_utilization_threshold: 0.9,
-                db_pool_sustained_seconds: 60,
-            },
+            stop_conditions: stop_conditions(),
             metrics: BaselineMetrics {
                 captured_at: now,
                 llm_usage_today: LlmUsageToday {
