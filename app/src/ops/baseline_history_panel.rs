@@ -189,7 +189,7 @@ fn comparison(a: &Side, b: &Side) -> impl IntoView {
         <p id="baseline-compare-summary" class="compare-summary" data-changes=changes>
             {summary}
         </p>
-        <div class="panel-toolbar">{download("a", a)} {download("b", b)}</div>
+        <div class="panel-toolbar baseline-downloads">{download("a", a)} {download("b", b)}</div>
         <div class="table-wrap" tabindex="0" role="region" aria-label="Baseline comparison">
             <table id="baseline-compare" class="data-table compare-table" data-a=a.id data-b=b.id>
                 <thead>
