@@ -7,7 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{Budgets, Environment, StopConditions};
-use crate::validate::{ErrorKind, ValidationError, bounded};
+use crate::validate::{self, ErrorKind, ValidationError, bounded};
+
+pub mod compare;
+
+pub use compare::{BaselineComparison, CompareGroup, CompareValue, ComparedRow, compare};
 
 /// Paths of the baseline snapshot.
 pub mod paths {
@@ -15,6 +19,18 @@ pub mod paths {
     pub const BASELINE_CAPTURE: &str = "/api/admin/baseline/capture";
     /// GET [`super::BaselineSnapshot`]: the stored one; 404 until one is captured.
     pub const BASELINE_LATEST: &str = "/api/admin/baseline/latest";
+    /// GET [`super::BaselineList`]: every kept capture, newest first; query
+    /// [`super::BaselineListQuery`].
+    pub const BASELINES: &str = "/api/admin/baseline";
+    /// GET [`super::BaselineSnapshot`]: one capture as it was stored (the same
+    /// bytes `latest` served while it was the newest). `{id}` is a
+    /// [`super::parse_baseline_id`]; 404 when no capture has it.
+    pub const BASELINE: &str = "/api/admin/baseline/{id}";
+
+    /// The path of capture `id`.
+    pub fn baseline(id: u64) -> String {
+        BASELINE.replace("{id}", &id.to_string())
+    }
 }
 
 /// Event types the capture adds to the runtime event log.
@@ -46,6 +62,10 @@ pub struct BaselineCaptureRequest {
     /// default [`BASELINE_DEFAULT_WINDOW_MINUTES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_minutes: Option<u32>,
+    /// Why it is captured (`before raising the budget`), up to
+    /// [`crate::validate::REASON_MAX`] characters; kept with the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl BaselineCaptureRequest {
@@ -63,6 +83,9 @@ impl BaselineCaptureRequest {
     /// Refuse values out of range, naming the field; the span of all windows
     /// together may not pass [`BASELINE_MAX_SPAN_MINUTES`].
     pub fn validate(&self) -> Result<(), ValidationError> {
+        if let Some(reason) = &self.reason {
+            validate::reason(reason)?;
+        }
         let windows = bounded(
             "windows",
             self.windows,
@@ -155,6 +178,11 @@ pub struct BaselineSnapshot {
     pub captured_at: DateTime<Utc>,
     /// Who asked for it (`X-Actor`).
     pub captured_by: Option<String>,
+    /// Why, when the capture said ([`BaselineCaptureRequest::reason`]). Left
+    /// out rather than `null` when absent, so a snapshot without one reads as
+    /// it did before reasons existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The platform's environment.
     pub environment: OrOther<Environment>,
     /// The current or most recent run.
@@ -172,6 +200,135 @@ pub struct BaselineSnapshot {
 /// The message of the 404 before any capture.
 pub const BASELINE_MISSING_MESSAGE: &str =
     "No baseline snapshot yet; capture one first (POST /api/admin/baseline/capture)";
+
+/// Captures the list returns when the query gives no `limit`.
+pub const BASELINE_LIST_DEFAULT_LIMIT: u32 = 20;
+/// Largest `limit` the list accepts.
+pub const BASELINE_LIST_MAX_LIMIT: u32 = 200;
+/// Captures the platform keeps: the oldest beyond this many are dropped when
+/// a new one is stored, so repeated captures cannot fill the disk.
+pub const BASELINE_HISTORY_MAX: u32 = 1000;
+
+/// Query of `GET` [`paths::BASELINES`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineListQuery {
+    /// Most captures to list (1–[`BASELINE_LIST_MAX_LIMIT`], default
+    /// [`BASELINE_LIST_DEFAULT_LIMIT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+impl BaselineListQuery {
+    /// The `limit` to apply, or an invalid `limit` naming its range.
+    pub fn limit(&self) -> Result<u32, ValidationError> {
+        bounded(
+            "limit",
+            self.limit,
+            BASELINE_LIST_DEFAULT_LIMIT,
+            BASELINE_LIST_MAX_LIMIT,
+        )
+    }
+}
+
+/// One kept capture in the list: who took it, when and why, and the figures
+/// people pick two by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineSummary {
+    /// The capture's id: read it at [`paths::baseline`]. Later captures have
+    /// larger ids.
+    pub id: u64,
+    /// When captured (UTC).
+    pub captured_at: DateTime<Utc>,
+    /// Who asked for it (`X-Actor`).
+    pub captured_by: Option<String>,
+    /// Why, when the capture said.
+    pub reason: Option<String>,
+    /// The current or most recent run at capture time.
+    pub run_id: Option<String>,
+    /// `LLM_DAILY_BUDGET_USD_HARD` in force.
+    pub llm_daily_budget_usd_hard: f64,
+    /// LLM calls that UTC day.
+    pub llm_calls_today: u64,
+    /// LLM spend that UTC day, USD.
+    pub llm_spend_today_usd: f64,
+    /// Provider calls in the failure window: the failure rate's sample.
+    pub provider_calls: u64,
+    /// Provider failures among them.
+    pub provider_failures: u64,
+    /// Emergence windows computed.
+    pub windows: u32,
+    /// Width of each, minutes.
+    pub window_minutes: u32,
+    /// Agent actions over all windows.
+    pub runtime_actions: u64,
+}
+
+impl BaselineSummary {
+    /// The summary of `snapshot`, stored as capture `id`.
+    pub fn of(id: u64, snapshot: &BaselineSnapshot) -> Self {
+        let m = &snapshot.metrics;
+        BaselineSummary {
+            id,
+            captured_at: snapshot.captured_at,
+            captured_by: snapshot.captured_by.clone(),
+            reason: snapshot.reason.clone(),
+            run_id: snapshot.run_id.clone(),
+            llm_daily_budget_usd_hard: snapshot.budgets.llm_daily_budget_usd_hard,
+            llm_calls_today: m.llm_usage_today.calls,
+            llm_spend_today_usd: m.llm_usage_today.spend_usd,
+            provider_calls: m.provider_failures.calls,
+            provider_failures: m.provider_failures.failures,
+            windows: u32::try_from(m.windows.len()).unwrap_or(u32::MAX),
+            window_minutes: m.window_minutes,
+            runtime_actions: m.windows.iter().map(|w| w.runtime_actions).sum(),
+        }
+    }
+}
+
+/// `GET` [`paths::BASELINES`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineList {
+    /// Newest first (largest id first), at most the query's `limit`.
+    pub baselines: Vec<BaselineSummary>,
+    /// How many captures the platform keeps in all.
+    pub total: u64,
+}
+
+/// Longest id text echoed back in a refusal.
+const ID_ECHO_MAX: usize = 40;
+
+/// A capture id from a URL: a positive whole number in its one canonical
+/// spelling (digits only, no sign, no leading zero), so one capture has one
+/// path. Anything else is a malformed `id` (400).
+pub fn parse_baseline_id(text: &str) -> Result<u64, ValidationError> {
+    let canonical =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
+    // SQLite row ids are signed 64-bit: larger ids cannot exist.
+    match text.parse::<i64>() {
+        Ok(id) if canonical => Ok(id as u64),
+        _ => {
+            let shown: String = text.chars().take(ID_ECHO_MAX).collect();
+            let cut = if shown.len() < text.len() { "…" } else { "" };
+            Err(ValidationError {
+                field: "id",
+                message: format!(
+                    "baseline id must be a positive whole number as listed (like 42, without sign or leading zeros) up to {}, got {shown:?}{cut}",
+                    i64::MAX
+                ),
+                kind: ErrorKind::Malformed,
+            })
+        }
+    }
+}
+
+/// The message of the 404 for an id no capture has.
+pub fn baseline_unknown_message(id: u64) -> String {
+    format!(
+        "No baseline with id {id}; list the kept ones with GET {}",
+        paths::BASELINES
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -193,6 +350,7 @@ mod tests {
             let e = BaselineCaptureRequest {
                 windows,
                 window_minutes,
+                reason: None,
             }
             .validate()
             .unwrap_err();
@@ -202,10 +360,84 @@ mod tests {
         BaselineCaptureRequest {
             windows: Some(7),
             window_minutes: Some(1440),
+            reason: Some("before raising the budget".into()),
         }
         .validate()
         .unwrap();
+        let e = BaselineCaptureRequest {
+            reason: Some("two\nlines".into()),
+            ..BaselineCaptureRequest::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "reason");
         let e = serde_json::from_str::<BaselineCaptureRequest>(r#"{"window":3}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn ids_have_one_spelling() {
+        assert_eq!(parse_baseline_id("1"), Ok(1));
+        assert_eq!(parse_baseline_id("42"), Ok(42));
+        assert_eq!(
+            parse_baseline_id("9223372036854775807"),
+            Ok(i64::MAX as u64)
+        );
+        for bad in [
+            "",
+            "0",
+            "042",
+            "+4",
+            "-4",
+            "4.0",
+            " 4",
+            "latest2",
+            "9223372036854775808",
+            "１",
+        ] {
+            let e = parse_baseline_id(bad).unwrap_err();
+            assert_eq!((e.field, e.kind), ("id", ErrorKind::Malformed), "{bad:?}");
+            assert!(e.message.contains(&format!("{bad:?}")), "{e}");
+        }
+        // a long id is echoed cut short
+        let e = parse_baseline_id(&"9".repeat(500)).unwrap_err();
+        assert!(e.message.len() < 250, "{e}");
+        assert!(e.message.ends_with('…'), "{e}");
+        assert_eq!(paths::baseline(7), "/api/admin/baseline/7");
+    }
+
+    #[test]
+    fn list_limit_defaults_and_names_its_range() {
+        assert_eq!(BaselineListQuery::default().limit(), Ok(20));
+        assert_eq!(BaselineListQuery { limit: Some(200) }.limit(), Ok(200));
+        for bad in [0, 201] {
+            let e = BaselineListQuery { limit: Some(bad) }.limit().unwrap_err();
+            assert_eq!((e.field, e.kind), ("limit", ErrorKind::Invalid));
+            assert!(e.message.contains("between 1 and 200"), "{e}");
+        }
+        let e = serde_json::from_str::<BaselineListQuery>(r#"{"limt":3}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn a_snapshot_without_a_reason_reads_and_writes_as_before() {
+        let old = r#"{"captured_at":"2026-03-10T12:00:00Z","captured_by":null,
+            "environment":"DEVELOPMENT","run_id":null,"simulation_active":false,
+            "budgets":{"llm_daily_budget_usd_hard":5.0},
+            "stop_conditions":{"provider_failure_threshold":25,"provider_failure_window_seconds":300,
+              "db_pool_utilization_threshold":0.9,"db_pool_sustained_seconds":60},
+            "metrics":{"captured_at":"2026-03-10T12:00:00Z",
+              "llm_usage_today":{"day":"2026-03-10","calls":3,"spend_usd":0.5,"budget_usd_hard":5.0},
+              "provider_failures":{"window_seconds":300,"calls":0,"failures":0,"rate":null},
+              "window_minutes":5,"windows":[]}}"#;
+        let s: BaselineSnapshot = serde_json::from_str(old).unwrap();
+        assert_eq!(s.reason, None);
+        let back = serde_json::to_string(&s).unwrap();
+        assert!(!back.contains("reason"), "{back}");
+        let summary = BaselineSummary::of(3, &s);
+        assert_eq!(
+            (summary.id, summary.llm_calls_today, summary.windows),
+            (3, 3, 0)
+        );
     }
 }

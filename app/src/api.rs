@@ -16,7 +16,7 @@ use opsdeck_api::admin::{
     StartRunRequest, WorldResetResponse,
 };
 use opsdeck_api::alerts::{self, KpiAlertsView, WebhookLog};
-use opsdeck_api::baseline::{self, BaselineCaptureRequest, BaselineSnapshot};
+use opsdeck_api::baseline::{self, BaselineCaptureRequest, BaselineList, BaselineSnapshot};
 use opsdeck_api::console::{self, AuditPage, Guard, Session};
 use opsdeck_api::digest::{self, WeeklyDigestRequest, WeeklyDigestResponse};
 use opsdeck_api::geocoding::{self, GeocodingReports};
@@ -462,6 +462,17 @@ pub fn baseline_latest() -> Read<BaselineSnapshot> {
     Read::new(baseline::paths::BASELINE_LATEST, None)
 }
 
+/// `GET /api/admin/baseline?limit=`: the kept captures, newest first.
+pub fn baselines(limit: u32) -> Read<BaselineList> {
+    let limit = limit.clamp(1, baseline::BASELINE_LIST_MAX_LIMIT);
+    Read::new(baseline::paths::BASELINES, Some(limit))
+}
+
+/// `GET /api/admin/baseline/{id}`: one capture as the platform stored it.
+pub fn baseline(id: u64) -> Read<BaselineSnapshot> {
+    Read::new(baseline::paths::baseline(id), None)
+}
+
 /// `POST /api/admin/retention/sweep/run`: sweep today now.
 pub async fn run_sweep(
     creds: &Credentials,
@@ -689,6 +700,12 @@ mod tests {
             webhook_deliveries(9_999).request().query,
             q("limit", WEBHOOK_MAX_LIMIT)
         );
+        assert_eq!(baselines(0).request().query, q("limit", 1));
+        assert_eq!(
+            baselines(1_000).request().query,
+            q("limit", baseline::BASELINE_LIST_MAX_LIMIT)
+        );
+        assert_eq!(baseline(12).request().path, "/api/admin/baseline/12");
         let m = vp_ops_metrics("vp.coder.primary").request();
         assert_eq!(m.path, vp::paths::OPS_METRICS);
         assert_eq!(m.query[0], ("vp_id", "vp.coder.primary".to_string()));

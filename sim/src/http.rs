@@ -19,7 +19,10 @@ use opsdeck_api::admin::{
     EVENTS_MAX_LIMIT, EventsPage, EventsQuery, RunMetrics, StartRunRequest, WorldResetResponse,
     paths,
 };
-use opsdeck_api::baseline::{BaselineCaptureRequest, paths as baseline_paths};
+use opsdeck_api::baseline::{
+    BaselineCaptureRequest, BaselineList, BaselineListQuery, parse_baseline_id,
+    paths as baseline_paths,
+};
 use opsdeck_api::digest::{WeeklyDigestRequest, WeeklyDigestResponse, paths as digest_paths};
 use opsdeck_api::geocoding::{GeocodingReports, paths as geocoding_paths};
 use opsdeck_api::kpi::{
@@ -128,6 +131,8 @@ pub fn router(state: SimState) -> Router {
         .route(retention_paths::SWEEP_RUN, post(sweep_run))
         .route(baseline_paths::BASELINE_CAPTURE, post(baseline_capture))
         .route(baseline_paths::BASELINE_LATEST, get(baseline_latest))
+        .route(baseline_paths::BASELINES, get(baselines))
+        .route(baseline_paths::BASELINE, get(baseline_by_id))
         .route(digest_paths::DIGEST_WEEKLY, post(digest_weekly))
         .route(runs_paths::RUNS, get(runs_list))
         .route(runs_paths::RUN, get(run_detail))
@@ -439,6 +444,22 @@ async fn baseline_capture(
 
 async fn baseline_latest(State(s): State<SimState>) -> Result<Response> {
     s.with_files(baseline::read_latest).await.map(json_file)
+}
+
+async fn baselines(
+    State(s): State<SimState>,
+    query: std::result::Result<Query<BaselineListQuery>, QueryRejection>,
+) -> Result<Json<BaselineList>> {
+    let limit = parse_query(query)?.limit()?;
+    s.with_world(move |w| w.baselines(limit)).await.map(Json)
+}
+
+async fn baseline_by_id(
+    State(s): State<SimState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response> {
+    let id = parse_baseline_id(&id)?;
+    s.with_world(move |w| w.baseline(id)).await.map(json_file)
 }
 
 async fn digest_weekly(

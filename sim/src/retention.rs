@@ -377,7 +377,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> SimError {
 
 /// Write `bytes` to `path` through a temporary file and a rename, so a reader
 /// never sees half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
     }
@@ -388,7 +388,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| io_error("rename", path, e))
 }
 
-fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+pub(crate) fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| SimError::Io(format!("cannot encode: {e}")))?;
     bytes.push(b'\n');

@@ -853,3 +853,183 @@ async fn keyboard_connect_and_cancelled_confirmations_change_nothing() {
     );
     b.close().await;
 }
+
+// ---------------------------------------------------------------------------
+// Baseline history: two captures around a threshold change, compared
+// ---------------------------------------------------------------------------
+
+/// A baseline captured from the page, the daily budget raised over HTTP, a
+/// second capture: the history panel compares the newest two with the
+/// budget's old → new marked, the pickers swap them (kept in the URL, so a
+/// reload shows the same pair), and each side downloads as stored.
+#[tokio::test]
+async fn baselines_around_a_threshold_change_compare_on_the_page() {
+    use opsdeck_api::admin::AdminConfig;
+    use opsdeck_api::baseline::{BaselineList, BaselineSnapshot, paths as baseline_paths};
+    use opsdeck_api::runs::{keys, paths as runs_paths};
+
+    let dir = tempfile::tempdir().unwrap();
+    let console = start_console(&console_args(dir.path())).await;
+    let base = console.url();
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        http.get(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .header("x-actor", "e2e check")
+            .send()
+    };
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .header("x-actor", "E2E Other")
+            .json(&body)
+            .send()
+    };
+
+    let b = Browser::start().await;
+    b.goto(&format!("{base}/ops")).await;
+    b.connect(TOKEN, "E2E Baseline").await;
+    b.wait_text("#panel-baseline-history", "the empty state", |t| {
+        t.contains("No captures yet")
+    })
+    .await;
+
+    // Before: captured from the page, with a reason.
+    b.fill("#baseline-reason", "before the budget change").await;
+    b.wait_enabled("#btn-baseline-capture").await;
+    b.click("#btn-baseline-capture").await;
+    b.wait_text("#panel-baseline-history", "one capture", |t| {
+        t.contains("One capture so far")
+    })
+    .await;
+
+    // The threshold changes, then a second capture, both as another operator.
+    let config: AdminConfig = get(opsdeck_api::admin::paths::CONFIG.to_owned())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let old = config.budgets.llm_daily_budget_usd_hard;
+    let new = old * 2.0 + 1.5;
+    let r = post(
+        runs_paths::CONFIG_OVERRIDES,
+        serde_json::json!({"reason": "e2e: more room", "llm_daily_budget_usd_hard": new}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let r = post(
+        baseline_paths::BASELINE_CAPTURE,
+        serde_json::json!({"reason": "after the budget change"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let list: BaselineList = get(format!("{}?limit=2", baseline_paths::BASELINES))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (after_id, before_id) = (list.baselines[0].id, list.baselines[1].id);
+
+    // The newest two are compared, older as "before".
+    let budget_row = format!(
+        "#baseline-compare tr[data-key='{}']",
+        keys::LLM_DAILY_BUDGET_USD_HARD
+    );
+    let change = b
+        .wait_text(
+            &format!("{budget_row} .compare-change"),
+            "the budget's change",
+            |t| t.contains('→'),
+        )
+        .await;
+    assert_eq!(change, format!("{old} → {new}"));
+    assert!(
+        b.attr(&budget_row, "class")
+            .await
+            .unwrap_or_default()
+            .contains("changed")
+    );
+    let unchanged = format!(
+        "#baseline-compare tr[data-key='{}']",
+        keys::STOP_DB_POOL_SUSTAINED_SECONDS
+    );
+    assert!(
+        !b.attr(&unchanged, "class")
+            .await
+            .unwrap_or_default()
+            .contains("changed"),
+        "an untouched threshold is not marked"
+    );
+    assert_eq!(
+        b.attr("#baseline-compare", "data-a").await,
+        Some(before_id.to_string())
+    );
+    assert_eq!(
+        b.attr("#baseline-compare", "data-b").await,
+        Some(after_id.to_string())
+    );
+    let heads = b.text("#baseline-compare thead").await;
+    assert!(heads.contains("before the budget change"), "{heads}");
+    assert!(
+        heads.contains("E2E Baseline") && heads.contains("E2E Other"),
+        "{heads}"
+    );
+
+    // Each side downloads as the platform stored it.
+    for (side, id) in [("a", before_id), ("b", after_id)] {
+        let href = b
+            .attr(&format!("#download-baseline-{side}"), "href")
+            .await
+            .expect("a download link");
+        let downloaded: BaselineSnapshot =
+            serde_json::from_str(&opsdeck_tests::data_url_text(&href)).unwrap();
+        let stored: BaselineSnapshot = get(baseline_paths::baseline(id))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(downloaded, stored, "side {side}");
+    }
+
+    // Swapped with the pickers: the change reads the other way, and the
+    // pair is in the URL, so a reload shows it again.
+    b.find("#baseline-a")
+        .await
+        .select_by_value(&after_id.to_string())
+        .await
+        .unwrap();
+    b.find("#baseline-b")
+        .await
+        .select_by_value(&before_id.to_string())
+        .await
+        .unwrap();
+    let swapped = format!("{new} → {old}");
+    b.wait_text(
+        &format!("{budget_row} .compare-change"),
+        "the change swapped",
+        |t| t == swapped,
+    )
+    .await;
+    let url = b.client.current_url().await.unwrap();
+    assert_eq!(
+        url.query(),
+        Some(format!("baseline_a={after_id}&baseline_b={before_id}").as_str())
+    );
+    b.client.refresh().await.unwrap();
+    b.wait_text(
+        &format!("{budget_row} .compare-change"),
+        "the same pair after a reload",
+        |t| t == swapped,
+    )
+    .await;
+    assert_eq!(
+        b.attr("#baseline-compare", "data-a").await,
+        Some(after_id.to_string())
+    );
+    b.close().await;
+}

@@ -463,3 +463,164 @@ async fn a_guardrail_stop_resumes_the_same_run_once_cleared() {
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "a run id is not reused");
 }
+
+// ---------------------------------------------------------------------------
+// Baseline history (`GET /api/admin/baseline`, `GET /api/admin/baseline/{id}`)
+// ---------------------------------------------------------------------------
+
+mod baseline_history {
+    use super::*;
+    use opsdeck_api::baseline::{
+        BaselineList, BaselineSnapshot, CompareValue, compare, paths as baseline_paths,
+    };
+
+    impl Upstream {
+        /// GET `path` (query included): status and body as sent.
+        async fn get_raw(&self, path: &str) -> (StatusCode, Vec<u8>) {
+            let r = self
+                .http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(&self.token)
+                .header("x-actor", "contract")
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.bytes().await.unwrap().to_vec())
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_list_baselines_newest_first_and_refuse_bad_limits_and_ids() {
+        let u = upstream().await;
+        let list: BaselineList = u
+            .get(&format!("{}?limit=5", baseline_paths::BASELINES))
+            .await;
+        assert!(list.baselines.len() <= 5);
+        assert!(list.total >= list.baselines.len() as u64);
+        assert!(
+            list.baselines
+                .windows(2)
+                .all(|w| w[0].id > w[1].id && w[0].captured_at >= w[1].captured_at),
+            "not newest first: {:?}",
+            list.baselines
+        );
+        let _: BaselineList = u.get(baseline_paths::BASELINES).await;
+
+        for (query, status, field) in [
+            ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+            ("limit=201", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+            ("limit=ten", StatusCode::BAD_REQUEST, "query"),
+            ("limt=5", StatusCode::BAD_REQUEST, "query"),
+        ] {
+            let (s, body) = u
+                .get_raw(&format!("{}?{query}", baseline_paths::BASELINES))
+                .await;
+            assert_eq!(s, status, "{query}");
+            let err: ErrorBody = decode("the refusal", &body);
+            assert_eq!(err.field.as_deref(), Some(field), "{query}: {err:?}");
+        }
+
+        for bad in [
+            "0",
+            "042",
+            "-1",
+            "%2B1",
+            "abc",
+            "1.5",
+            "99999999999999999999",
+        ] {
+            let (s, body) = u
+                .get_raw(&format!("{}/{bad}", baseline_paths::BASELINES))
+                .await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "id {bad}");
+            let err: ErrorBody = decode("the refusal", &body);
+            assert_eq!(err.field.as_deref(), Some("id"), "id {bad}: {err:?}");
+        }
+        let (s, body) = u.get_raw(&baseline_paths::baseline(i64::MAX as u64)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let err: ErrorBody = decode("the 404 body", &body);
+        assert!(err.error.contains(&i64::MAX.to_string()), "{}", err.error);
+    }
+
+    #[tokio::test]
+    async fn baselines_captured_around_a_threshold_change_show_it() {
+        let u = upstream().await;
+        u.require_writes();
+        let config: AdminConfig = u.get(paths::CONFIG).await;
+        let old = config.stop_conditions.provider_failure_threshold;
+        let new = old + 7;
+
+        let (s, body) = u
+            .post(
+                baseline_paths::BASELINE_CAPTURE,
+                r#"{"windows":3,"window_minutes":1,"reason":"contract: before"}"#,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let before: BaselineSnapshot = decode("the capture", &body);
+        assert_eq!(before.reason.as_deref(), Some("contract: before"));
+
+        let change = format!(
+            r#"{{"reason":"contract: between baselines","stop_provider_failure_threshold":{new}}}"#
+        );
+        let (s, body) = u.post(runs_paths::CONFIG_OVERRIDES, &change).await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let (s, body) = u.post(baseline_paths::BASELINE_CAPTURE, "{}").await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let after: BaselineSnapshot = decode("the capture", &body);
+
+        // Both are listed, the later first, with the figures of each.
+        let list: BaselineList = u
+            .get(&format!("{}?limit=2", baseline_paths::BASELINES))
+            .await;
+        assert_eq!(list.baselines.len(), 2, "{list:?}");
+        let (b, a) = (&list.baselines[0], &list.baselines[1]);
+        assert!(b.id > a.id);
+        assert_eq!(
+            (a.captured_at, b.captured_at),
+            (before.captured_at, after.captured_at)
+        );
+        assert_eq!(a.reason.as_deref(), Some("contract: before"));
+        assert_eq!(b.reason, None);
+        assert_eq!(b.captured_by.as_deref(), Some("contract"));
+        assert_eq!((a.windows, a.window_minutes), (3, 1));
+
+        // Each reads back as captured; the newer is what `latest` serves, byte for byte.
+        let read_a: BaselineSnapshot = u.get(&baseline_paths::baseline(a.id)).await;
+        let read_b: BaselineSnapshot = u.get(&baseline_paths::baseline(b.id)).await;
+        assert_eq!((&read_a, &read_b), (&before, &after));
+        let (s, latest) = u.get_raw(baseline_paths::BASELINE_LATEST).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, by_id) = u.get_raw(&baseline_paths::baseline(b.id)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            String::from_utf8_lossy(&by_id),
+            String::from_utf8_lossy(&latest)
+        );
+
+        // The comparison shows the threshold's old → new.
+        let c = compare(&read_a, &read_b);
+        let row = c
+            .row(keys::STOP_PROVIDER_FAILURE_THRESHOLD)
+            .expect("a threshold row");
+        assert!(row.changed, "{row:?}");
+        assert_eq!(
+            (&row.a, &row.b),
+            (
+                &CompareValue::Setting(old.to_string()),
+                &CompareValue::Setting(new.to_string())
+            )
+        );
+        assert!(
+            !c.row(keys::LLM_DAILY_BUDGET_USD_HARD).unwrap().changed,
+            "only the threshold changed: {:?}",
+            c.changes().map(|r| r.key).collect::<Vec<_>>()
+        );
+
+        let restore = format!(
+            r#"{{"reason":"contract: put the threshold back","stop_provider_failure_threshold":{old}}}"#
+        );
+        let (s, body) = u.post(runs_paths::CONFIG_OVERRIDES, &restore).await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    }
+}

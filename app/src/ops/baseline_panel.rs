@@ -1,6 +1,7 @@
 //! **Baseline snapshot**: capture budgets, stop thresholds, today's LLM
 //! counters, the provider failure rate and the emergence windows, and show
-//! the latest capture with its JSON download.
+//! the latest capture with its JSON download. Beside it, the history of
+//! every capture and the comparison of two ([`BaselineHistoryPanel`]).
 
 use leptos::prelude::*;
 use opsdeck_api::baseline::{
@@ -10,6 +11,7 @@ use opsdeck_api::baseline::{
 
 use crate::api::{self, ApiError, Credentials, Texted};
 use crate::hooks::use_write::use_write;
+use crate::ops::baseline_history_panel::BaselineHistoryPanel;
 use crate::ops::reports;
 use crate::state::connection::use_connection;
 use crate::ui::action_panel::{ActionPanel, ActionTexts};
@@ -116,13 +118,16 @@ fn snapshot_view(snapshot: Texted<BaselineSnapshot>) -> impl IntoView {
     }
 }
 
-/// `#panel-baseline`.
+/// `#panel-baseline`, then `#panel-baseline-history`.
 #[component]
 pub fn BaselinePanel() -> impl IntoView {
     let conn = use_connection();
     let windows = RwSignal::new(BASELINE_DEFAULT_WINDOWS.to_string());
     let minutes = RwSignal::new(BASELINE_DEFAULT_WINDOW_MINUTES.to_string());
-    let form = Memo::new(move |_| reports::baseline_request(&windows.get(), &minutes.get()));
+    let reason = RwSignal::new(String::new());
+    let form = Memo::new(move |_| {
+        reports::baseline_request(&windows.get(), &minutes.get(), &reason.get())
+    });
 
     let stored = LocalResource::new(move || {
         let creds = conn.creds();
@@ -196,6 +201,16 @@ pub fn BaselinePanel() -> impl IntoView {
                             bind:value=minutes
                         />
                     </label>
+                    <label class="field-inline">
+                        "Reason "
+                        <input
+                            id="baseline-reason"
+                            type="text"
+                            maxlength="280"
+                            placeholder="before raising the budget"
+                            bind:value=reason
+                        />
+                    </label>
                 }
                     .into_any()
             })
@@ -228,5 +243,6 @@ pub fn BaselinePanel() -> impl IntoView {
                 }
             }}
         </ActionPanel>
+        <BaselineHistoryPanel />
     }
 }

@@ -1,8 +1,10 @@
 //! `/ops`: the operator's console — status, run controls, run metrics and
-//! guardrails and recovery from a stop, prod checks, baseline capture, the weekly digest,
-//! config and runtime overrides, events, audit.
+//! guardrails and recovery from a stop, prod checks, baseline capture and
+//! history, the weekly digest, config and runtime overrides, events, audit.
 
 pub mod audit_panel;
+pub mod baseline_compare;
+pub mod baseline_history_panel;
 pub mod baseline_panel;
 pub mod config_panel;
 pub mod controls;

@@ -14,14 +14,18 @@ fn whole(field: &str, value: &str) -> Result<u32, String> {
     })
 }
 
-/// The capture request of the form, checked by the contract's own rule.
+/// The capture request of the form, checked by the contract's own rule; a
+/// blank reason is left out.
 pub fn baseline_request(
     windows: &str,
     window_minutes: &str,
+    reason: &str,
 ) -> Result<BaselineCaptureRequest, String> {
+    let reason = reason.trim();
     let req = BaselineCaptureRequest {
         windows: Some(whole("windows", windows)?),
         window_minutes: Some(whole("window_minutes", window_minutes)?),
+        reason: (!reason.is_empty()).then(|| reason.to_owned()),
     };
     req.validate().map_err(|e| e.message)?;
     Ok(req)
@@ -117,19 +121,27 @@ mod tests {
 
     #[test]
     fn baseline_form_uses_the_contract_rule() {
-        let r = baseline_request("24", " 5 ").unwrap();
+        let r = baseline_request("24", " 5 ", "  ").unwrap();
         assert_eq!((r.windows(), r.window_minutes()), (24, 5));
+        assert_eq!(r.reason, None);
+        let r = baseline_request("24", "5", " before the budget change ").unwrap();
+        assert_eq!(r.reason.as_deref(), Some("before the budget change"));
         assert!(
-            baseline_request("x", "5")
+            baseline_request("24", "5", &"x".repeat(281))
+                .unwrap_err()
+                .contains("limit is 280")
+        );
+        assert!(
+            baseline_request("x", "5", "")
                 .unwrap_err()
                 .contains("windows must be a whole number")
         );
         assert!(
-            baseline_request("0", "5")
+            baseline_request("0", "5", "")
                 .unwrap_err()
                 .contains("windows must be between 1")
         );
-        let e = baseline_request("288", "1440").unwrap_err();
+        let e = baseline_request("288", "1440", "").unwrap_err();
         assert!(e.contains("7 days"), "{e}");
     }
 

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use opsdeck_api::admin::ControlRequest;
 use opsdeck_api::baseline::{
-    BaselineCaptureRequest, BaselineMetrics, BaselineSnapshot, LlmUsageToday,
-    ProviderFailureReading, event_type as baseline_event_type,
+    BASELINE_HISTORY_MAX, BaselineCaptureRequest, BaselineList, BaselineMetrics, BaselineSnapshot,
+    LlmUsageToday, ProviderFailureReading, event_type as baseline_event_type,
 };
 use opsdeck_api::digest::{
     InsufficientEvidence, WeeklyDigestDraft, WeeklyDigestRequest, WeeklyDigestResponse,
@@ -148,6 +148,7 @@ impl World {
         let snapshot = BaselineSnapshot {
             captured_at: now,
             captured_by: actor.map(str::to_owned),
+            reason: req.reason.clone(),
             environment: self.settings.environment.into(),
             run_id: self.rt.run_id.clone(),
             simulation_active: self.rt.active,
@@ -174,23 +175,37 @@ impl World {
                 windows,
             },
         };
-        baseline::write(&self.state_root, &snapshot)?;
+        let bytes = baseline::encode(&snapshot)?;
         let tx = self.conn.transaction()?;
+        let id = baseline::store(&tx, &snapshot, &bytes, BASELINE_HISTORY_MAX)?;
         Self::event(
             &tx,
             now,
             baseline_event_type::BASELINE_CAPTURED,
             self.rt.run_id.as_deref(),
             actor,
-            None,
+            req.reason.as_deref(),
             Some(&format!(
-                "{} windows of {} minutes",
+                "baseline {id}: {} windows of {} minutes",
                 req.windows(),
                 req.window_minutes()
             )),
         )?;
+        // The files before the commit: when they cannot be written the
+        // capture is not kept either, and `latest` never lags the history.
+        baseline::write(&self.state_root, &snapshot, &bytes)?;
         tx.commit()?;
         Ok(snapshot)
+    }
+
+    /// `GET /api/admin/baseline?limit=`: the kept captures, newest first.
+    pub fn baselines(&self, limit: u32) -> Result<BaselineList> {
+        baseline::list(&self.conn, limit)
+    }
+
+    /// `GET /api/admin/baseline/{id}`: capture `id` as stored.
+    pub fn baseline(&self, id: u64) -> Result<Vec<u8>> {
+        baseline::read(&self.conn, id)
     }
 
     /// `POST /api/admin/digest/weekly`: a draft when the evidence gate is met
@@ -277,5 +292,94 @@ mod tests {
         drop(w);
         let w = world_in(&dir, SimConfig::default());
         assert!(retention::latest_path(w.state_root()).exists());
+    }
+
+    #[test]
+    fn every_capture_is_kept_newest_first_and_survives_a_restart() {
+        use crate::baseline;
+        use crate::error::SimError;
+        use opsdeck_api::baseline::{BaselineCaptureRequest, BaselineSnapshot, compare};
+        use opsdeck_api::runs::{OverridesRequest, keys};
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world_in(&dir, SimConfig::default());
+        assert_eq!(w.baselines(20).unwrap().total, 0);
+        let t = Utc::now();
+        let before = BaselineCaptureRequest {
+            reason: Some("before the budget change".into()),
+            ..BaselineCaptureRequest::default()
+        };
+        w.capture_baseline(&before, Some("dana"), t).unwrap();
+        let budget = w.config().budgets.llm_daily_budget_usd_hard;
+        w.set_overrides(
+            &OverridesRequest {
+                reason: "more room".into(),
+                llm_daily_budget_usd_hard: Some(budget * 2.0),
+                ..OverridesRequest::default()
+            },
+            Some("dana"),
+            t,
+        )
+        .unwrap();
+        let after = w
+            .capture_baseline(
+                &BaselineCaptureRequest::default(),
+                Some("ops"),
+                t + chrono::Duration::seconds(1),
+            )
+            .unwrap();
+
+        let list = w.baselines(20).unwrap();
+        assert_eq!(list.total, 2);
+        let ids: Vec<u64> = list.baselines.iter().map(|b| b.id).collect();
+        assert!(ids[0] > ids[1], "newest first: {ids:?}");
+        assert_eq!(list.baselines[0].captured_at, after.captured_at);
+        assert_eq!(list.baselines[0].llm_daily_budget_usd_hard, budget * 2.0);
+        assert_eq!(
+            list.baselines[1].reason.as_deref(),
+            Some("before the budget change")
+        );
+        assert_eq!(list.baselines[1].captured_by.as_deref(), Some("dana"));
+        assert_eq!(w.baselines(1).unwrap().baselines.len(), 1);
+
+        // the newest, read by id, is byte for byte what `latest` serves
+        let latest = baseline::read_latest(w.state_root()).unwrap();
+        assert_eq!(w.baseline(ids[0]).unwrap(), latest);
+        let first: BaselineSnapshot = serde_json::from_slice(&w.baseline(ids[1]).unwrap()).unwrap();
+        let change = compare(&first, &after);
+        let row = change.row(keys::LLM_DAILY_BUDGET_USD_HARD).unwrap();
+        assert!(row.changed, "{row:?}");
+        let missing = w.baseline(ids[0] + 100).unwrap_err();
+        assert!(
+            matches!(&missing, SimError::NotFound(m) if m.contains(&format!("id {}", ids[0] + 100))),
+            "{missing}"
+        );
+
+        drop(w);
+        let w = world_in(&dir, SimConfig::default());
+        assert_eq!(w.baselines(20).unwrap(), list);
+        assert_eq!(baseline::read_latest(w.state_root()).unwrap(), latest);
+        assert_eq!(w.baseline(ids[0]).unwrap(), latest);
+    }
+
+    #[test]
+    fn a_latest_file_from_before_the_history_is_listed() {
+        use crate::baseline;
+        use opsdeck_api::baseline::BaselineCaptureRequest;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = world_in(&dir, SimConfig::default());
+        w.capture_baseline(&BaselineCaptureRequest::default(), None, Utc::now())
+            .unwrap();
+        // as a platform that kept only the latest file would have left it
+        w.connection().execute("DELETE FROM baselines", []).unwrap();
+        drop(w);
+        let w = world_in(&dir, SimConfig::default());
+        let list = w.baselines(20).unwrap();
+        assert_eq!(list.total, 1);
+        assert_eq!(
+            w.baseline(list.baselines[0].id).unwrap(),
+            baseline::read_latest(w.state_root()).unwrap()
+        );
     }
 }

@@ -239,6 +239,11 @@ impl World {
             retention::invalidate(&world.conn)?;
         }
         world.advance_retention(Utc::now())?;
+        baseline::import_latest(
+            &world.conn,
+            &world.state_root,
+            opsdeck_api::baseline::BASELINE_HISTORY_MAX,
+        )?;
         // Continue the random stream from where a restarted world would be,
         // rather than replaying the same ticks.
         let events: i64 = world
