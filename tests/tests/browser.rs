@@ -643,6 +643,16 @@ async fn run_history_shows_the_recovery(b: &Browser, base: &str) {
         t.contains("/api/admin/config/overrides")
     })
     .await;
+    // The README's picture of a run's page.
+    b.client
+        .execute(
+            "document.querySelector('#run-id').scrollIntoView(); return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot(&workspace_root().join("docs/screenshot-run.png"))
+        .await;
 }
 
 /// The newest prod check run shown, once it is not `other` (a run before).

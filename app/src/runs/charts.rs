@@ -50,8 +50,10 @@ fn draw_lines<DB: DrawingBackend>(
     let top = if highest > 0.0 { highest * 1.2 } else { 1.0 };
     let mut chart = frame(area, 0f64..span, top, 6, &|v| elapsed(*v), y_label)?;
     let tag = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Top));
-    for m in markers {
+    for (i, m) in markers.iter().enumerate() {
         let color = marker_color(m.kind);
+        // Labels step down in three rows, so markers close together stay readable.
+        let label_y = top * (1.0 - 0.07 * (i % 3) as f64);
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(m.x, 0.0), (m.x, top)],
             color.stroke_width(if m.kind == MarkerKind::Guardrail {
@@ -62,7 +64,7 @@ fn draw_lines<DB: DrawingBackend>(
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             m.label.to_string(),
-            (m.x, top),
+            (m.x, label_y),
             tag.clone().color(&color),
         )))?;
     }

@@ -34,19 +34,21 @@ pub fn RunsPage() -> impl IntoView {
     view! {
         <EnvBanner />
         <PageHead title="Runs" />
-        {move || {
-            parsed
-                .with(|p| p.1.clone())
-                .into_iter()
-                .map(|why| {
-                    view! {
-                        <p class="error-inline" role="alert" data-field="runs-filter-error">
-                            {why}
-                        </p>
-                    }
-                })
-                .collect_view()
-        }}
+        <div class="page-intro">
+            {move || {
+                parsed
+                    .with(|p| p.1.clone())
+                    .into_iter()
+                    .map(|why| {
+                        view! {
+                            <p class="error-inline" role="alert" data-field="runs-filter-error">
+                                {why}
+                            </p>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </div>
         <div class="panels">
             <FilterForm filters />
             <HistoryPanel runs filters />

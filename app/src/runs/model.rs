@@ -332,13 +332,15 @@ impl RunSeries {
         s
     }
 
-    /// The last x, or a minute when the run has no points yet.
+    /// The x axis' end: the last point or marker with 5% to spare, and at
+    /// least ten seconds (a run that has just begun).
     pub fn span(&self, markers: &[Marker]) -> f64 {
-        self.x
+        let last = self
+            .x
             .iter()
             .chain(markers.iter().map(|m| &m.x))
-            .fold(0.0_f64, |a, b| a.max(*b))
-            .max(60.0)
+            .fold(0.0_f64, |a, b| a.max(*b));
+        (last * 1.05).max(10.0)
     }
 }
 
@@ -569,7 +571,7 @@ mod tests {
         );
         assert_eq!(s.x, [0.0, 40.0, 100.0]);
         assert_eq!(s.spend, [0.0, 0.5, 0.75]);
-        assert_eq!(s.span(&[]), 100.0);
-        assert_eq!(RunSeries::of(&[], start).span(&[]), 60.0);
+        assert_eq!(s.span(&[]), 105.0);
+        assert_eq!(RunSeries::of(&[], start).span(&[]), 10.0);
     }
 }

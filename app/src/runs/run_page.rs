@@ -44,18 +44,20 @@ pub fn RunPage() -> impl IntoView {
     view! {
         <EnvBanner />
         <PageHead title="Run" />
-        <p class="back-link">
-            <a href=model::PAGE id="runs-back">
-                "← All runs"
-            </a>
-        </p>
         {move || match checked.get() {
             Ok(()) => view! { <RunPanels run_id=id.get() /> }.into_any(),
             Err(why) => {
                 view! {
-                    <p class="error-inline" role="alert" id="run-id-error">
-                        {format!("This is not a run's page: {why}.")}
-                    </p>
+                    <div class="page-intro">
+                        <p class="back-link">
+                            <a href=model::PAGE id="runs-back">
+                                "← All runs"
+                            </a>
+                        </p>
+                        <p class="error-inline" role="alert" id="run-id-error">
+                            {format!("This is not a run's page: {why}.")}
+                        </p>
+                    </div>
                 }
                     .into_any()
             }
@@ -79,9 +81,16 @@ fn RunPanels(run_id: String) -> impl IntoView {
         })
     });
     view! {
-        <h2 class="run-heading" id="run-id">
-            {heading}
-        </h2>
+        <div class="page-intro">
+            <p class="back-link">
+                <a href=model::PAGE id="runs-back">
+                    "← All runs"
+                </a>
+            </p>
+            <h2 class="run-heading" id="run-id">
+                {heading}
+            </h2>
+        </div>
         <div class="panels">
             <SummaryPanel detail />
             <ChartsPanel detail />
@@ -178,11 +187,11 @@ fn SummaryPanel(detail: Polled<RunDetail>) -> impl IntoView {
     let outcome_class = move || {
         data.with(|d| {
             d.as_ref()
-                .map(|d| format!("run-summary outcome-{}", format::class_key(&d.run.outcome)))
+                .map(|d| format!("kv kv-grid outcome-{}", format::class_key(&d.run.outcome)))
         })
     };
     view! {
-        <Panel id="panel-run-summary" title="Summary" frame=detail.frame()>
+        <Panel id="panel-run-summary" title="Summary" frame=detail.frame() wide=true>
             <dl class=outcome_class>
                 {move || {
                     rows()
