@@ -49,11 +49,7 @@ pub fn RunPage() -> impl IntoView {
             Err(why) => {
                 view! {
                     <div class="page-intro">
-                        <p class="back-link">
-                            <a href=model::PAGE id="runs-back">
-                                "← All runs"
-                            </a>
-                        </p>
+                        <BackLink />
                         <p class="error-inline" role="alert" id="run-id-error">
                             {format!("This is not a run's page: {why}.")}
                         </p>
@@ -62,6 +58,18 @@ pub fn RunPage() -> impl IntoView {
                     .into_any()
             }
         }}
+    }
+}
+
+/// `#runs-back`: to the history.
+#[component]
+fn BackLink() -> impl IntoView {
+    view! {
+        <p class="back-link">
+            <a href=model::PAGE id="runs-back">
+                "← All runs"
+            </a>
+        </p>
     }
 }
 
@@ -82,11 +90,7 @@ fn RunPanels(run_id: String) -> impl IntoView {
     });
     view! {
         <div class="page-intro">
-            <p class="back-link">
-                <a href=model::PAGE id="runs-back">
-                    "← All runs"
-                </a>
-            </p>
+            <BackLink />
             <h2 class="run-heading" id="run-id">
                 {heading}
             </h2>
