@@ -80,7 +80,9 @@ async fn session(
             pass: true,
             detail: match caller.role {
                 Role::Admin => "admin token: every console API".into(),
-                Role::Viewer => "viewer token: KPI, VP and retention reads only".into(),
+                Role::Viewer => {
+                    "viewer token: KPI, VP, retention and run history reads only".into()
+                }
             },
         },
         GuardCheck {

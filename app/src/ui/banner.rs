@@ -37,7 +37,7 @@ pub fn banner(session: Option<&Session>, upstream: Option<&AdminStatus>) -> Bann
     if session.role == Role::Viewer {
         writable = false;
         notes.push(format!(
-            "Viewer token \u{2018}{}\u{2019}: KPI, VP and retention pages only; no writes or run controls",
+            "Viewer token \u{2018}{}\u{2019}: KPI, VP, retention and run history pages only; no writes or run controls",
             session.token_name
         ));
     }

@@ -354,7 +354,7 @@ pub fn check(
                 StatusCode::FORBIDDEN,
                 Guard::Role,
                 format!(
-                    "{} tokens may only read KPI, VP and retention data; {method} {path} is not allowed (token {:?})",
+                    "{} tokens may only read KPI, VP, retention and run history data; {method} {path} is not allowed (token {:?})",
                     entry.role.as_str(),
                     entry.name
                 ),

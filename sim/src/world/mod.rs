@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
     detail     TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_type ON events (event_type, id);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
 CREATE TABLE IF NOT EXISTS agents (
     id        INTEGER PRIMARY KEY,
     name      TEXT NOT NULL,
@@ -410,11 +411,17 @@ impl World {
         event_type: Option<&str>,
         run_id: Option<&str>,
     ) -> Result<Vec<RuntimeEvent>> {
-        let mut stmt = self.conn.prepare_cached(
+        // A run's events by their own index: the planner uses none for an
+        // `?2 IS NULL OR run_id = ?2` that may be either.
+        let mut stmt = self.conn.prepare_cached(if run_id.is_some() {
             "SELECT id, created_at, event_type, run_id, actor, reason, detail FROM events
-             WHERE (?1 IS NULL OR event_type = ?1) AND (?2 IS NULL OR run_id = ?2)
-             ORDER BY id DESC LIMIT ?3",
-        )?;
+             WHERE (?1 IS NULL OR event_type = ?1) AND run_id = ?2
+             ORDER BY id DESC LIMIT ?3"
+        } else {
+            "SELECT id, created_at, event_type, run_id, actor, reason, detail FROM events
+             WHERE (?1 IS NULL OR event_type = ?1) AND ?2 IS NULL
+             ORDER BY id DESC LIMIT ?3"
+        })?;
         let rows = stmt.query_map(params![event_type, run_id, limit], |r| {
             Ok(RuntimeEvent {
                 id: r.get(0)?,
