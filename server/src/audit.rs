@@ -23,13 +23,13 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use opsdeck_api::console::{AuditRow, Guard, Role};
 use rusqlite::{Connection, params};
 
 use crate::error::{AppError, Result};
 use crate::guard::limiter::client_key;
-use crate::store::Store;
+use crate::store::{Store, time_text};
 
 /// Longest stored path, actor or reason, in bytes, mark included.
 pub const FIELD_CAP: usize = 512;
@@ -128,7 +128,7 @@ pub struct AuditStore {
 }
 
 fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    time_text(Utc::now())
 }
 
 fn parse_time(s: &str) -> DateTime<Utc> {
@@ -346,9 +346,10 @@ impl AuditStore {
     pub async fn prune(&self) -> Result<usize> {
         self.flush().await?;
         let policy = self.policy;
-        let cutoff = (Utc::now()
-            - chrono::Duration::from_std(policy.retention).unwrap_or(chrono::Duration::MAX))
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
+        let cutoff = time_text(
+            Utc::now()
+                - chrono::Duration::from_std(policy.retention).unwrap_or(chrono::Duration::MAX),
+        );
         self.with(move |c| {
             let old = c.execute(
                 "DELETE FROM audit WHERE COALESCE(last_at, at) < ?1",
@@ -379,9 +380,7 @@ impl AuditStore {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<AuditRow>> {
         self.flush().await?;
-        // Stored times are RFC 3339 with milliseconds and `Z`: they sort as text.
-        let text = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let (since, until) = (since.map(text), until.map(text));
+        let (since, until) = (since.map(time_text), until.map(time_text));
         self.with(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, at, request_id, actor, ip, method, path, status, guard, reason,

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use opsdeck_api::alerts::{
     DeliveryEvent, DeliveryStatus, KpiAlertPayload, WebhookDelivery, WebhookLog, WebhookLogEntry,
 };
@@ -97,11 +97,6 @@ pub struct Outbox {
 
 fn ts(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
-}
-
-/// RFC 3339 in UTC with milliseconds.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn log(

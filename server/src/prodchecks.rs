@@ -13,7 +13,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use opsdeck_api::admin::{self, AdminStatus, ControlRequest, Environment, RunMetrics};
 use opsdeck_api::console::LimitQuery;
 use opsdeck_api::other::OrOther;
@@ -29,7 +29,7 @@ use crate::error::{AppError, Result};
 use crate::guard::Caller;
 use crate::proxy::Upstream;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Store, time_text};
 
 /// Prod check settings.
 #[derive(Debug, Clone, clap::Args)]
@@ -76,10 +76,6 @@ pub struct ProdChecks {
     /// One run at a time: a scheduled and a requested run do not interleave
     /// their readings.
     running: tokio::sync::Mutex<()>,
-}
-
-fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl ProdChecks {

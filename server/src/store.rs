@@ -88,6 +88,12 @@ CREATE TABLE prod_checks (
 "#,
 ];
 
+/// An instant as the store writes it: RFC 3339 in UTC with milliseconds and
+/// `Z`, so stored times sort (and compare in SQL) as text.
+pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// The schema version this build writes.
 pub fn schema_version() -> u32 {
     MIGRATIONS.len() as u32
