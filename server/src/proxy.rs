@@ -138,20 +138,11 @@ impl Upstream {
         query: Option<&str>,
         actor: &str,
     ) -> Result<T> {
-        let response = self
-            .client
-            .get(self.url(path, query)?)
-            .bearer_auth(&self.token)
-            .header(ACTOR_HEADER, actor)
-            .send()
-            .await
-            .map_err(|e| self.error(&e))?;
-        let status = response.status();
-        let bytes = self.read(response).await?;
+        let (status, bytes) = self
+            .call(self.client.get(self.url(path, query)?), actor)
+            .await?;
         if !status.is_success() {
-            let said = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error)
-                .unwrap_or_default();
+            let said = said(&bytes).unwrap_or_default();
             return Err(self.unavailable(
                 format!("GET {path} answered {status} {said}")
                     .trim_end()
@@ -172,21 +163,27 @@ impl Upstream {
         body: &B,
         actor: &str,
     ) -> Result<(u16, Option<String>)> {
-        let response = self
-            .client
-            .post(self.url(path, None)?)
+        let (status, bytes) = self
+            .call(self.client.post(self.url(path, None)?).json(body), actor)
+            .await?;
+        Ok((status.as_u16(), said(&bytes)))
+    }
+
+    /// Send `request` with the console's own credential, acting as `actor`:
+    /// the answer's status and body (up to `UPSTREAM_MAX_RESPONSE_BYTES`).
+    async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+        actor: &str,
+    ) -> Result<(reqwest::StatusCode, Bytes)> {
+        let response = request
             .bearer_auth(&self.token)
             .header(ACTOR_HEADER, actor)
-            .json(body)
             .send()
             .await
             .map_err(|e| self.error(&e))?;
-        let status = response.status().as_u16();
-        let bytes = self.read(response).await?;
-        let said = serde_json::from_slice::<ErrorBody>(&bytes)
-            .ok()
-            .map(|b| b.error);
-        Ok((status, said))
+        let status = response.status();
+        Ok((status, self.read(response).await?))
     }
 
     /// The answer's body, up to `UPSTREAM_MAX_RESPONSE_BYTES`.
@@ -234,6 +231,13 @@ impl Upstream {
         }
         self.unavailable(detail)
     }
+}
+
+/// The `error` of an upstream's error body, if it is one.
+fn said(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ErrorBody>(bytes)
+        .ok()
+        .map(|b| b.error)
 }
 
 /// Paths under this prefix are the platform's ops endpoints: they need
@@ -358,9 +362,9 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
     let mut bytes = upstream.read(sent).await?;
     let note = (!status.is_success()).then(|| AuditNote {
         guard: None,
-        reason: match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => format!("upstream: {}", b.error),
-            Err(_) => format!("upstream answered {status}"),
+        reason: match said(&bytes) {
+            Some(error) => format!("upstream: {error}"),
+            None => format!("upstream answered {status}"),
         },
     });
     if let Some(view) = view {
