@@ -168,21 +168,16 @@ impl ProdChecks {
         trigger: Trigger,
         actor: Option<String>,
     ) -> Result<ProdCheckRun> {
-        let (upstream, state_environment) = (&state.upstream, state.environment);
+        let upstream = &state.upstream;
         let _one = self.running.lock().await;
         let at = Utc::now();
-        let status = upstream
-            .get_json::<AdminStatus>(admin::paths::STATUS, None, CHECK_ACTOR)
-            .await;
-        let metrics = upstream
-            .get_json::<RunMetrics>(admin::paths::METRICS_RUN, None, CHECK_ACTOR)
-            .await;
+        let (status, metrics) = read_platform(upstream).await;
         let mut results = Vec::with_capacity(3);
         let mut reading = None;
         match &status {
             Ok(s) => {
                 results.push(prodchecks::judge_status(s));
-                results.push(if state_environment == Environment::Production {
+                results.push(if state.environment == Environment::Production {
                     self.probe(upstream, s).await
                 } else {
                     prodchecks::probe_not_in_development(s)
@@ -259,13 +254,8 @@ impl ProdChecks {
             self.args.prod_check_idle_sample_seconds,
         ))
         .await;
-        let status = upstream
-            .get_json::<AdminStatus>(admin::paths::STATUS, None, CHECK_ACTOR)
-            .await?;
-        let metrics = upstream
-            .get_json::<RunMetrics>(admin::paths::METRICS_RUN, None, CHECK_ACTOR)
-            .await?;
-        Ok(IdleReading::of(&status, &metrics, Utc::now()))
+        let (status, metrics) = read_platform(upstream).await;
+        Ok(IdleReading::of(&status?, &metrics?, Utc::now()))
     }
 
     /// What the page shows.
@@ -279,6 +269,17 @@ impl ProdChecks {
             runs,
         })
     }
+}
+
+/// What the checks read of the platform: its status and its run metrics.
+async fn read_platform(upstream: &Upstream) -> (Result<AdminStatus>, Result<RunMetrics>) {
+    let status = upstream
+        .get_json::<AdminStatus>(admin::paths::STATUS, None, CHECK_ACTOR)
+        .await;
+    let metrics = upstream
+        .get_json::<RunMetrics>(admin::paths::METRICS_RUN, None, CHECK_ACTOR)
+        .await;
+    (status, metrics)
 }
 
 /// Start the schedule: a first run at once, then one per interval.
