@@ -614,7 +614,7 @@ pub fn next_steps(reason: &str) -> &'static [&'static str] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::{Budgets, Environment, RuntimeOverrides, StopConditions};
+    use crate::admin::{Budgets, Environment, RuntimeOverrides};
 
     fn config(budget: f64) -> AdminConfig {
         AdminConfig {
@@ -623,12 +623,7 @@ mod tests {
             budgets: Budgets {
                 llm_daily_budget_usd_hard: budget,
             },
-            stop_conditions: StopConditions {
-                provider_failure_threshold: 25,
-                provider_failure_window_seconds: 300,
-                db_pool_utilization_threshold: 0.9,
-                db_pool_sustained_seconds: 60,
-            },
+            stop_conditions: crate::testing::stop_conditions(),
             runtime_overrides: RuntimeOverrides {
                 simulation_active: false,
                 simulation_paused: true,
