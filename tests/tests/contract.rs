@@ -78,7 +78,8 @@ impl Upstream {
         );
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+    /// GET `path` (query included): status and body as sent.
+    async fn get_raw(&self, path: &str) -> (StatusCode, Vec<u8>) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -87,8 +88,12 @@ impl Upstream {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
-        let bytes = r.bytes().await.unwrap();
+        (r.status(), r.bytes().await.unwrap().to_vec())
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let (status, bytes) = self.get_raw(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}");
         serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             panic!(
                 "GET {path} does not match the contract: {e}\n{}",
@@ -473,21 +478,6 @@ mod baseline_history {
     use opsdeck_api::baseline::{
         BaselineList, BaselineSnapshot, CompareValue, compare, paths as baseline_paths,
     };
-
-    impl Upstream {
-        /// GET `path` (query included): status and body as sent.
-        async fn get_raw(&self, path: &str) -> (StatusCode, Vec<u8>) {
-            let r = self
-                .http
-                .get(format!("{}{path}", self.base))
-                .bearer_auth(&self.token)
-                .header("x-actor", "contract")
-                .send()
-                .await
-                .unwrap();
-            (r.status(), r.bytes().await.unwrap().to_vec())
-        }
-    }
 
     #[tokio::test]
     async fn reads_list_baselines_newest_first_and_refuse_bad_limits_and_ids() {
