@@ -10,7 +10,7 @@ use std::time::Duration;
 use opsdeck_api::ErrorBody;
 use opsdeck_api::vp::{
     self, EVIDENCE_HEADER, EvidenceWindow, OPS_TOKEN_HEADER, VpAssessment, VpMetricsQuery,
-    VpOpsMetrics, VpProfile, VpThresholds,
+    VpOpsMetrics, VpProfile, VpSnapshot, VpThresholds,
 };
 use serde::Serialize;
 
@@ -47,7 +47,7 @@ impl CaptureReport {
         thresholds: VpThresholds,
     ) -> CaptureReport {
         let profile = VpProfile::from(args.assessment_profile);
-        let assessment = vp::assess(profile, &snapshot.aggregates, &thresholds);
+        let assessment = snapshot.assess(profile, &thresholds);
         let window = EvidenceWindow {
             label: args.window_label.clone(),
             scope: args.scope.clone(),

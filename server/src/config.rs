@@ -452,6 +452,21 @@ pub struct VpThresholdArgs {
     /// Share of recovery attempts that may be left orphaned.
     #[arg(long, env = vp::env::MAX_ORPHAN_RATE, default_value_t = vp::defaults::MAX_ORPHAN_RATE)]
     pub vp_max_orphan_rate: f64,
+    /// Share of missions that may fail outright (no fallback) for a ready or healthy lane.
+    #[arg(long, env = vp::env::MAX_FAILED_RATE, default_value_t = vp::defaults::MAX_FAILED_RATE)]
+    pub vp_max_failed_rate: f64,
+    /// Share of failed missions from which a default-on lane is forced to fallback.
+    #[arg(long, env = vp::env::FAILED_RATE_CRITICAL, default_value_t = vp::defaults::FAILED_RATE_CRITICAL)]
+    pub vp_failed_rate_critical: f64,
+    /// Seconds after dispatch from which a mission with no terminal event is stale.
+    #[arg(long, env = vp::env::MISSION_STALE_SECONDS, default_value_t = vp::defaults::MISSION_STALE_SECONDS)]
+    pub vp_mission_stale_seconds: f64,
+    /// Most stale missions a ready or healthy lane may have.
+    #[arg(long, env = vp::env::MAX_STALE_MISSIONS, default_value_t = vp::defaults::MAX_STALE_MISSIONS)]
+    pub vp_max_stale_missions: u64,
+    /// Share of stale missions from which a default-on lane is forced to fallback.
+    #[arg(long, env = vp::env::STALE_RATE_CRITICAL, default_value_t = vp::defaults::STALE_RATE_CRITICAL)]
+    pub vp_stale_rate_critical: f64,
 }
 
 impl Default for VpThresholdArgs {
@@ -471,6 +486,11 @@ impl VpThresholdArgs {
             min_missions: self.vp_min_missions,
             min_recovery_success_rate: self.vp_min_recovery_success_rate,
             max_orphan_rate: self.vp_max_orphan_rate,
+            max_failed_rate: self.vp_max_failed_rate,
+            failed_rate_critical: self.vp_failed_rate_critical,
+            mission_stale_seconds: self.vp_mission_stale_seconds,
+            max_stale_missions: self.vp_max_stale_missions,
+            stale_rate_critical: self.vp_stale_rate_critical,
         };
         t.validate()?;
         Ok(t)

@@ -174,6 +174,30 @@ pub struct SimConfig {
     )]
     pub sim_vp_force_fallback_rate: Vec<LaneRate>,
 
+    /// Force lanes to fail missions outright, for tests and demos: `lane=rate`
+    /// as above. That share of the lane's missions ends in `vp.mission.failed`
+    /// with no fallback event, so the fallback rate stays low while the lane
+    /// fails: the case the failed-mission criterion exists for.
+    #[arg(
+        long,
+        env = "SIM_VP_FORCE_FAILED_RATE",
+        value_delimiter = ',',
+        value_parser = parse_lane_rate
+    )]
+    pub sim_vp_force_failed_rate: Vec<LaneRate>,
+
+    /// Force lanes to leave missions unfinished, for tests and demos:
+    /// `lane=rate` as above. That share of the lane's missions is dispatched
+    /// and never completes (no terminal event), so it adds no duration to the
+    /// p95 and, after `VP_MISSION_STALE_SECONDS`, reads stale.
+    #[arg(
+        long,
+        env = "SIM_VP_FORCE_STALE_RATE",
+        value_delimiter = ',',
+        value_parser = parse_lane_rate
+    )]
+    pub sim_vp_force_stale_rate: Vec<LaneRate>,
+
     /// Directory the nightly retention sweeps, geocoding reports and baseline
     /// snapshots are written to (`retention/latest.json`,
     /// `retention/<YYYY-MM-DD>.json`, `geocoding/<tenant>.json`,
@@ -232,7 +256,8 @@ pub struct SimConfig {
     pub archive_weekly_draft_min_llm_calls: u64,
 }
 
-/// A lane and a rate: one entry of `SIM_VP_FORCE_FALLBACK_RATE`.
+/// A lane and a rate: one entry of `SIM_VP_FORCE_FALLBACK_RATE`,
+/// `SIM_VP_FORCE_FAILED_RATE` or `SIM_VP_FORCE_STALE_RATE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaneRate {
     /// The lane (`vp.coder.primary`).
@@ -255,13 +280,13 @@ pub fn parse_lane_rate(s: &str) -> Result<LaneRate, String> {
     let entry = s.trim();
     let Some((lane, rate)) = entry.split_once('=') else {
         return Err(format!(
-            "SIM_VP_FORCE_FALLBACK_RATE entries are lane=rate (vp.coder.primary=0.3), got {entry:?}"
+            "entries are lane=rate (vp.coder.primary=0.3), got {entry:?}"
         ));
     };
     let (lane, rate) = (lane.trim(), rate.trim());
-    let rate: f64 = rate.parse().map_err(|_| {
-        format!("SIM_VP_FORCE_FALLBACK_RATE: the rate for {lane} must be a number from 0 to 1, got {rate:?}")
-    })?;
+    let rate: f64 = rate
+        .parse()
+        .map_err(|_| format!("the rate for {lane} must be a number from 0 to 1, got {rate:?}"))?;
     Ok(LaneRate {
         vp_id: lane.to_owned(),
         rate,
@@ -313,6 +338,8 @@ impl Default for SimConfig {
             sim_vp_missions_per_hour: defaults::SIM_VP_MISSIONS_PER_HOUR,
             sim_vp_backfill_hours: defaults::SIM_VP_BACKFILL_HOURS,
             sim_vp_force_fallback_rate: Vec::new(),
+            sim_vp_force_failed_rate: Vec::new(),
+            sim_vp_force_stale_rate: Vec::new(),
             sim_state_root: None,
             sim_retention_tenants: defaults::SIM_RETENTION_TENANTS,
             sim_retention_history_days: defaults::SIM_RETENTION_HISTORY_DAYS,
@@ -404,32 +431,41 @@ impl SimConfig {
             ));
         }
         self.geocoding_thresholds().validate()?;
-        for (i, f) in self.sim_vp_force_fallback_rate.iter().enumerate() {
-            if crate::vp::lane(&f.vp_id).is_none() {
-                return Err(format!(
-                    "SIM_VP_FORCE_FALLBACK_RATE names lane {:?}, which this sim does not run; its lanes are {}",
-                    f.vp_id,
-                    crate::vp::lane_list()
-                ));
-            }
-            if !(f.rate.is_finite() && (0.0..=1.0).contains(&f.rate)) {
-                return Err(format!(
-                    "SIM_VP_FORCE_FALLBACK_RATE: the rate for {} must be from 0 to 1, got {}",
-                    f.vp_id, f.rate
-                ));
-            }
-            if self.sim_vp_force_fallback_rate[..i]
-                .iter()
-                .any(|g| g.vp_id == f.vp_id)
-            {
-                return Err(format!(
-                    "SIM_VP_FORCE_FALLBACK_RATE names {} twice",
-                    f.vp_id
-                ));
-            }
+        for (variable, rates) in [
+            (
+                "SIM_VP_FORCE_FALLBACK_RATE",
+                &self.sim_vp_force_fallback_rate,
+            ),
+            ("SIM_VP_FORCE_FAILED_RATE", &self.sim_vp_force_failed_rate),
+            ("SIM_VP_FORCE_STALE_RATE", &self.sim_vp_force_stale_rate),
+        ] {
+            check_lane_rates(variable, rates)?;
         }
         Ok(())
     }
+}
+
+/// Each lane named once, known to this sim, with a rate from 0 to 1.
+fn check_lane_rates(variable: &str, rates: &[LaneRate]) -> Result<(), String> {
+    for (i, f) in rates.iter().enumerate() {
+        if crate::vp::lane(&f.vp_id).is_none() {
+            return Err(format!(
+                "{variable} names lane {:?}, which this sim does not run; its lanes are {}",
+                f.vp_id,
+                crate::vp::lane_list()
+            ));
+        }
+        if !(f.rate.is_finite() && (0.0..=1.0).contains(&f.rate)) {
+            return Err(format!(
+                "{variable}: the rate for {} must be from 0 to 1, got {}",
+                f.vp_id, f.rate
+            ));
+        }
+        if rates[..i].iter().any(|g| g.vp_id == f.vp_id) {
+            return Err(format!("{variable} names {} twice", f.vp_id));
+        }
+    }
+    Ok(())
 }
 
 impl SimConfig {
@@ -627,8 +663,16 @@ mod tests {
         assert!(defaults.sim_vp_force_fallback_rate.is_empty());
         for bad in ["vp.coder.primary", "vp.coder.primary=lots"] {
             let err = parse_lane_rate(bad).unwrap_err();
-            assert!(err.contains("SIM_VP_FORCE_FALLBACK_RATE"), "{err}");
+            assert!(err.contains("vp.coder.primary"), "{err}");
         }
+        // clap names the variable the bad entry came in
+        let Err(err) = Cli::try_parse_from(["sim", "--sim-vp-force-stale-rate", "oops"]) else {
+            panic!("a bad entry parsed");
+        };
+        assert!(
+            err.to_string().contains("--sim-vp-force-stale-rate"),
+            "{err}"
+        );
         assert!(Cli::try_parse_from(["sim", "--sim-vp-force-fallback-rate", "0.3"]).is_err());
         let one: LaneRate = "vp.research.primary=0.25".parse().unwrap();
         assert_eq!(
@@ -670,6 +714,22 @@ mod tests {
                 },
                 "SIM_VP_FORCE_FALLBACK_RATE",
                 "twice",
+            ),
+            (
+                SimConfig {
+                    sim_vp_force_failed_rate: vec![forced("vp.coder.primary", -0.1)],
+                    ..SimConfig::default()
+                },
+                "SIM_VP_FORCE_FAILED_RATE",
+                "from 0 to 1",
+            ),
+            (
+                SimConfig {
+                    sim_vp_force_stale_rate: vec![forced("vp.nobody.primary", 0.3)],
+                    ..SimConfig::default()
+                },
+                "SIM_VP_FORCE_STALE_RATE",
+                "does not run",
             ),
             (
                 SimConfig {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{VpAggregates, VpThresholds, env};
+use super::{VpAggregates, VpMissionTally, VpThresholds, env};
 use crate::kpi::ratio;
 
 /// The runbook's fallback-rate bands (§3.1).
@@ -170,6 +170,14 @@ pub enum VpCriterionName {
     RecoverySuccessRate,
     /// Few recoveries left orphaned (`VP_MAX_ORPHAN_RATE`).
     OrphanRate,
+    /// Few missions failed outright (`VP_MAX_FAILED_RATE`).
+    FailedRate,
+    /// Failed missions below their critical share (`VP_FAILED_RATE_CRITICAL`).
+    FailedRateCritical,
+    /// Few missions left without a terminal event (`VP_MAX_STALE_MISSIONS`).
+    StaleMissions,
+    /// Stale missions below their critical share (`VP_STALE_RATE_CRITICAL`).
+    StaleMissionsCritical,
 }
 
 impl VpCriterionName {
@@ -183,6 +191,10 @@ impl VpCriterionName {
             VpCriterionName::P95LatencyCritical => "p95_latency_critical",
             VpCriterionName::RecoverySuccessRate => "recovery_success_rate",
             VpCriterionName::OrphanRate => "orphan_rate",
+            VpCriterionName::FailedRate => "failed_rate",
+            VpCriterionName::FailedRateCritical => "failed_rate_critical",
+            VpCriterionName::StaleMissions => "stale_missions",
+            VpCriterionName::StaleMissionsCritical => "stale_missions_critical",
         }
     }
 }
@@ -236,24 +248,32 @@ impl VpAssessment {
     }
 }
 
-/// Judge `m` by `profile`.
-pub fn assess(profile: VpProfile, m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
+/// Judge `m`, whose mission rows counted `tally`, by `profile`.
+pub fn assess(
+    profile: VpProfile,
+    m: &VpAggregates,
+    tally: &VpMissionTally,
+    t: &VpThresholds,
+) -> VpAssessment {
     match profile {
-        VpProfile::Rollout => assess_rollout(m, t),
-        VpProfile::Sustained => assess_sustained(m, t),
+        VpProfile::Rollout => assess_rollout(m, tally, t),
+        VpProfile::Sustained => assess_sustained(m, tally, t),
     }
 }
 
 /// The rollout profile: `READY_FOR_LIMITED_COHORT_PILOT` when every criterion
-/// passes (enough missions, fallback rate in the healthy band, p95 below its
-/// SLO, recoveries resuming, few orphans), else `HOLD_SHADOW`. A criterion
-/// with nothing to measure fails here unless its absence is itself good news
-/// (no recovery attempts).
-pub fn assess_rollout(m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
+/// passes (enough missions, fallback rate in the healthy band, few failed
+/// and no more than a stray stale mission, p95 below its SLO, recoveries
+/// resuming, few orphans), else `HOLD_SHADOW`. A criterion with nothing to
+/// measure fails here unless its absence is itself good news (no recovery
+/// attempts).
+pub fn assess_rollout(m: &VpAggregates, tally: &VpMissionTally, t: &VpThresholds) -> VpAssessment {
     let criteria = vec![
         min_missions(m, t),
         fallback_rate(m, t, false),
-        p95_latency(m, t, false),
+        failed_rate(tally, t, false),
+        stale_missions(tally, t, false),
+        p95_latency(m, tally, t, false),
         recovery_success(m, t),
         orphan_rate(m, t),
     ];
@@ -266,21 +286,30 @@ pub fn assess_rollout(m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
 }
 
 /// The sustained profile: `SUSTAINED_FORCE_FALLBACK` when a critical criterion
-/// fails (fallback rate in the investigate band, or p95 at its critical
-/// level), `SUSTAINED_DEFAULT_ON_HEALTHY` when every criterion passes, else
+/// fails (fallback rate in the investigate band, failed or stale missions at
+/// their critical share, or p95 at its critical level),
+/// `SUSTAINED_DEFAULT_ON_HEALTHY` when every criterion passes, else
 /// `SUSTAINED_WATCH`.
 ///
 /// Too few missions never reads healthy, but it does not shield a lane that
 /// is already failing: a small sample cannot prove health, yet 5 fallbacks in
 /// 8 missions is harm enough, and forcing fallback is the safe, reversible
 /// move. Critical criteria with nothing to measure pass (no evidence of harm).
-pub fn assess_sustained(m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
+pub fn assess_sustained(
+    m: &VpAggregates,
+    tally: &VpMissionTally,
+    t: &VpThresholds,
+) -> VpAssessment {
     let criteria = vec![
         min_missions(m, t),
         fallback_rate(m, t, false),
         fallback_rate(m, t, true),
-        p95_latency(m, t, false),
-        p95_latency(m, t, true),
+        failed_rate(tally, t, false),
+        failed_rate(tally, t, true),
+        stale_missions(tally, t, false),
+        stale_missions(tally, t, true),
+        p95_latency(m, tally, t, false),
+        p95_latency(m, tally, t, true),
         recovery_success(m, t),
         orphan_rate(m, t),
     ];
@@ -330,14 +359,14 @@ impl Unit {
 struct Check {
     name: VpCriterionName,
     config: &'static str,
-    label: &'static str,
+    label: String,
     unit: Unit,
     measured: Option<f64>,
     threshold: f64,
     comparison: Comparison,
     sample: u64,
     /// What the sample counts, for the detail; `None` when it is the measure.
-    sample_of: Option<&'static str>,
+    sample_of: Option<String>,
     critical: bool,
     /// Verdict, and why, when there is nothing to measure.
     when_missing: (bool, &'static str),
@@ -351,6 +380,7 @@ impl Check {
                 let passed = self.comparison.holds(v, self.threshold);
                 let sample = self
                     .sample_of
+                    .as_ref()
                     .map(|of| format!(" ({} {of})", self.sample))
                     .unwrap_or_default();
                 (
@@ -389,7 +419,7 @@ fn min_missions(m: &VpAggregates, t: &VpThresholds) -> VpCriterion {
     let mut c = Check {
         name: VpCriterionName::MinMissions,
         config: env::MIN_MISSIONS,
-        label: "missions considered",
+        label: "missions considered".into(),
         unit: Unit::Count,
         measured: Some(n as f64),
         threshold: t.min_missions as f64,
@@ -429,20 +459,27 @@ fn fallback_rate(m: &VpAggregates, t: &VpThresholds, critical: bool) -> VpCriter
     Check {
         name,
         config,
-        label: "fallback rate",
+        label: "fallback rate".into(),
         unit: Unit::Ratio,
         measured: m.fallback.measured_rate(),
         threshold,
         comparison: Comparison::Below,
         sample: m.fallback.missions_considered,
-        sample_of: Some("missions"),
+        sample_of: Some("missions".into()),
         critical,
         when_missing,
     }
     .judge()
 }
 
-fn p95_latency(m: &VpAggregates, t: &VpThresholds, critical: bool) -> VpCriterion {
+/// p95 over the missions that finished; the unfinished ones, which have no
+/// duration yet, are named beside the sample rather than silently left out.
+fn p95_latency(
+    m: &VpAggregates,
+    tally: &VpMissionTally,
+    t: &VpThresholds,
+    critical: bool,
+) -> VpCriterion {
     let (name, config, threshold, when_missing) = if critical {
         (
             VpCriterionName::P95LatencyCritical,
@@ -467,13 +504,16 @@ fn p95_latency(m: &VpAggregates, t: &VpThresholds, critical: bool) -> VpCriterio
     Check {
         name,
         config,
-        label: "p95 latency",
+        label: "p95 latency".into(),
         unit: Unit::Seconds,
         measured: m.latency_seconds.p95_seconds,
         threshold,
         comparison: Comparison::Below,
         sample: m.latency_seconds.count,
-        sample_of: Some("timed missions"),
+        sample_of: Some(match tally.unfinished {
+            0 => "timed missions".into(),
+            n => format!("timed missions, {n} unfinished"),
+        }),
         critical,
         when_missing,
     }
@@ -485,14 +525,14 @@ fn recovery_success(m: &VpAggregates, t: &VpThresholds) -> VpCriterion {
     Check {
         name: VpCriterionName::RecoverySuccessRate,
         config: env::MIN_RECOVERY_SUCCESS_RATE,
-        label: "recovery success rate",
+        label: "recovery success rate".into(),
         unit: Unit::Ratio,
         // From the counts, like the fallback rate, so value and sample agree.
         measured: ratio(r.successes, r.attempts),
         threshold: t.min_recovery_success_rate,
         comparison: Comparison::AtLeast,
         sample: r.attempts,
-        sample_of: Some("recovery attempts"),
+        sample_of: Some("recovery attempts".into()),
         critical: false,
         when_missing: (
             true,
@@ -507,18 +547,93 @@ fn orphan_rate(m: &VpAggregates, t: &VpThresholds) -> VpCriterion {
     Check {
         name: VpCriterionName::OrphanRate,
         config: env::MAX_ORPHAN_RATE,
-        label: "orphan rate",
+        label: "orphan rate".into(),
         unit: Unit::Ratio,
         // An orphaned session with no rate reported is fully orphaned.
         measured: h.orphan_rate.or(h.currently_orphaned.then_some(1.0)),
         threshold: t.max_orphan_rate,
         comparison: Comparison::AtMost,
         sample: m.recovery.attempts,
-        sample_of: Some("recovery attempts"),
+        sample_of: Some("recovery attempts".into()),
         critical: false,
         when_missing: (true, "not reported and the session is not orphaned"),
     }
     .judge()
+}
+
+fn failed_rate(tally: &VpMissionTally, t: &VpThresholds, critical: bool) -> VpCriterion {
+    let (name, config, threshold, when_missing) = if critical {
+        (
+            VpCriterionName::FailedRateCritical,
+            env::FAILED_RATE_CRITICAL,
+            t.failed_rate_critical,
+            (
+                true,
+                "no missions considered, so nothing to force fallback on",
+            ),
+        )
+    } else {
+        (
+            VpCriterionName::FailedRate,
+            env::MAX_FAILED_RATE,
+            t.max_failed_rate,
+            (false, "no missions considered, so no rate to judge"),
+        )
+    };
+    Check {
+        name,
+        config,
+        label: "failed-mission rate".into(),
+        unit: Unit::Ratio,
+        measured: ratio(tally.failed, tally.considered),
+        threshold,
+        comparison: Comparison::Below,
+        sample: tally.considered,
+        sample_of: Some("missions".into()),
+        critical,
+        when_missing,
+    }
+    .judge()
+}
+
+/// Stale missions as a count against `VP_MAX_STALE_MISSIONS` (one stray may
+/// be slow), and as a share of the listed missions against the critical level.
+fn stale_missions(tally: &VpMissionTally, t: &VpThresholds, critical: bool) -> VpCriterion {
+    let sample_of = Some(format!(
+        "listed, unfinished after {} {}",
+        env::MISSION_STALE_SECONDS,
+        Unit::Seconds.show(t.mission_stale_seconds)
+    ));
+    let check = if critical {
+        Check {
+            name: VpCriterionName::StaleMissionsCritical,
+            config: env::STALE_RATE_CRITICAL,
+            label: "stale-mission share".into(),
+            unit: Unit::Ratio,
+            measured: ratio(tally.stale, tally.listed),
+            threshold: t.stale_rate_critical,
+            comparison: Comparison::Below,
+            sample: tally.listed,
+            sample_of,
+            critical,
+            when_missing: (true, "no missions listed, so nothing to force fallback on"),
+        }
+    } else {
+        Check {
+            name: VpCriterionName::StaleMissions,
+            config: env::MAX_STALE_MISSIONS,
+            label: "stale missions".into(),
+            unit: Unit::Count,
+            measured: (tally.listed > 0).then_some(tally.stale as f64),
+            threshold: t.max_stale_missions as f64,
+            comparison: Comparison::AtMost,
+            sample: tally.listed,
+            sample_of,
+            critical,
+            when_missing: (false, "no missions listed, so none to judge"),
+        }
+    };
+    check.judge()
 }
 
 /// `v` with three decimals (`0.050`, `-1.250`), or `n/a` when not finite.
@@ -536,9 +651,24 @@ pub(super) fn fixed3(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vp::fixtures::{agg, t};
+    use crate::vp::fixtures::{agg, listed, t};
     use crate::vp::{VpFallback, VpRecovery, VpSessionHealth};
     use serde_json::json;
+    use std::collections::BTreeMap;
+
+    // The rules on aggregates whose every mission is listed and finished,
+    // unless a test says otherwise.
+    fn assess_rollout(m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
+        super::assess_rollout(m, &listed(m), t)
+    }
+
+    fn assess_sustained(m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
+        super::assess_sustained(m, &listed(m), t)
+    }
+
+    fn assess(profile: VpProfile, m: &VpAggregates, t: &VpThresholds) -> VpAssessment {
+        super::assess(profile, m, &listed(m), t)
+    }
 
     fn healthy() -> VpAggregates {
         agg(20, 0, Some(10.0))
@@ -635,6 +765,10 @@ mod tests {
             VpCriterionName::P95LatencyCritical,
             VpCriterionName::RecoverySuccessRate,
             VpCriterionName::OrphanRate,
+            VpCriterionName::FailedRate,
+            VpCriterionName::FailedRateCritical,
+            VpCriterionName::StaleMissions,
+            VpCriterionName::StaleMissionsCritical,
         ] {
             assert_eq!(s(&n), json!(n.as_str()));
         }
@@ -667,6 +801,8 @@ mod tests {
             [
                 VpCriterionName::MinMissions,
                 VpCriterionName::FallbackRate,
+                VpCriterionName::FailedRate,
+                VpCriterionName::StaleMissions,
                 VpCriterionName::P95Latency,
                 VpCriterionName::RecoverySuccessRate,
                 VpCriterionName::OrphanRate,
@@ -710,6 +846,8 @@ mod tests {
             [
                 VpCriterionName::MinMissions,
                 VpCriterionName::FallbackRate,
+                VpCriterionName::FailedRate,
+                VpCriterionName::StaleMissions,
                 VpCriterionName::P95Latency
             ]
         );
@@ -915,6 +1053,16 @@ mod tests {
                     0.20
                 ),
                 (
+                    VpCriterionName::FailedRateCritical,
+                    "VP_FAILED_RATE_CRITICAL",
+                    0.20
+                ),
+                (
+                    VpCriterionName::StaleMissionsCritical,
+                    "VP_STALE_RATE_CRITICAL",
+                    0.20
+                ),
+                (
                     VpCriterionName::P95LatencyCritical,
                     "VP_P95_LATENCY_CRITICAL_SECONDS",
                     90.0
@@ -925,6 +1073,134 @@ mod tests {
             assess(VpProfile::Rollout, &healthy(), &t()).profile,
             VpProfile::Rollout
         );
+    }
+
+    // --- failed and stale missions ------------------------------------------
+
+    /// `missions` considered and listed, all completed in 10 s, with
+    /// `failed` of them failed outright (no fallback) and `stale` unfinished
+    /// for longer than `VP_MISSION_STALE_SECONDS`.
+    fn failing(missions: u64, failed: u64, stale: u64) -> (VpAggregates, VpMissionTally) {
+        let mut m = agg(missions, 0, Some(10.0));
+        m.mission_counts = BTreeMap::from([
+            ("completed".into(), missions - failed - stale),
+            ("failed".into(), failed),
+            ("running".into(), stale),
+        ]);
+        let tally = VpMissionTally {
+            considered: missions,
+            failed,
+            listed: missions,
+            unfinished: stale,
+            stale,
+            oldest_unfinished_seconds: (stale > 0).then_some(900.0),
+        };
+        (m, tally)
+    }
+
+    #[test]
+    fn a_lane_failing_without_fallbacks_cannot_read_ready_or_healthy() {
+        // 30% failed outright: the fallback rate stays at zero
+        let (m, tally) = failing(100, 30, 0);
+        assert_eq!(m.fallback.measured_rate(), Some(0.0));
+        let a = super::assess_rollout(&m, &tally, &t());
+        assert_eq!(a.decision, VpDecision::HoldShadow);
+        assert_eq!(failed_names(&a), [VpCriterionName::FailedRate]);
+        let c = criterion(&a, VpCriterionName::FailedRate);
+        assert_eq!(
+            (c.measured, c.threshold, c.sample, c.config.as_str()),
+            (Some(0.3), 0.05, 100, "VP_MAX_FAILED_RATE")
+        );
+        assert_eq!(
+            c.detail,
+            "failed-mission rate 0.300 (100 missions) is not below VP_MAX_FAILED_RATE 0.050"
+        );
+        let a = super::assess_sustained(&m, &tally, &t());
+        assert_eq!(a.decision, VpDecision::SustainedForceFallback);
+        assert_eq!(
+            failed_names(&a),
+            [
+                VpCriterionName::FailedRate,
+                VpCriterionName::FailedRateCritical
+            ]
+        );
+        // below the critical level it only watches
+        let (m, tally) = failing(100, 10, 0);
+        let a = super::assess_sustained(&m, &tally, &t());
+        assert_eq!(a.decision, VpDecision::SustainedWatch);
+        assert_eq!(failed_names(&a), [VpCriterionName::FailedRate]);
+    }
+
+    #[test]
+    fn failed_rate_boundaries() {
+        use VpDecision::*;
+        for (failed, of, rollout, sustained) in [
+            (1, 21, ReadyForLimitedCohortPilot, SustainedDefaultOnHealthy),
+            (1, 20, HoldShadow, SustainedWatch),
+            (4, 21, HoldShadow, SustainedWatch),
+            (4, 20, HoldShadow, SustainedForceFallback),
+        ] {
+            let (m, tally) = failing(of, failed, 0);
+            assert_eq!(
+                super::assess_rollout(&m, &tally, &t()).decision,
+                rollout,
+                "{failed}/{of}"
+            );
+            assert_eq!(
+                super::assess_sustained(&m, &tally, &t()).decision,
+                sustained,
+                "{failed}/{of}"
+            );
+        }
+    }
+
+    #[test]
+    fn stale_mission_boundaries() {
+        use VpDecision::*;
+        for (stale, of, rollout, sustained) in [
+            // one stray stale mission may be a slow one
+            (1, 20, ReadyForLimitedCohortPilot, SustainedDefaultOnHealthy),
+            (2, 20, HoldShadow, SustainedWatch),
+            (4, 21, HoldShadow, SustainedWatch),
+            (4, 20, HoldShadow, SustainedForceFallback),
+            (30, 100, HoldShadow, SustainedForceFallback),
+        ] {
+            let (m, tally) = failing(of, 0, stale);
+            assert_eq!(
+                super::assess_rollout(&m, &tally, &t()).decision,
+                rollout,
+                "{stale}/{of}"
+            );
+            assert_eq!(
+                super::assess_sustained(&m, &tally, &t()).decision,
+                sustained,
+                "{stale}/{of}"
+            );
+        }
+        let (m, tally) = failing(100, 0, 30);
+        let a = super::assess_sustained(&m, &tally, &t());
+        assert_eq!(
+            criterion(&a, VpCriterionName::StaleMissions).detail,
+            "stale missions 30 (100 listed, unfinished after VP_MISSION_STALE_SECONDS 600.000s) \
+             is above VP_MAX_STALE_MISSIONS 1"
+        );
+        let c = criterion(&a, VpCriterionName::StaleMissionsCritical);
+        assert_eq!((c.measured, c.critical), (Some(0.3), true));
+        // p95 is over the finished missions, with the unfinished beside it
+        assert_eq!(
+            criterion(&a, VpCriterionName::P95Latency).detail,
+            "p95 latency 10.000s (100 timed missions, 30 unfinished) is below \
+             VP_P95_LATENCY_SLO_SECONDS 45.000s"
+        );
+        // no rows listed: the gate cannot pass, the critical check has no evidence
+        let mut tally = tally;
+        tally.listed = 0;
+        tally.stale = 0;
+        let a = super::assess_sustained(&m, &tally, &t());
+        let c = criterion(&a, VpCriterionName::StaleMissions);
+        assert!(!c.passed && c.measured.is_none(), "{c:?}");
+        assert!(criterion(&a, VpCriterionName::StaleMissionsCritical).passed);
+        assert_eq!(a.decision, VpDecision::SustainedWatch);
     }
 
     #[test]
@@ -981,7 +1257,10 @@ mod tests {
         assert_eq!(v["criteria"][0]["passed"], false);
         assert_eq!(v["criteria"][1]["config"], "VP_FALLBACK_MONITOR_RATE");
         assert_eq!(v["criteria"][1]["sample"], 19);
-        assert_eq!(v["criteria"][3]["measured"], serde_json::Value::Null);
+        assert_eq!(v["criteria"][3]["name"], "stale_missions");
+        assert_eq!(v["criteria"][3]["measured"], 0.0);
+        assert_eq!(v["criteria"][5]["name"], "recovery_success_rate");
+        assert_eq!(v["criteria"][5]["measured"], serde_json::Value::Null);
         let back: VpAssessment = serde_json::from_value(v).unwrap();
         assert_eq!(back, a);
     }

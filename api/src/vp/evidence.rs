@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::decision::fixed3;
 use super::{
-    VpAggregates, VpAssessment, VpDashboardMetrics, VpEventPayload, VpOpsMetrics, event_type,
+    VpAggregates, VpAssessment, VpDashboardMetrics, VpEventPayload, VpMissionTally, VpOpsMetrics,
+    VpProfile, VpThresholds, assess, event_type,
 };
 
 /// Most failure signatures an evidence row lists; the rest are counted.
@@ -43,9 +44,18 @@ pub trait VpSnapshot {
     /// Recent fallback and failure events grouped by type and payload text,
     /// most frequent first (then by type and text, so the order is stable).
     fn failure_signatures(&self) -> Vec<FailureSignature>;
+
+    /// Failed and unfinished missions, counted from the rows.
+    fn tally(&self, t: &VpThresholds) -> VpMissionTally;
+
+    /// Judge the snapshot by `profile`: what `opsdeck capture` and the page both call.
+    fn assess(&self, profile: VpProfile, t: &VpThresholds) -> VpAssessment {
+        assess(profile, self.aggregates(), &self.tally(t), t)
+    }
 }
 
-/// Aggregates alone have no events, so no signatures.
+/// Aggregates alone have no events and no rows: no signatures, and no
+/// mission listed to judge staleness by.
 impl VpSnapshot for VpAggregates {
     fn aggregates(&self) -> &VpAggregates {
         self
@@ -53,6 +63,10 @@ impl VpSnapshot for VpAggregates {
 
     fn failure_signatures(&self) -> Vec<FailureSignature> {
         Vec::new()
+    }
+
+    fn tally(&self, t: &VpThresholds) -> VpMissionTally {
+        VpMissionTally::of(self, [], t)
     }
 }
 
@@ -69,6 +83,14 @@ impl VpSnapshot for VpOpsMetrics {
             )
         }))
     }
+
+    fn tally(&self, t: &VpThresholds) -> VpMissionTally {
+        VpMissionTally::of(
+            &self.aggregates,
+            self.recent_missions.iter().map(|m| &m.mission),
+            t,
+        )
+    }
 }
 
 impl VpSnapshot for VpDashboardMetrics {
@@ -82,6 +104,10 @@ impl VpSnapshot for VpDashboardMetrics {
                 .iter()
                 .map(|e| (e.event_type.as_str(), None)),
         )
+    }
+
+    fn tally(&self, t: &VpThresholds) -> VpMissionTally {
+        VpMissionTally::of(&self.aggregates, &self.recent_missions, t)
     }
 }
 
@@ -210,14 +236,15 @@ fn escape_cell(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::testing::at;
+    use crate::vp::fixtures::listed;
     use crate::vp::fixtures::{SECRET, agg, ops_json, t};
-    use crate::vp::{DEFAULT_VP_ID, VpEvent, VpOpsEvent, assess_rollout, assess_sustained};
+    use crate::vp::{DEFAULT_VP_ID, VpEvent, VpOpsEvent};
     use serde_json::json;
 
     #[test]
     fn evidence_row_follows_the_runbooks_five_items() {
         let ops: VpOpsMetrics = serde_json::from_value(ops_json()).unwrap();
-        let a = assess_rollout(&ops.aggregates, &t());
+        let a = ops.assess(VpProfile::Rollout, &t());
         let window = EvidenceWindow {
             label: "Limited cohort window #1".into(),
             scope: "vp.coder.primary | limited".into(),
@@ -229,7 +256,7 @@ mod tests {
              | missions_with_fallback=1, missions_considered=4, rate=0.250 \
              | avg_seconds=0.400, p95_seconds=0.534, max_seconds=0.534 \
              | 2× vp.mission.fallback (vp_execution_error: boom SECRET-token-in-error); 1× vp.mission.failed \
-             | HOLD_SHADOW (failed: min_missions, fallback_rate) |"
+             | HOLD_SHADOW (failed: min_missions, fallback_rate, failed_rate) |"
         );
         // header and row have the same number of columns
         let cols = |s: &str| s.matches(" |").count();
@@ -243,14 +270,14 @@ mod tests {
     #[test]
     fn evidence_row_for_a_ready_window_and_for_no_traffic() {
         let m = agg(20, 0, Some(0.377));
-        let a = assess_rollout(&m, &t());
+        let a = crate::vp::assess_rollout(&m, &listed(&m), &t());
         assert_eq!(
             evidence_row(&EvidenceWindow::default(), &m, &a),
             "| — | — | 2026-02-16T14:07:42Z | missions_with_fallback=0, missions_considered=20, rate=0.000 \
              | avg_seconds=0.377, p95_seconds=0.377, max_seconds=0.377 | none | READY_FOR_LIMITED_COHORT_PILOT |"
         );
         let m = agg(0, 0, None);
-        let a = assess_sustained(&m, &t());
+        let a = crate::vp::assess_sustained(&m, &listed(&m), &t());
         let row = evidence_row(&EvidenceWindow::default(), &m, &a);
         assert!(row.contains("missions_considered=0, rate=n/a |"), "{row}");
         assert!(
@@ -258,7 +285,9 @@ mod tests {
             "{row}"
         );
         assert!(
-            row.ends_with("| SUSTAINED_WATCH (failed: min_missions, fallback_rate, p95_latency) |"),
+            row.ends_with(
+                "| SUSTAINED_WATCH (failed: min_missions, fallback_rate, failed_rate, stale_missions, p95_latency) |"
+            ),
             "{row}"
         );
     }
@@ -271,7 +300,7 @@ mod tests {
             error: Some("line one\nline | two\r\n".into()),
             ..Default::default()
         });
-        let a = assess_sustained(&ops.aggregates, &t());
+        let a = ops.assess(VpProfile::Sustained, &t());
         let row = evidence_row(&EvidenceWindow::default(), &ops, &a);
         assert!(!row.contains('\n') && !row.contains('\r'), "{row}");
         assert!(
@@ -319,7 +348,7 @@ mod tests {
         let row = evidence_row(
             &EvidenceWindow::default(),
             &ops,
-            &assess_rollout(&ops.aggregates, &t()),
+            &ops.assess(VpProfile::Rollout, &t()),
         );
         assert!(
             row.contains(
@@ -336,7 +365,7 @@ mod tests {
         let row = evidence_row(
             &EvidenceWindow::default(),
             &dash,
-            &assess_rollout(&dash.aggregates, &t()),
+            &dash.assess(VpProfile::Rollout, &t()),
         );
         assert!(
             row.contains("| 2× vp.mission.fallback; 1× vp.mission.failed |"),

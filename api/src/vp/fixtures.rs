@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{
-    DEFAULT_VP_ID, VpAggregates, VpFallback, VpLatency, VpRecovery, VpSessionHealth, VpThresholds,
+    DEFAULT_VP_ID, VpAggregates, VpFallback, VpLatency, VpMissionTally, VpRecovery,
+    VpSessionHealth, VpThresholds,
 };
 use crate::testing::at;
 
@@ -37,6 +38,15 @@ pub(super) fn agg(missions: u64, fallbacks: u64, p95: Option<f64>) -> VpAggregat
         },
         recovery: VpRecovery::default(),
         session_health: VpSessionHealth::default(),
+    }
+}
+
+/// The tally of `m` as if every considered mission were listed and finished:
+/// the failed count comes from `mission_counts`, nothing is stale.
+pub(super) fn listed(m: &VpAggregates) -> VpMissionTally {
+    VpMissionTally {
+        listed: m.fallback.missions_considered,
+        ..VpMissionTally::of(m, [], &t())
     }
 }
 

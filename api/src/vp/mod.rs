@@ -24,6 +24,7 @@ mod fixtures;
 mod metrics;
 mod query;
 mod series;
+mod tally;
 mod thresholds;
 
 pub use decision::{
@@ -45,6 +46,7 @@ pub use query::{
     SERIES_MAX_BUCKETS, VP_ID_MAX, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
 };
 pub use series::{VpLane, VpLanes, VpSeries, VpSeriesBucket};
+pub use tally::{TERMINAL_STATUSES, VpMissionTally};
 pub use thresholds::VpThresholds;
 
 /// Paths of the VP part of the contract.
@@ -109,6 +111,16 @@ pub mod env {
     pub const MIN_RECOVERY_SUCCESS_RATE: &str = "VP_MIN_RECOVERY_SUCCESS_RATE";
     /// [`super::VpThresholds::max_orphan_rate`].
     pub const MAX_ORPHAN_RATE: &str = "VP_MAX_ORPHAN_RATE";
+    /// [`super::VpThresholds::max_failed_rate`].
+    pub const MAX_FAILED_RATE: &str = "VP_MAX_FAILED_RATE";
+    /// [`super::VpThresholds::failed_rate_critical`].
+    pub const FAILED_RATE_CRITICAL: &str = "VP_FAILED_RATE_CRITICAL";
+    /// [`super::VpThresholds::mission_stale_seconds`].
+    pub const MISSION_STALE_SECONDS: &str = "VP_MISSION_STALE_SECONDS";
+    /// [`super::VpThresholds::max_stale_missions`].
+    pub const MAX_STALE_MISSIONS: &str = "VP_MAX_STALE_MISSIONS";
+    /// [`super::VpThresholds::stale_rate_critical`].
+    pub const STALE_RATE_CRITICAL: &str = "VP_STALE_RATE_CRITICAL";
 }
 
 /// Default of each threshold, beside its variable in [`mod@env`]: what
@@ -128,4 +140,19 @@ pub mod defaults {
     pub const MIN_RECOVERY_SUCCESS_RATE: f64 = 0.90;
     /// [`super::env::MAX_ORPHAN_RATE`]: the complement of the success minimum.
     pub const MAX_ORPHAN_RATE: f64 = 0.10;
+    /// [`super::env::MAX_FAILED_RATE`]: outright failures are watched from the
+    /// same share as fallbacks.
+    pub const MAX_FAILED_RATE: f64 = 0.05;
+    /// [`super::env::FAILED_RATE_CRITICAL`]: and force fallback from the same
+    /// share as fallbacks do.
+    pub const FAILED_RATE_CRITICAL: f64 = 0.20;
+    /// [`super::env::MISSION_STALE_SECONDS`]: ten minutes, well past the
+    /// 90 s critical p95, so only a mission that will not finish is stale.
+    pub const MISSION_STALE_SECONDS: f64 = 600.0;
+    /// [`super::env::MAX_STALE_MISSIONS`]: one stuck mission may be a slow
+    /// one; the runbook escalates on "multiple recent missions".
+    pub const MAX_STALE_MISSIONS: u64 = 1;
+    /// [`super::env::STALE_RATE_CRITICAL`]: a fifth of the window never
+    /// finishing is as bad as a fifth falling back.
+    pub const STALE_RATE_CRITICAL: f64 = 0.20;
 }

@@ -30,6 +30,22 @@ pub struct VpThresholds {
     /// `VP_MAX_ORPHAN_RATE`: share of recovery attempts that may be left
     /// orphaned (0.10, the complement of the above).
     pub max_orphan_rate: f64,
+    /// `VP_MAX_FAILED_RATE`: share of missions that may fail outright (a
+    /// `vp.mission.failed` with no fallback) for a ready or healthy lane.
+    pub max_failed_rate: f64,
+    /// `VP_FAILED_RATE_CRITICAL`: share of failed missions from which a
+    /// default-on lane is forced to fallback.
+    pub failed_rate_critical: f64,
+    /// `VP_MISSION_STALE_SECONDS`: a mission dispatched longer ago than this
+    /// with no terminal event is stale (the runbook's "missing completion
+    /// events").
+    pub mission_stale_seconds: f64,
+    /// `VP_MAX_STALE_MISSIONS`: most stale missions a ready or healthy lane
+    /// may have.
+    pub max_stale_missions: u64,
+    /// `VP_STALE_RATE_CRITICAL`: share of stale missions from which a
+    /// default-on lane is forced to fallback.
+    pub stale_rate_critical: f64,
 }
 
 impl Default for VpThresholds {
@@ -42,6 +58,11 @@ impl Default for VpThresholds {
             min_missions: defaults::MIN_MISSIONS,
             min_recovery_success_rate: defaults::MIN_RECOVERY_SUCCESS_RATE,
             max_orphan_rate: defaults::MAX_ORPHAN_RATE,
+            max_failed_rate: defaults::MAX_FAILED_RATE,
+            failed_rate_critical: defaults::FAILED_RATE_CRITICAL,
+            mission_stale_seconds: defaults::MISSION_STALE_SECONDS,
+            max_stale_missions: defaults::MAX_STALE_MISSIONS,
+            stale_rate_critical: defaults::STALE_RATE_CRITICAL,
         }
     }
 }
@@ -113,6 +134,19 @@ impl VpThresholds {
             self.min_recovery_success_rate,
         )?;
         closed_rate(env::MAX_ORPHAN_RATE, self.max_orphan_rate)?;
+        open_rate(env::MAX_FAILED_RATE, self.max_failed_rate)?;
+        open_rate(env::FAILED_RATE_CRITICAL, self.failed_rate_critical)?;
+        if self.failed_rate_critical < self.max_failed_rate {
+            return Err(format!(
+                "{} ({}) must not be below {} ({})",
+                env::FAILED_RATE_CRITICAL,
+                self.failed_rate_critical,
+                env::MAX_FAILED_RATE,
+                self.max_failed_rate
+            ));
+        }
+        seconds(env::MISSION_STALE_SECONDS, self.mission_stale_seconds)?;
+        open_rate(env::STALE_RATE_CRITICAL, self.stale_rate_critical)?;
         Ok(())
     }
 }
@@ -174,6 +208,14 @@ mod tests {
             "VP_MIN_RECOVERY_SUCCESS_RATE",
         );
         bad(|t| t.max_orphan_rate = -0.1, "VP_MAX_ORPHAN_RATE");
+        bad(|t| t.max_failed_rate = 0.0, "VP_MAX_FAILED_RATE");
+        bad(|t| t.failed_rate_critical = 2.0, "VP_FAILED_RATE_CRITICAL");
+        bad(|t| t.failed_rate_critical = 0.01, "VP_FAILED_RATE_CRITICAL");
+        bad(
+            |t| t.mission_stale_seconds = f64::INFINITY,
+            "VP_MISSION_STALE_SECONDS",
+        );
+        bad(|t| t.stale_rate_critical = 0.0, "VP_STALE_RATE_CRITICAL");
         // equal bands are allowed: the monitor band is then empty
         let t = VpThresholds {
             fallback_investigate_rate: 0.05,

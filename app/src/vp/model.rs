@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use opsdeck_api::vp::{
     self, DEFAULT_VP_ID, EvidenceWindow, FallbackBand, VpAggregates, VpAssessment, VpCriterion,
-    VpCriterionName, VpDashboardMetrics, VpDecision, VpOpsMetrics, VpProfile, VpThresholds,
+    VpCriterionName, VpDashboardMetrics, VpDecision, VpOpsMetrics, VpProfile, VpSnapshot,
+    VpThresholds,
 };
 
 use crate::ui::format;
@@ -118,8 +119,12 @@ fn criterion_number(name: VpCriterionName, value: f64) -> String {
     match name {
         VpCriterionName::MinMissions => format::count(value.max(0.0).round() as u64),
         VpCriterionName::P95Latency | VpCriterionName::P95LatencyCritical => seconds(Some(value)),
+        VpCriterionName::StaleMissions => format::count(value.max(0.0).round() as u64),
         VpCriterionName::FallbackRate
         | VpCriterionName::FallbackRateCritical
+        | VpCriterionName::FailedRate
+        | VpCriterionName::FailedRateCritical
+        | VpCriterionName::StaleMissionsCritical
         | VpCriterionName::RecoverySuccessRate
         | VpCriterionName::OrphanRate => format::percent(value),
     }
@@ -196,7 +201,10 @@ pub fn snapshot_file(vp_id: &str, generated_at: &chrono::DateTime<chrono::Utc>) 
 
 /// Judge a snapshot as the page and `opsdeck capture` do.
 pub fn assess(snapshot: &LaneSnapshot, profile: VpProfile, t: &VpThresholds) -> VpAssessment {
-    vp::assess(profile, snapshot.aggregates(), t)
+    match snapshot {
+        LaneSnapshot::Ops(m) => m.assess(profile, t),
+        LaneSnapshot::Dashboard(m) => m.assess(profile, t),
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::lanes::{
     FALLBACK_FAILURES, Failure, LANES, MISSION_FAILURES, SESSION_FAILURES, SESSION_UNAVAILABLE,
     pick, seconds_to,
 };
-use crate::config::SimConfig;
+use crate::config::{LaneRate, SimConfig};
 use crate::rng::Rng;
 
 /// Forcing covers at least this many of the newest backfilled hours.
@@ -28,6 +28,8 @@ pub(super) mod stream {
     pub const MISSIONS: u64 = 4;
     pub const SESSIONS: u64 = 5;
     pub const BOOTSTRAP: u64 = 6;
+    pub const FORCED_FAILED: u64 = 7;
+    pub const FORCED_STALE: u64 = 8;
 }
 
 /// A generator for (seed, lane, hour, stream), independent of when it is asked for.
@@ -214,19 +216,14 @@ pub(super) struct PlanCtx<'a> {
 }
 
 impl PlanCtx<'_> {
-    /// The forced fallback rate of a lane in `hour`, if any: live hours, and
+    /// The rate `rates` force on a lane in `hour`, if any: live hours, and
     /// the newest backfilled hours long enough to hold [`MISSION_MAX_LIMIT`]
     /// missions twice over at the lane's nominal rate (at least
     /// [`FORCE_MIN_HOURS`]), so every metrics window sees the forced lane
     /// from the moment the sim starts.
-    fn forced(&self, lane_ix: usize, hour: i64) -> Option<f64> {
+    fn forced(&self, rates: &[LaneRate], lane_ix: usize, hour: i64) -> Option<f64> {
         let lane = &LANES[lane_ix];
-        let rate = self
-            .config
-            .sim_vp_force_fallback_rate
-            .iter()
-            .find(|f| f.vp_id == lane.vp_id)?
-            .rate;
+        let rate = rates.iter().find(|f| f.vp_id == lane.vp_id)?.rate;
         let per_hour = f64::from(self.config.sim_vp_missions_per_hour) * lane.weight;
         let window = if per_hour > 0.0 {
             ((2.0 * f64::from(MISSION_MAX_LIMIT) / per_hour).ceil() as i64).max(FORCE_MIN_HOURS)
@@ -285,29 +282,94 @@ pub(super) fn plan_hour(
             times[i] = times[i - 1] + 1;
         }
     }
-    let forced = ctx.forced(lane_ix, hour);
-    // Forced fallbacks are spread evenly (a random offset, then every
+    let forced = ctx.forced(&ctx.config.sim_vp_force_fallback_rate, lane_ix, hour);
+    // Forced outcomes are spread evenly (a random offset, then every
     // 1/rate-th mission), so any window of recent missions shows the rate.
-    let offset = rng.unit();
-    let mut counted = 0u64;
+    let mut fallbacks = Spread::new(forced, rng.unit());
+    // The other knobs draw their offsets from streams of their own, so an
+    // unforced lane's history is the same with or without them.
+    let mut failures = Spread::new(
+        ctx.forced(&ctx.config.sim_vp_force_failed_rate, lane_ix, hour),
+        rng_for(ctx.seed, lane_ix, hour, stream::FORCED_FAILED).unit(),
+    );
+    let mut stalls = Spread::new(
+        ctx.forced(&ctx.config.sim_vp_force_stale_rate, lane_ix, hour),
+        rng_for(ctx.seed, lane_ix, hour, stream::FORCED_STALE).unit(),
+    );
     for at in times {
         let down = outages.iter().any(|o| o.from_ms <= at && at < o.until_ms);
-        let falls_back = if down {
-            false
-        } else if let Some(rate) = forced {
-            let k = counted as f64;
-            counted += 1;
-            ((k + 1.0) * rate + offset).floor() > (k * rate + offset).floor()
+        let outcome = if down {
+            Outcome::SessionDown
+        } else if fallbacks.forced() {
+            match fallbacks.next() {
+                true => Outcome::Fallback,
+                false => Outcome::Model,
+            }
+        } else if rng.chance(h.fallback_p) {
+            Outcome::Fallback
         } else {
-            rng.chance(h.fallback_p)
+            Outcome::Model
+        };
+        // Failing and stalling apply to missions that would not fall back.
+        let outcome = match outcome {
+            Outcome::Model if failures.next() => Outcome::Failed,
+            Outcome::Model if stalls.next() => Outcome::Stale,
+            other => other,
         };
         let row = *next_row;
         *next_row += 1;
         plans.push(Plan::Mission(mission_plan(
-            &mut rng, lane_ix, &h, row, at, down, falls_back,
+            &mut rng, lane_ix, &h, row, at, outcome,
         )));
     }
     plans
+}
+
+/// Every `1/rate`-th mission, from a random offset: a forced share spread
+/// evenly over the missions it is asked about.
+struct Spread {
+    rate: Option<f64>,
+    offset: f64,
+    asked: u64,
+}
+
+impl Spread {
+    fn new(rate: Option<f64>, offset: f64) -> Self {
+        Spread {
+            rate,
+            offset,
+            asked: 0,
+        }
+    }
+
+    fn forced(&self) -> bool {
+        self.rate.is_some()
+    }
+
+    /// Whether this mission takes the forced outcome (never when unforced).
+    fn next(&mut self) -> bool {
+        let Some(rate) = self.rate else {
+            return false;
+        };
+        let k = self.asked as f64;
+        self.asked += 1;
+        ((k + 1.0) * rate + self.offset).floor() > (k * rate + self.offset).floor()
+    }
+}
+
+/// How a mission is planned to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Dispatched while the session is down: falls back for want of one.
+    SessionDown,
+    /// Falls back with a provider error, then completes on the primary path.
+    Fallback,
+    /// Fails outright, no fallback (`SIM_VP_FORCE_FAILED_RATE`).
+    Failed,
+    /// Never finishes (`SIM_VP_FORCE_STALE_RATE`).
+    Stale,
+    /// As the lane's model draws it: completes, or now and then fails.
+    Model,
 }
 
 fn mission_plan(
@@ -316,8 +378,7 @@ fn mission_plan(
     h: &Health,
     row: i64,
     at: i64,
-    session_down: bool,
-    falls_back: bool,
+    outcome: Outcome,
 ) -> MissionPlan {
     let lane = &LANES[lane_ix];
     let mission_id = format!("vp-mission-{}", hex(rng, 16));
@@ -343,8 +404,8 @@ fn mission_plan(
     };
     let failure_payload = |f: &Failure, trace: &str| json!({ "reason": f.reason, "error": f.error, "trace_id": trace });
     let mut result_ref = None;
-    if session_down || falls_back {
-        let failure = if session_down {
+    if matches!(outcome, Outcome::SessionDown | Outcome::Fallback) {
+        let failure = if outcome == Outcome::SessionDown {
             &SESSION_UNAVAILABLE
         } else {
             pick(rng, &FALLBACK_FAILURES)
@@ -366,7 +427,12 @@ fn mission_plan(
             payload: Some(json!({ "trace_id": trace, "route": "primary" })),
         });
         result_ref = Some(format!("primary://missions/{mission_id}"));
-    } else if rng.chance(h.failed_p) {
+    } else if outcome == Outcome::Stale {
+        // Picked up, perhaps reports once, then is never heard of again.
+        if rng.chance(0.5) {
+            progress(&mut steps, rng, 20.0, 1);
+        }
+    } else if outcome == Outcome::Failed || rng.chance(h.failed_p) {
         let failure = pick(rng, &MISSION_FAILURES);
         let failed = seconds_to(rng, failure.timing);
         steps.push(Step {

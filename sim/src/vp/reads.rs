@@ -339,11 +339,11 @@ pub fn mission_total(conn: &Connection) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
+    use crate::config::{LaneRate, SimConfig};
     use crate::vp::fixtures::{CODER, RESEARCH, count, forced, query, seeded_conn, t0};
     use crate::vp::{SCHEMA, advance, reseed};
     use opsdeck_api::vp::{
-        FallbackBand, VpCriterionName, VpDecision, VpProfile, VpThresholds, assess,
+        FallbackBand, VpCriterionName, VpDecision, VpProfile, VpSnapshot, VpThresholds,
     };
 
     #[test]
@@ -416,6 +416,65 @@ mod tests {
     }
 
     #[test]
+    fn a_lane_failing_or_stalling_without_fallbacks_is_held_or_forced_to_fallback() {
+        let t = VpThresholds::default();
+        let knob = |failed: bool| {
+            let rates = vec![LaneRate {
+                vp_id: CODER.into(),
+                rate: 0.3,
+            }];
+            if failed {
+                SimConfig {
+                    sim_vp_force_failed_rate: rates,
+                    ..SimConfig::default()
+                }
+            } else {
+                SimConfig {
+                    sim_vp_force_stale_rate: rates,
+                    ..SimConfig::default()
+                }
+            }
+        };
+        for (failed, watch, critical) in [
+            (
+                true,
+                VpCriterionName::FailedRate,
+                VpCriterionName::FailedRateCritical,
+            ),
+            (
+                false,
+                VpCriterionName::StaleMissions,
+                VpCriterionName::StaleMissionsCritical,
+            ),
+        ] {
+            let conn = seeded_conn(7, &knob(failed), t0());
+            // Read an hour on: the newest missions are old enough to be stale.
+            let now = t0() + chrono::Duration::hours(1);
+            let m = ops_metrics(&conn, &query(CODER, 100, 400), now).unwrap();
+            // The fallback rate does not see it.
+            let band = m.aggregates.fallback.band(&t);
+            assert_ne!(band, Some(FallbackBand::Investigate), "{band:?}");
+            let rollout = m.assess(VpProfile::Rollout, &t);
+            assert_eq!(rollout.decision, VpDecision::HoldShadow);
+            let c = rollout.criteria.iter().find(|c| c.name == watch).unwrap();
+            assert!(!c.passed, "{c:?}");
+            let sustained = m.assess(VpProfile::Sustained, &t);
+            assert_eq!(
+                sustained.decision,
+                VpDecision::SustainedForceFallback,
+                "{sustained:#?}"
+            );
+            let c = sustained
+                .criteria
+                .iter()
+                .find(|c| c.name == critical)
+                .unwrap();
+            let share = c.measured.unwrap();
+            assert!((0.25..0.4).contains(&share), "{critical}: {share}");
+        }
+    }
+
+    #[test]
     fn a_forced_lane_reads_investigate_and_is_held_or_forced_to_fallback() {
         let conn = seeded_conn(7, &forced(0.3), t0());
         let t = VpThresholds::default();
@@ -427,14 +486,14 @@ mod tests {
                 m.aggregates.fallback.band(&t),
                 Some(FallbackBand::Investigate)
             );
-            let rollout = assess(VpProfile::Rollout, &m.aggregates, &t);
+            let rollout = m.assess(VpProfile::Rollout, &t);
             assert_eq!(rollout.decision, VpDecision::HoldShadow);
             assert!(
                 rollout
                     .failed()
                     .any(|c| c.name == VpCriterionName::FallbackRate)
             );
-            let sustained = assess(VpProfile::Sustained, &m.aggregates, &t);
+            let sustained = m.assess(VpProfile::Sustained, &t);
             assert_eq!(sustained.decision, VpDecision::SustainedForceFallback);
             let critical: Vec<_> = sustained
                 .failed()

@@ -4,7 +4,7 @@
 use opsdeck_api::admin::Environment;
 use opsdeck_api::vp::{
     FallbackBand, OPS_TOKEN_HEADER, VpCriterionName, VpDashboardMetrics, VpDecision, VpLanes,
-    VpOpsMetrics, VpProfile, VpSeries, VpThresholds, assess, paths,
+    VpOpsMetrics, VpProfile, VpSeries, VpSnapshot, VpThresholds, paths,
 };
 use opsdeck_sim::{LaneRate, SimConfig, vp};
 use reqwest::StatusCode;
@@ -185,7 +185,7 @@ async fn a_forced_lane_reads_investigate_and_its_decisions_say_why() {
             "{query}"
         );
 
-        let rollout = assess(VpProfile::Rollout, &m.aggregates, &t);
+        let rollout = m.assess(VpProfile::Rollout, &t);
         assert_eq!(rollout.decision, VpDecision::HoldShadow);
         let failed: Vec<_> = rollout.failed().map(|c| c.name).collect();
         assert!(
@@ -200,7 +200,7 @@ async fn a_forced_lane_reads_investigate_and_its_decisions_say_why() {
         assert_eq!(c.measured, Some(rate));
         assert_eq!(c.sample, m.aggregates.fallback.missions_considered);
 
-        let sustained = assess(VpProfile::Sustained, &m.aggregates, &t);
+        let sustained = m.assess(VpProfile::Sustained, &t);
         assert_eq!(sustained.decision, VpDecision::SustainedForceFallback);
         let critical: Vec<_> = sustained
             .failed()
@@ -222,7 +222,7 @@ async fn a_forced_lane_reads_investigate_and_its_decisions_say_why() {
         .get_json(&format!("{}?vp_id={CODER}", paths::DASHBOARD_METRICS))
         .await;
     assert_eq!(
-        assess(VpProfile::Sustained, &dash.aggregates, &t).decision,
+        dash.assess(VpProfile::Sustained, &t).decision,
         VpDecision::SustainedForceFallback
     );
 }
