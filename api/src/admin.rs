@@ -370,6 +370,7 @@ pub fn control_body_kind(path: &str) -> Option<ControlBody> {
             Some(ControlBody::Control)
         }
         crate::runs::paths::CONFIG_OVERRIDES => Some(ControlBody::Overrides),
+        other if crate::vp::routing_lane(other).is_some() => Some(ControlBody::Routing),
         _ => None,
     }
 }
@@ -383,33 +384,24 @@ pub enum ControlBody {
     Control,
     /// [`crate::runs::OverridesRequest`]; unlike the others it has a required field.
     Overrides,
+    /// [`crate::vp::VpRoutingChange`]: both fields required.
+    Routing,
 }
 
 impl ControlBody {
     /// Parse and validate a body of this kind. An empty body counts as `{}`.
     pub fn check(self, body: &[u8]) -> Result<(), crate::validate::ValidationError> {
-        use crate::validate::ValidationError;
         let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
             body
         };
-        // serde would also accept a JSON array as a struct; the contract is objects.
-        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ValidationError {
-                field: "body",
-                message: "request body must be a JSON object".into(),
-                kind: crate::validate::ErrorKind::Malformed,
-            });
-        }
+        use crate::validate::json_object;
         match self {
-            ControlBody::Start => serde_json::from_slice::<StartRunRequest>(body)
-                .map_err(|e| ValidationError::body(&e))
-                .and_then(|r| r.validate()),
-            ControlBody::Control => serde_json::from_slice::<ControlRequest>(body)
-                .map_err(|e| ValidationError::body(&e))
-                .and_then(|r| r.validate()),
+            ControlBody::Start => json_object::<StartRunRequest>(body).and_then(|r| r.validate()),
+            ControlBody::Control => json_object::<ControlRequest>(body).and_then(|r| r.validate()),
             ControlBody::Overrides => crate::runs::OverridesRequest::check_body(body).map(drop),
+            ControlBody::Routing => crate::vp::VpRoutingChange::check_body(body).map(drop),
         }
     }
 }

@@ -392,15 +392,7 @@ impl OverridesRequest {
 
     /// Check a body of this type the way the console and platform both do.
     pub fn check_body(body: &[u8]) -> Result<OverridesRequest, ValidationError> {
-        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ValidationError {
-                field: "body",
-                message: "request body must be a JSON object".into(),
-                kind: ErrorKind::Malformed,
-            });
-        }
-        let req: OverridesRequest =
-            serde_json::from_slice(body).map_err(|e| ValidationError::body(&e))?;
+        let req: OverridesRequest = crate::validate::json_object(body)?;
         req.validate()?;
         Ok(req)
     }

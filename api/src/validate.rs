@@ -111,6 +111,19 @@ pub(crate) fn identifier(
     Ok(())
 }
 
+/// A request body parsed as `T`, which must be sent as a JSON object: serde
+/// would also build a struct from an array, and the contract is objects.
+pub fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ValidationError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ValidationError {
+            field: "body",
+            message: "request body must be a JSON object".into(),
+            kind: ErrorKind::Malformed,
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| ValidationError::body(&e))
+}
+
 /// A free-text reason: up to 280 characters, no control characters.
 pub fn reason(value: &str) -> Result<(), ValidationError> {
     text("reason", value, REASON_MAX)

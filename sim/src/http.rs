@@ -36,8 +36,8 @@ use opsdeck_api::runs::{
 };
 use opsdeck_api::validate::{self, ErrorKind, ValidationError};
 use opsdeck_api::vp::{
-    OPS_TOKEN_HEADER, VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries,
-    VpSeriesQuery, paths as vp_paths,
+    OPS_TOKEN_HEADER, VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpRouting,
+    VpRoutingChange, VpSeries, VpSeriesQuery, paths as vp_paths,
 };
 use subtle::ConstantTimeEq;
 
@@ -142,6 +142,7 @@ pub fn router(state: SimState) -> Router {
     // UA_OPS_TOKEN alone.
     let ops = Router::new()
         .route(vp_paths::OPS_METRICS, get(vp_ops_metrics))
+        .route(vp_paths::LANE_ROUTING, get(vp_routing).post(set_vp_routing))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_ops_token,
@@ -330,6 +331,26 @@ async fn vp_ops_metrics(
 ) -> Result<Json<VpOpsMetrics>> {
     let q = parse_query(query)?;
     s.with_world(move |w| w.vp_ops_metrics(Utc::now(), &q))
+        .await
+        .map(Json)
+}
+
+async fn vp_routing(
+    State(s): State<SimState>,
+    UrlPath(vp_id): UrlPath<String>,
+) -> Result<Json<VpRouting>> {
+    s.with_world(move |w| w.vp_routing(&vp_id)).await.map(Json)
+}
+
+async fn set_vp_routing(
+    State(s): State<SimState>,
+    UrlPath(vp_id): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<VpRouting>> {
+    let actor = actor(&headers)?;
+    let change = VpRoutingChange::check_body(&body)?;
+    s.with_world(move |w| w.set_vp_routing(Utc::now(), &vp_id, &change, actor.as_deref()))
         .await
         .map(Json)
 }

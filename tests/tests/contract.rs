@@ -5,6 +5,7 @@
 //! `OPSDECK_CONTRACT_TOKEN=<its admin token>`; the write checks (which start
 //! and stop runs and reset the world) then need `OPSDECK_CONTRACT_WRITES=1`
 //! and fail without it, so a production platform is never written by accident.
+//! The ops endpoints' checks need `OPSDECK_CONTRACT_OPS_TOKEN` (its `UA_OPS_TOKEN`).
 
 use opsdeck_api::ErrorBody;
 use opsdeck_api::admin::{
@@ -22,6 +23,8 @@ use serde::de::DeserializeOwned;
 struct Upstream {
     base: String,
     token: String,
+    /// `UA_OPS_TOKEN`, for the ops endpoints (`/api/v1/ops/*`).
+    ops_token: String,
     writes: bool,
     http: reqwest::Client,
     _sim: Option<(SimHandle, tempfile::TempDir)>,
@@ -34,6 +37,7 @@ async fn upstream() -> Upstream {
         return Upstream {
             base: base.trim_end_matches('/').to_owned(),
             token,
+            ops_token: std::env::var("OPSDECK_CONTRACT_OPS_TOKEN").unwrap_or_default(),
             writes: std::env::var("OPSDECK_CONTRACT_WRITES").as_deref() == Ok("1"),
             http: reqwest::Client::new(),
             _sim: None,
@@ -46,7 +50,7 @@ async fn upstream() -> Upstream {
             environment: opsdeck_api::admin::Environment::Development,
             admin_write_enabled: true,
             admin_token: "contract-token".into(),
-            ops_token: String::new(),
+            ops_token: "contract-ops-token".into(),
             db_path: dir.path().join("sim.db"),
             config: SimConfig {
                 sim_tick_ms: 50,
@@ -60,6 +64,7 @@ async fn upstream() -> Upstream {
     Upstream {
         base: sim.url(),
         token: "contract-token".into(),
+        ops_token: "contract-ops-token".into(),
         writes: true,
         http: reqwest::Client::new(),
         _sim: Some((sim, dir)),
@@ -613,4 +618,123 @@ mod baseline_history {
         let (s, body) = u.post(runs_paths::CONFIG_OVERRIDES, &restore).await;
         assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     }
+}
+
+impl Upstream {
+    /// A call to an ops endpoint with `UA_OPS_TOKEN` (when `ops` is set), as `contract`.
+    async fn ops(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+        ops: bool,
+    ) -> (StatusCode, Vec<u8>) {
+        assert!(
+            !self.ops_token.is_empty(),
+            "the ops checks need the platform's UA_OPS_TOKEN: set OPSDECK_CONTRACT_OPS_TOKEN"
+        );
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-actor", "contract")
+            .header("content-type", "application/json");
+        if ops {
+            req = req.header(opsdeck_api::vp::OPS_TOKEN_HEADER, &self.ops_token);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_owned());
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.bytes().await.unwrap().to_vec())
+    }
+}
+
+#[tokio::test]
+async fn reads_a_lanes_routing_with_the_ops_token_only() {
+    use opsdeck_api::vp::{DEFAULT_VP_ID, VpRouting, routing_path};
+    let up = upstream().await;
+    let path = routing_path(DEFAULT_VP_ID);
+    let (status, body) = up.ops(reqwest::Method::GET, &path, None, true).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}");
+    let r: VpRouting = decode(&path, &body);
+    assert_eq!(r.vp_id, DEFAULT_VP_ID);
+    let (status, _) = up.ops(reqwest::Method::GET, &path, None, false).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "GET {path} without the ops token"
+    );
+    let (status, body) = up
+        .ops(
+            reqwest::Method::GET,
+            &routing_path("vp.nobody.primary"),
+            None,
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    decode::<ErrorBody>("an unknown lane's error", &body);
+}
+
+#[tokio::test]
+async fn the_routing_switch_forces_and_releases_a_lane() {
+    use opsdeck_api::vp::{DEFAULT_VP_ID, VpLanes, VpRouting, paths as vp_paths, routing_path};
+    let up = upstream().await;
+    up.require_writes();
+    let path = routing_path(DEFAULT_VP_ID);
+    // A change without a reason is refused, naming it, and changes nothing.
+    let before: VpRouting = decode(
+        &path,
+        &up.ops(reqwest::Method::GET, &path, None, true).await.1,
+    );
+    let (status, body) = up
+        .ops(
+            reqwest::Method::POST,
+            &path,
+            Some(r#"{"force_fallback": true}"#),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let e: ErrorBody = decode("a change without a reason", &body);
+    assert!(e.error.contains("reason"), "{e:?}");
+    let after: VpRouting = decode(
+        &path,
+        &up.ops(reqwest::Method::GET, &path, None, true).await.1,
+    );
+    assert_eq!(after, before);
+
+    let (status, body) = up
+        .ops(
+            reqwest::Method::POST,
+            &path,
+            Some(r#"{"force_fallback": true, "reason": "contract check"}"#),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let forced: VpRouting = decode("the forced routing", &body);
+    assert!(forced.force_fallback);
+    assert_eq!(forced.changed_by.as_deref(), Some("contract"));
+    assert_eq!(forced.reason.as_deref(), Some("contract check"));
+    assert!(forced.changed_at.is_some());
+    let lanes: VpLanes = up.get(vp_paths::DASHBOARD_LANES).await;
+    let lane = lanes
+        .lanes
+        .iter()
+        .find(|l| l.vp_id == DEFAULT_VP_ID)
+        .unwrap();
+    assert!(lane.force_fallback, "the lane list shows the switch");
+
+    let (status, body) = up
+        .ops(
+            reqwest::Method::POST,
+            &path,
+            Some(r#"{"force_fallback": false, "reason": "contract check done"}"#),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let released: VpRouting = decode("the released routing", &body);
+    assert!(!released.force_fallback);
 }

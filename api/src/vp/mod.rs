@@ -23,6 +23,7 @@ mod evidence;
 mod fixtures;
 mod metrics;
 mod query;
+mod routing;
 mod series;
 mod tally;
 mod thresholds;
@@ -45,6 +46,7 @@ pub use query::{
     SERIES_DEFAULT_BUCKET_MINUTES, SERIES_DEFAULT_BUCKETS, SERIES_MAX_BUCKET_MINUTES,
     SERIES_MAX_BUCKETS, VP_ID_MAX, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
 };
+pub use routing::{VpRouting, VpRoutingChange, routing_lane, routing_path};
 pub use series::{VpLane, VpLanes, VpSeries, VpSeriesBucket};
 pub use tally::{TERMINAL_STATUSES, VpMissionTally};
 pub use thresholds::VpThresholds;
@@ -66,6 +68,10 @@ pub mod paths {
     /// GET [`super::VpThresholds`]: the console's decision thresholds, so the
     /// page judges a snapshot exactly as `opsdeck capture` does.
     pub const CONSOLE_THRESHOLDS: &str = "/api/console/vp/thresholds";
+    /// GET [`super::VpRouting`]; POST [`super::VpRoutingChange`]: the lane's
+    /// force-fallback switch. Needs [`super::OPS_TOKEN_HEADER`]; a POST needs
+    /// `X-Actor` and admin writes. Build it with [`super::routing_path`].
+    pub const LANE_ROUTING: &str = "/api/v1/ops/lanes/{vp_id}/routing";
 }
 
 /// Header carrying `UA_OPS_TOKEN` to the platform's ops endpoint. Only the

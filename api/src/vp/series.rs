@@ -17,6 +17,13 @@ pub struct VpLane {
     pub mission_count: u64,
     /// Its newest mission or session event; `None` if it never ran.
     pub last_activity_at: Option<DateTime<Utc>>,
+    /// Its missions are forced to the fallback path (see [`super::VpRouting`]).
+    /// Absent from platforms without the switch: `false`.
+    #[serde(default)]
+    pub force_fallback: bool,
+    /// Since when, while forced.
+    #[serde(default)]
+    pub force_fallback_since: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/v1/dashboard/metrics/vp/lanes`.
@@ -82,12 +89,16 @@ mod tests {
                     display_name: "CODIE".into(),
                     mission_count: 42,
                     last_activity_at: Some(at("2026-02-16T14:06:00Z")),
+                    force_fallback: true,
+                    force_fallback_since: Some(at("2026-02-16T14:00:00Z")),
                 },
                 VpLane {
                     vp_id: "vp.general.primary".into(),
                     display_name: "Generalist".into(),
                     mission_count: 0,
                     last_activity_at: None,
+                    force_fallback: false,
+                    force_fallback_since: None,
                 },
             ],
         };

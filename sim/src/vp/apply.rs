@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::lanes::{LANE_COUNT, LANES};
+use super::routing;
 use crate::error::{Result, SimError};
 
 /// A steady session's heartbeat cadence and lease length.
@@ -119,14 +120,28 @@ pub(super) struct Applier<'c> {
     pub(super) conn: &'c Connection,
     /// Per lane: missions dispatched, and the change in running missions.
     pub(super) deltas: [(i64, i64); LANE_COUNT],
+    /// Per lane: since when its missions are forced to the fallback path.
+    forced_since: [Option<i64>; LANE_COUNT],
 }
 
 impl<'c> Applier<'c> {
-    pub(super) fn new(conn: &'c Connection) -> Self {
-        Applier {
+    pub(super) fn new(conn: &'c Connection) -> Result<Self> {
+        Ok(Applier {
             conn,
             deltas: [(0, 0); LANE_COUNT],
-        }
+            forced_since: routing::forced_since(conn)?,
+        })
+    }
+
+    /// The plan as the lane's routing runs it, when that differs: a mission
+    /// not yet dispatched, on a lane forced since before its dispatch, is
+    /// rerouted to the fallback path.
+    fn routed(&self, plan: &Plan, from: usize) -> Option<Plan> {
+        let Plan::Mission(m) = plan else {
+            return None;
+        };
+        let since = self.forced_since[m.lane]?;
+        (from == 0 && m.steps[0].at_ms >= since).then(|| Plan::Mission(routing::reroute(m)))
     }
 
     /// Apply `plan` from step `from` through every step due by `until_ms`;
@@ -151,6 +166,8 @@ impl<'c> Applier<'c> {
 
     /// Apply `plan`, queueing what is not due yet.
     pub(super) fn apply_or_queue(&mut self, plan: &Plan, until_ms: i64) -> Result<()> {
+        let routed = self.routed(plan, 0);
+        let plan = routed.as_ref().unwrap_or(plan);
         let next = self.apply(plan, 0, until_ms)?;
         if next < plan.len() {
             self.conn
@@ -398,15 +415,22 @@ pub(super) fn apply_pending(a: &mut Applier<'_>, until_ms: i64) -> Result<()> {
             return Ok(());
         }
         for (id, applied, text) in due {
-            let plan: Plan = serde_json::from_str(&text)
+            let queued: Plan = serde_json::from_str(&text)
                 .map_err(|e| SimError::Task(format!("unreadable queued VP plan {id}: {e}")))?;
-            let next = a.apply(&plan, applied as usize, until_ms)?;
+            let routed = a.routed(&queued, applied as usize);
+            let plan = routed.as_ref().unwrap_or(&queued);
+            let next = a.apply(plan, applied as usize, until_ms)?;
             if next < plan.len() {
+                // A rerouted plan is queued as rerouted.
+                let text = match &routed {
+                    Some(p) => encode(p)?,
+                    None => text,
+                };
                 a.conn
                     .prepare_cached(
-                        "UPDATE vp_pending SET next_at_ms = ?2, applied = ?3 WHERE id = ?1",
+                        "UPDATE vp_pending SET next_at_ms = ?2, applied = ?3, plan = ?4 WHERE id = ?1",
                     )?
-                    .execute(params![id, plan.at(next), next as i64])?;
+                    .execute(params![id, plan.at(next), next as i64, text])?;
             } else {
                 a.conn
                     .prepare_cached("DELETE FROM vp_pending WHERE id = ?1")?

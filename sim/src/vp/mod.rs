@@ -33,12 +33,14 @@ mod fixtures;
 mod lanes;
 mod model;
 mod reads;
+mod routing;
 
 pub use lanes::{
     FALLBACK_FAILURES, Failure, LANE_COUNT, LANES, Lane, MISSION_FAILURES, SESSION_FAILURES,
     SESSION_UNAVAILABLE, lane, lane_list, payload_errors,
 };
 pub use reads::{lanes, mission_total, ops_metrics, read_ops_metrics, recovery, series};
+pub use routing::{FORCED_REASON, routing, set_routing};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -50,7 +52,8 @@ use apply::{Applier, Plan, SessionPlan, SessionStep, SessionStepKind, apply_pend
 use model::{PlanCtx, hex, hour_of, plan_hour, rng_for, stream};
 
 /// Tables of the VP lanes. `vp_lanes` keeps each lane's maintained totals;
-/// `vp_pending` the planned steps not yet due; `vp_state` how far planning got.
+/// `vp_pending` the planned steps not yet due; `vp_state` how far planning
+/// got; `vp_routing` the force-fallback switches (kept across resets).
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS vp_lanes (
     vp_id         TEXT PRIMARY KEY,
@@ -115,6 +118,13 @@ CREATE TABLE IF NOT EXISTS vp_pending (
     plan       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS vp_pending_by_time ON vp_pending (next_at_ms, id);
+CREATE TABLE IF NOT EXISTS vp_routing (
+    vp_id          TEXT PRIMARY KEY,
+    force_fallback INTEGER NOT NULL,
+    reason         TEXT,
+    changed_by     TEXT,
+    changed_ms     INTEGER
+);
 CREATE TABLE IF NOT EXISTS vp_state (
     id               INTEGER PRIMARY KEY CHECK (id = 1),
     first_hour       INTEGER NOT NULL,
@@ -151,7 +161,7 @@ pub fn reseed(conn: &Connection, seed: u64, config: &SimConfig, now: DateTime<Ut
          VALUES (1, ?1, ?2, ?3, 1)",
         params![first_hour, now_hour, first_hour - 1],
     )?;
-    let mut a = Applier::new(conn);
+    let mut a = Applier::new(conn)?;
     for (ix, lane) in LANES.iter().enumerate() {
         conn.execute(
             "INSERT INTO vp_lanes (vp_id, display_name) VALUES (?1, ?2)",
@@ -204,7 +214,7 @@ pub fn advance(conn: &Connection, seed: u64, config: &SimConfig, now: DateTime<U
         first_hour,
         seeded_hour,
     };
-    let mut a = Applier::new(conn);
+    let mut a = Applier::new(conn)?;
     let mut hour = (planned + 1).max(now_hour - i64::from(config.sim_vp_backfill_hours));
     while hour <= now_hour {
         // Finish what earlier hours left queued first, so each session's

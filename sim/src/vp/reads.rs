@@ -259,11 +259,14 @@ pub fn lanes(conn: &Connection, now: DateTime<Utc>) -> Result<VpLanes> {
                 .query_row(params![lane.vp_id], |r| r.get(0))?)
         };
         let last = newest("vp_events")?.max(newest("vp_session_events")?);
+        let routing = super::routing(conn, lane.vp_id)?;
         out.push(VpLane {
             vp_id: lane.vp_id.to_owned(),
             display_name: lane.display_name.to_owned(),
             mission_count: mission_count.max(0) as u64,
             last_activity_at: last.map(to_time),
+            force_fallback: routing.force_fallback,
+            force_fallback_since: routing.changed_at.filter(|_| routing.force_fallback),
         });
     }
     out.sort_by(|a, b| {

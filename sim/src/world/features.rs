@@ -13,13 +13,26 @@ use opsdeck_api::digest::{
 };
 use opsdeck_api::kpi::KpiRollups;
 use opsdeck_api::retention::{SweepRunResponse, event_type as retention_event_type};
+use opsdeck_api::validate::ValidationError;
 use opsdeck_api::vp::{
-    VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpSeries, VpSeriesQuery,
+    VpDashboardMetrics, VpLanes, VpMetricsQuery, VpOpsMetrics, VpRouting, VpRoutingChange,
+    VpSeries, VpSeriesQuery, validate_vp_id,
 };
 
 use super::World;
 use crate::error::{Result, SimError};
 use crate::{baseline, digest, kpi, retention, vp};
+
+/// A lane id this sim runs: 400 for a malformed id, 404 for an unknown one.
+fn known_lane(vp_id: &str) -> Result<&'static str> {
+    validate_vp_id(vp_id)?;
+    vp::lane(vp_id).map(|(_, l)| l.vp_id).ok_or_else(|| {
+        SimError::NotFound(format!(
+            "unknown VP lane {vp_id:?}: this platform runs {}",
+            vp::lane_list()
+        ))
+    })
+}
 
 impl World {
     /// Bring the visitor funnel up to `now`: plan new days, apply due events.
@@ -71,6 +84,34 @@ impl World {
     pub fn vp_lanes(&mut self, now: DateTime<Utc>) -> Result<VpLanes> {
         self.advance_vp(now)?;
         vp::lanes(&self.conn, now)
+    }
+
+    /// `GET /api/v1/ops/lanes/{vp_id}/routing`.
+    pub fn vp_routing(&mut self, vp_id: &str) -> Result<VpRouting> {
+        let lane = known_lane(vp_id)?;
+        vp::routing(&self.conn, lane)
+    }
+
+    /// `POST /api/v1/ops/lanes/{vp_id}/routing`: needs admin writes and an
+    /// actor. The lanes are brought up to `now` first, so every mission
+    /// dispatched before the switch keeps the route it was dispatched on.
+    pub fn set_vp_routing(
+        &mut self,
+        now: DateTime<Utc>,
+        vp_id: &str,
+        change: &VpRoutingChange,
+        actor: Option<&str>,
+    ) -> Result<VpRouting> {
+        let lane = known_lane(vp_id)?;
+        self.require_writes()?;
+        let actor = actor.ok_or_else(|| {
+            SimError::Invalid(ValidationError::invalid(
+                "actor",
+                "X-Actor header is required: say who switches the lane".into(),
+            ))
+        })?;
+        self.advance_vp(now)?;
+        vp::set_routing(&self.conn, lane, change, actor, now)
     }
 
     /// `GET /api/v1/dashboard/metrics/vp/series`.

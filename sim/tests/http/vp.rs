@@ -4,7 +4,7 @@
 use opsdeck_api::admin::Environment;
 use opsdeck_api::vp::{
     FallbackBand, OPS_TOKEN_HEADER, VpCriterionName, VpDashboardMetrics, VpDecision, VpLanes,
-    VpOpsMetrics, VpProfile, VpSeries, VpSnapshot, VpThresholds, paths,
+    VpOpsMetrics, VpProfile, VpRouting, VpSeries, VpSnapshot, VpThresholds, paths, routing_path,
 };
 use opsdeck_sim::{LaneRate, SimConfig, vp};
 use reqwest::StatusCode;
@@ -349,4 +349,165 @@ async fn a_world_reset_regenerates_the_lanes_from_the_new_seed() {
         before.recent_missions[0].mission.mission_id,
         after.recent_missions[0].mission.mission_id
     );
+}
+
+impl Sim {
+    /// POST a routing change to `vp_id` with the ops token, as `actor`.
+    async fn route(&self, vp_id: &str, body: &str, actor: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(self.url(&routing_path(vp_id)))
+            .header(OPS_TOKEN_HEADER, OPS)
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(a) = actor {
+            req = req.header("x-actor", a);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn routing(&self, vp_id: &str) -> VpRouting {
+        let r = self
+            .http
+            .get(self.url(&routing_path(vp_id)))
+            .header(OPS_TOKEN_HEADER, OPS)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn forcing_a_lane_to_fallback_reroutes_its_new_missions() {
+    // Ten missions a second on the coder lane, so the switch shows at once.
+    let sim = start(SimConfig {
+        sim_vp_missions_per_hour: 36_000,
+        sim_vp_backfill_hours: 1,
+        ..SimConfig::default()
+    })
+    .await;
+    let r = sim.routing(CODER).await;
+    assert!(!r.force_fallback && r.changed_at.is_none(), "{r:?}");
+
+    // Refusals: no ops token, no actor, no reason, unknown and malformed lanes.
+    let r = sim
+        .http
+        .get(sim.url(&routing_path(CODER)))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let on = r#"{"force_fallback": true, "reason": "failed rate 0.31 over 100 missions"}"#;
+    let (status, body) = error(sim.route(CODER, on, None).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body.field.as_deref(), Some("actor"));
+    let (status, body) = error(
+        sim.route(CODER, r#"{"force_fallback": true}"#, Some("Dana Ops"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
+    assert!(body.error.contains("reason"), "{body:?}");
+    let (status, _) = error(sim.route("vp.nobody.primary", on, Some("Dana Ops")).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = sim
+        .http
+        .post(sim.url("/api/v1/ops/lanes/vp%20coder/routing"))
+        .header(OPS_TOKEN_HEADER, OPS)
+        .header("x-actor", "Dana Ops")
+        .body(on)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!sim.routing(CODER).await.force_fallback, "nothing changed");
+
+    // Forced: who, when and why are kept, and the lane list says so.
+    let r = sim.route(CODER, on, Some("Dana Ops")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let forced: VpRouting = r.json().await.unwrap();
+    assert!(forced.force_fallback);
+    assert_eq!(forced.changed_by.as_deref(), Some("Dana Ops"));
+    assert_eq!(
+        forced.reason.as_deref(),
+        Some("failed rate 0.31 over 100 missions")
+    );
+    let since = forced.changed_at.unwrap();
+    assert_eq!(sim.routing(CODER).await, forced);
+    let lanes: VpLanes = sim.get_json(paths::DASHBOARD_LANES).await;
+    let coder = lanes.lanes.iter().find(|l| l.vp_id == CODER).unwrap();
+    assert!(coder.force_fallback && coder.force_fallback_since == Some(since));
+    let research = lanes.lanes.iter().find(|l| l.vp_id == RESEARCH).unwrap();
+    assert!(!research.force_fallback && research.force_fallback_since.is_none());
+
+    // Missions dispatched since take the fallback path; those before kept theirs.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let m: VpOpsMetrics = sim
+        .ops(
+            &format!("?vp_id={CODER}&mission_limit=200&event_limit=500"),
+            Some(OPS),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // (the newest may not have been handed over yet: that takes 200 ms)
+    let handed = m.aggregates.generated_at - chrono::Duration::milliseconds(300);
+    let after: Vec<_> = m
+        .recent_missions
+        .iter()
+        .filter(|x| {
+            x.mission
+                .started_at
+                .is_some_and(|s| s >= since && s < handed)
+        })
+        .collect();
+    assert!(
+        after.len() >= 5,
+        "{} missions since the switch",
+        after.len()
+    );
+    assert!(after.iter().all(|x| x.mission.fallback_seen), "{after:?}");
+    let before = m
+        .recent_missions
+        .iter()
+        .filter(|x| x.mission.started_at.is_some_and(|s| s < since))
+        .count();
+    assert!(before > 0);
+    let forced_events = m
+        .recent_events
+        .iter()
+        .filter(|e| {
+            e.payload
+                .as_ref()
+                .and_then(|p| p.reason.as_deref())
+                .is_some_and(|r| r == vp::FORCED_REASON)
+        })
+        .count();
+    assert!(forced_events >= after.len(), "{forced_events}");
+
+    // Re-enabled: new missions run on the lane again.
+    let off = r#"{"force_fallback": false, "reason": "primary path healthy"}"#;
+    let back: VpRouting = sim
+        .route(CODER, off, Some("Dana Ops"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!back.force_fallback && back.changed_at.unwrap() >= since);
+    let lanes: VpLanes = sim.get_json(paths::DASHBOARD_LANES).await;
+    assert!(!lanes.lanes.iter().any(|l| l.force_fallback));
+}
+
+#[tokio::test]
+async fn a_read_only_platform_refuses_the_switch() {
+    let sim = launch(Environment::Production, false, SimConfig::default(), OPS).await;
+    let on = r#"{"force_fallback": true, "reason": "drill"}"#;
+    let (status, body) = error(sim.route(CODER, on, Some("Dana Ops")).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.error.contains("ADMIN_WRITE_ENABLED=false"), "{body:?}");
+    assert!(!sim.routing(CODER).await.force_fallback);
 }
