@@ -111,12 +111,13 @@ impl Role {
 }
 
 /// Path prefixes a viewer token may GET: KPI, the dashboard-safe VP wrapper,
-/// retention, run history (the digest's evidence), and the console's session
-/// and KPI alert views.
+/// retention, run history (the digest's evidence), and the console's session,
+/// KPI alert views and VP thresholds. Not the VP evidence log: its failure
+/// signatures quote payload errors, which are for operators.
 pub const VIEWER_READABLE: &[&str] = &[
     "/api/console/session",
     "/api/console/kpi/",
-    "/api/console/vp/",
+    crate::vp::paths::CONSOLE_THRESHOLDS,
     "/api/admin/kpi/",
     "/api/admin/retention/",
     "/api/admin/runs",
@@ -126,9 +127,14 @@ pub const VIEWER_READABLE: &[&str] = &[
 /// Console POSTs the write guard lets through when writes are off: they
 /// change nothing upstream. Running the prod checks is one: in PRODUCTION,
 /// where writes are off, is where they matter (their write probe is sent by
-/// the server itself, to be refused by the platform). They are still admin
-/// only, need an actor, and are audited as writes.
-pub const WRITE_GUARD_EXEMPT: &[&str] = &[crate::prodchecks::paths::PROD_CHECKS_RUN];
+/// the server itself, to be refused by the platform). Recording VP evidence
+/// is the other: rollout windows are watched in production, and the log is
+/// the console's own. They are still admin only, need an actor, and are
+/// audited as writes.
+pub const WRITE_GUARD_EXEMPT: &[&str] = &[
+    crate::prodchecks::paths::PROD_CHECKS_RUN,
+    crate::vp::paths::CONSOLE_EVIDENCE,
+];
 
 /// Whether `role` may make a `method` request to `path` (the role guard).
 pub fn role_allows(role: Role, method: &str, path: &str) -> bool {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use opsdeck_api::ErrorBody;
 use opsdeck_api::vp::{
-    self, EVIDENCE_HEADER, EvidenceWindow, OPS_TOKEN_HEADER, VpAssessment, VpMetricsQuery,
-    VpOpsMetrics, VpProfile, VpSnapshot, VpThresholds,
+    self, EVIDENCE_HEADER, EvidenceRecord, EvidenceRow, EvidenceWindow, OPS_TOKEN_HEADER,
+    VpAssessment, VpMetricsQuery, VpOpsMetrics, VpProfile, VpSnapshot, VpThresholds,
 };
 use serde::Serialize;
 
@@ -36,6 +36,9 @@ pub struct CaptureReport {
     pub assessment: VpAssessment,
     /// The markdown row for the evidence log.
     pub evidence_row: String,
+    /// The row the console kept, with `--record`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<EvidenceRow>,
 }
 
 impl CaptureReport {
@@ -65,14 +68,29 @@ impl CaptureReport {
             snapshot,
             assessment,
             evidence_row,
+            recorded: None,
         }
     }
 
-    /// The JSON, a blank line, then the table header and the row.
+    /// The JSON, a blank line, then the table header and the row (and,
+    /// with `--record`, which row of the log it became).
     pub fn render(&self) -> String {
         let json = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        format!("{json}\n\n{EVIDENCE_HEADER}\n{}\n", self.evidence_row)
+        let recorded = self
+            .recorded
+            .as_ref()
+            .map(|r| {
+                format!(
+                    "\nRecorded as evidence row #{} ({}).\n",
+                    r.id, r.decision_taken
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{json}\n\n{EVIDENCE_HEADER}\n{}\n{recorded}",
+            self.evidence_row
+        )
     }
 }
 
@@ -90,7 +108,64 @@ pub async fn capture(args: &CaptureArgs) -> Result<CaptureReport> {
         CaptureMode::Http => fetch(args, &query).await?,
         CaptureMode::Direct => read_db(args, &query).await?,
     };
-    Ok(CaptureReport::new(args, source, snapshot, thresholds))
+    let mut report = CaptureReport::new(args, source, snapshot, thresholds);
+    if args.record {
+        report.recorded = Some(record(args, &report).await?);
+    }
+    Ok(report)
+}
+
+/// Append the report's snapshot to the console's evidence log. The console
+/// judges it again with its own thresholds, so the log agrees with the page.
+async fn record(args: &CaptureArgs, report: &CaptureReport) -> Result<EvidenceRow> {
+    let decision_taken = args
+        .decision_taken
+        .ok_or_else(|| StartupError("--record needs --decision-taken".into()))?
+        .into();
+    let body = EvidenceRecord {
+        vp_id: args.vp_id.clone(),
+        window: report.window.clone(),
+        profile: report.assessment_profile,
+        decision_taken,
+        note: args.note.clone(),
+        corrects: None,
+        snapshot: Some(report.snapshot.clone()),
+    };
+    body.validate().map_err(|e| StartupError(e.message))?;
+    let url = format!(
+        "{}{}",
+        args.gateway_url.trim_end_matches('/'),
+        vp::paths::CONSOLE_EVIDENCE
+    );
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| StartupError(format!("cannot build an HTTP client: {e}")))?;
+    let response = client
+        .post(&url)
+        .bearer_auth(exposed(&args.admin_token))
+        .header(opsdeck_api::ACTOR_HEADER, &args.actor)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| StartupError(format!("POST {url} failed: {e}")))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| StartupError(format!("POST {url}: reading the answer failed: {e}")))?;
+    if !status.is_success() {
+        let said = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|b| format!(": {}", b.error))
+            .unwrap_or_default();
+        return Err(StartupError(format!(
+            "POST {url} answered {status}{said}. --record needs an opsdeck console as \
+             --gateway-url and its admin token (--admin-token or ADMIN_API_TOKEN)."
+        )));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| StartupError(format!("POST {url} answered with an unexpected body: {e}")))
 }
 
 async fn fetch(args: &CaptureArgs, query: &VpMetricsQuery) -> Result<(String, VpOpsMetrics)> {

@@ -399,6 +399,24 @@ pub struct CaptureArgs {
     #[arg(long, default_value = "")]
     pub scope: String,
 
+    /// Also append the row to the console's evidence log
+    /// (`POST /api/console/vp/evidence` on `--gateway-url`, which must then
+    /// be an opsdeck console, with `--admin-token`), with the decision taken.
+    #[arg(long, requires = "decision_taken")]
+    pub record: bool,
+
+    /// The decision actually taken for this window (with `--record`).
+    #[arg(long, value_enum)]
+    pub decision_taken: Option<DecisionArg>,
+
+    /// A note kept with the recorded row (with `--record`).
+    #[arg(long)]
+    pub note: Option<String>,
+
+    /// Who records the row (with `--record`), sent as `X-Actor`.
+    #[arg(long, env = "OPSDECK_ACTOR", default_value = "opsdeck capture")]
+    pub actor: String,
+
     /// Thresholds of the decision.
     #[command(flatten)]
     pub thresholds: VpThresholdArgs,
@@ -407,6 +425,27 @@ pub struct CaptureArgs {
 impl Default for CaptureArgs {
     fn default() -> Self {
         defaults_of()
+    }
+}
+
+/// The decision taken, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecisionArg {
+    /// Keep going as planned.
+    Continue,
+    /// Stay where the lane is.
+    Hold,
+    /// Send the lane's missions to the fallback path.
+    ForceFallback,
+}
+
+impl From<DecisionArg> for opsdeck_api::vp::DecisionTaken {
+    fn from(d: DecisionArg) -> Self {
+        match d {
+            DecisionArg::Continue => opsdeck_api::vp::DecisionTaken::Continue,
+            DecisionArg::Hold => opsdeck_api::vp::DecisionTaken::Hold,
+            DecisionArg::ForceFallback => opsdeck_api::vp::DecisionTaken::ForceFallback,
+        }
     }
 }
 

@@ -71,6 +71,15 @@ pub enum AppError {
         /// The limit.
         limit: u64,
     },
+    /// The upstream refused a call the console made for an admin (4xx), and
+    /// said why: answered with the same status and words.
+    #[error("the platform refused it ({status}): {message}")]
+    UpstreamRefused {
+        /// The upstream's 4xx status.
+        status: StatusCode,
+        /// What it said.
+        message: String,
+    },
     /// An upstream failure as a viewer is told of it: no URL, no detail.
     #[error("the platform is unavailable right now; an admin can see why in the console's log")]
     PlatformUnavailable(StatusCode),
@@ -116,7 +125,9 @@ impl AppError {
             AppError::UpstreamUnavailable { .. }
             | AppError::UpstreamAuth { .. }
             | AppError::UpstreamTooLarge { .. } => StatusCode::BAD_GATEWAY,
-            AppError::PlatformUnavailable(status) => *status,
+            AppError::PlatformUnavailable(status) | AppError::UpstreamRefused { status, .. } => {
+                *status
+            }
             AppError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             AppError::AuditUnavailable(_) | AppError::OpsTokenMissing => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -166,7 +177,8 @@ impl AppError {
             | AppError::BodyTimeout
             | AppError::OpsTokenMissing
             | AppError::UpstreamTooLarge { .. }
-            | AppError::PlatformUnavailable(_) => ErrorBody::new(self.to_string()),
+            | AppError::PlatformUnavailable(_)
+            | AppError::UpstreamRefused { .. } => ErrorBody::new(self.to_string()),
         }
     }
 }

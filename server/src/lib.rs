@@ -11,6 +11,7 @@ pub mod capture;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod evidence;
 pub mod guard;
 pub mod listen;
 pub mod outbox;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(console::router())
         .merge(alerts::router())
         .merge(prodchecks::router())
+        .merge(evidence::router())
         .merge(proxy::router())
         .merge(web::router())
         .route(

@@ -139,18 +139,31 @@ impl Upstream {
         actor: &str,
     ) -> Result<T> {
         let (status, bytes) = self
-            .call(self.client.get(self.url(path, query)?), actor)
+            .call(self.client.get(self.url(path, query)?), path, actor)
             .await?;
+        self.typed("GET", path, status, &bytes)
+    }
+
+    /// A 2xx answer read as `T`; any other is the platform failing.
+    fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        status: reqwest::StatusCode,
+        bytes: &[u8],
+    ) -> Result<T> {
         if !status.is_success() {
-            let said = said(&bytes).unwrap_or_default();
+            let said = said(bytes).unwrap_or_default();
             return Err(self.unavailable(
-                format!("GET {path} answered {status} {said}")
+                format!("{method} {path} answered {status} {said}")
                     .trim_end()
                     .to_owned(),
             ));
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            self.unavailable(format!("GET {path} answered with an unexpected body: {e}"))
+        serde_json::from_slice(bytes).map_err(|e| {
+            self.unavailable(format!(
+                "{method} {path} answered with an unexpected body: {e}"
+            ))
         })
     }
 
@@ -164,18 +177,54 @@ impl Upstream {
         actor: &str,
     ) -> Result<(u16, Option<String>)> {
         let (status, bytes) = self
-            .call(self.client.post(self.url(path, None)?).json(body), actor)
+            .call(
+                self.client.post(self.url(path, None)?).json(body),
+                path,
+                actor,
+            )
             .await?;
         Ok((status.as_u16(), said(&bytes)))
     }
 
-    /// Send `request` with the console's own credential, acting as `actor`:
-    /// the answer's status and body (up to `UPSTREAM_MAX_RESPONSE_BYTES`).
+    /// POST `body` to the canonical `path` as the console itself, acting as
+    /// `actor`, and read the answer as `T`. A 4xx is the platform refusing,
+    /// with its words; anything else not 2xx is the platform failing.
+    pub async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        actor: &str,
+    ) -> Result<T> {
+        let (status, bytes) = self
+            .call(
+                self.client.post(self.url(path, None)?).json(body),
+                path,
+                actor,
+            )
+            .await?;
+        if status.is_client_error() && status != reqwest::StatusCode::UNAUTHORIZED {
+            return Err(AppError::UpstreamRefused {
+                status: axum::http::StatusCode::from_u16(status.as_u16())
+                    .unwrap_or(axum::http::StatusCode::BAD_GATEWAY),
+                message: said(&bytes).unwrap_or_else(|| "no reason given".into()),
+            });
+        }
+        self.typed("POST", path, status, &bytes)
+    }
+
+    /// Send `request` for `path` with the console's own credential (and
+    /// `UA_OPS_TOKEN` on the ops endpoints), acting as `actor`: the answer's
+    /// status and body (up to `UPSTREAM_MAX_RESPONSE_BYTES`).
     async fn call(
         &self,
-        request: reqwest::RequestBuilder,
+        mut request: reqwest::RequestBuilder,
+        path: &str,
         actor: &str,
     ) -> Result<(reqwest::StatusCode, Bytes)> {
+        if path.starts_with(OPS_PREFIX) {
+            let token = self.ops_token.as_deref().ok_or(AppError::OpsTokenMissing)?;
+            request = request.header(OPS_TOKEN_HEADER, token);
+        }
         let response = request
             .bearer_auth(&self.token)
             .header(ACTOR_HEADER, actor)

@@ -86,6 +86,17 @@ CREATE TABLE prod_checks (
     body    TEXT NOT NULL
 );
 "#,
+    // 4: the VP evidence log, append-only, each row as JSON.
+    r#"
+CREATE TABLE vp_evidence (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    vp_id          TEXT NOT NULL,
+    recorded_at    TEXT NOT NULL,
+    decision_taken TEXT NOT NULL,
+    body           TEXT NOT NULL
+);
+CREATE INDEX vp_evidence_by_lane ON vp_evidence (vp_id, id);
+"#,
 ];
 
 /// An instant as the store writes it: RFC 3339 in UTC with milliseconds and

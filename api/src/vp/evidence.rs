@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::decision::fixed3;
 use super::{
-    VpAggregates, VpAssessment, VpDashboardMetrics, VpEventPayload, VpMissionTally, VpOpsMetrics,
-    VpProfile, VpThresholds, assess, event_type,
+    VpAggregates, VpAssessment, VpCriterionName, VpDashboardMetrics, VpDecision, VpEventPayload,
+    VpFallback, VpLatency, VpMissionTally, VpOpsMetrics, VpProfile, VpThresholds, assess,
+    event_type,
 };
 
 /// Most failure signatures an evidence row lists; the rest are counted.
@@ -28,7 +29,7 @@ pub struct FailureSignature {
 }
 
 impl FailureSignature {
-    fn show(&self) -> String {
+    pub(super) fn show(&self) -> String {
         match &self.signature {
             Some(s) => format!("{}× {} ({s})", self.count, self.event_type),
             None => format!("{}× {}", self.count, self.event_type),
@@ -131,6 +132,49 @@ fn group_signatures<'a>(
     out
 }
 
+/// `text` trimmed, or `—` when there is none.
+pub(super) fn words(text: &str) -> String {
+    if text.trim().is_empty() {
+        "—".to_owned()
+    } else {
+        text.trim().to_owned()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_owned(), fixed3)
+}
+
+/// §5 item 2 as the evidence table writes it.
+pub(super) fn fallback_cell(f: &VpFallback) -> String {
+    format!(
+        "missions_with_fallback={}, missions_considered={}, rate={}",
+        f.missions_with_fallback,
+        f.missions_considered,
+        opt(f.measured_rate())
+    )
+}
+
+/// §5 item 3 as the evidence table writes it.
+pub(super) fn latency_cell(l: &VpLatency) -> String {
+    format!(
+        "avg_seconds={}, p95_seconds={}, max_seconds={}",
+        opt(l.avg_seconds),
+        opt(l.p95_seconds),
+        opt(l.max_seconds)
+    )
+}
+
+/// The automatic decision with the criteria that failed it.
+pub(super) fn decision_cell(decision: VpDecision, failed: &[VpCriterionName]) -> String {
+    if failed.is_empty() {
+        decision.as_str().to_owned()
+    } else {
+        let names: Vec<&str> = failed.iter().map(|c| c.as_str()).collect();
+        format!("{decision} (failed: {})", names.join(", "))
+    }
+}
+
 /// Header and separator of the evidence table: the window and its scope (the
 /// capture helper's `--window-label` and `--scope`), then one column per item
 /// the runbook says to record (§5), in its order.
@@ -159,7 +203,6 @@ pub fn evidence_row<S: VpSnapshot + ?Sized>(
     assessment: &VpAssessment,
 ) -> String {
     let m = snapshot.aggregates();
-    let opt = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), fixed3);
     let f = &m.fallback;
     let l = &m.latency_seconds;
     let signatures = snapshot.failure_signatures();
@@ -174,41 +217,19 @@ pub fn evidence_row<S: VpSnapshot + ?Sized>(
             signatures.len() - EVIDENCE_MAX_SIGNATURES
         ));
     }
-    let failed: Vec<&str> = assessment.failed().map(|c| c.name.as_str()).collect();
-    let decision = if failed.is_empty() {
-        assessment.decision.as_str().to_owned()
-    } else {
-        format!("{} (failed: {})", assessment.decision, failed.join(", "))
-    };
-    let words = |text: &str| {
-        if text.trim().is_empty() {
-            "—".to_owned()
-        } else {
-            text.trim().to_owned()
-        }
-    };
+    let failed: Vec<VpCriterionName> = assessment.failed().map(|c| c.name).collect();
     let cells = [
         words(&window.label),
         words(&window.scope),
         m.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        format!(
-            "missions_with_fallback={}, missions_considered={}, rate={}",
-            f.missions_with_fallback,
-            f.missions_considered,
-            opt(f.measured_rate())
-        ),
-        format!(
-            "avg_seconds={}, p95_seconds={}, max_seconds={}",
-            opt(l.avg_seconds),
-            opt(l.p95_seconds),
-            opt(l.max_seconds)
-        ),
+        fallback_cell(f),
+        latency_cell(l),
         if shown.is_empty() {
             "none".to_owned()
         } else {
             shown.join("; ")
         },
-        decision,
+        decision_cell(assessment.decision, &failed),
     ];
     let mut row = String::from("|");
     for cell in &cells {
@@ -220,7 +241,7 @@ pub fn evidence_row<S: VpSnapshot + ?Sized>(
 }
 
 /// Text safe inside one markdown table cell: `|` escaped, line breaks folded.
-fn escape_cell(text: &str) -> String {
+pub(super) fn escape_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

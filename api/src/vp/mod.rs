@@ -21,6 +21,7 @@ mod decision;
 mod evidence;
 #[cfg(test)]
 mod fixtures;
+mod log;
 mod metrics;
 mod query;
 mod routing;
@@ -36,6 +37,11 @@ pub use evidence::{
     EVIDENCE_HEADER, EVIDENCE_MAX_SIGNATURES, EvidenceWindow, FailureSignature, VpSnapshot,
     evidence_row,
 };
+pub use log::{
+    DecisionTaken, EVIDENCE_LOG_COLUMNS, EVIDENCE_MAX_LIMIT, EvidencePage, EvidenceQuery,
+    EvidenceRecord, EvidenceRow, EvidenceSource, NOTE_MAX, WINDOW_TEXT_MAX, evidence_log_csv,
+    evidence_log_markdown,
+};
 pub use metrics::{
     SIGNATURE_MAX_CHARS, VpAggregates, VpDashboardMetrics, VpEvent, VpEventPayload, VpFallback,
     VpLatency, VpMission, VpOpsEvent, VpOpsMetrics, VpOpsMission, VpOpsSession, VpRecovery,
@@ -46,7 +52,9 @@ pub use query::{
     SERIES_DEFAULT_BUCKET_MINUTES, SERIES_DEFAULT_BUCKETS, SERIES_MAX_BUCKET_MINUTES,
     SERIES_MAX_BUCKETS, VP_ID_MAX, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
 };
-pub use routing::{VpRouting, VpRoutingChange, routing_lane, routing_path};
+pub use routing::{
+    VpRouting, VpRoutingChange, VpRoutingResult, console_routing_lane, routing_lane, routing_path,
+};
 pub use series::{VpLane, VpLanes, VpSeries, VpSeriesBucket};
 pub use tally::{TERMINAL_STATUSES, VpMissionTally};
 pub use thresholds::VpThresholds;
@@ -72,6 +80,12 @@ pub mod paths {
     /// force-fallback switch. Needs [`super::OPS_TOKEN_HEADER`]; a POST needs
     /// `X-Actor` and admin writes. Build it with [`super::routing_path`].
     pub const LANE_ROUTING: &str = "/api/v1/ops/lanes/{vp_id}/routing";
+    /// GET [`super::EvidencePage`] (query [`super::EvidenceQuery`]); POST
+    /// [`super::EvidenceRecord`], answered with the [`super::EvidenceRow`] kept.
+    pub const CONSOLE_EVIDENCE: &str = "/api/console/vp/evidence";
+    /// POST [`super::VpRoutingChange`]: switch the lane through the console,
+    /// which also records the evidence row; answered with [`super::VpRoutingResult`].
+    pub const CONSOLE_ROUTING: &str = "/api/console/vp/lanes/{vp_id}/routing";
 }
 
 /// Header carrying `UA_OPS_TOKEN` to the platform's ops endpoint. Only the

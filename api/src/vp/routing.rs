@@ -54,6 +54,28 @@ impl VpRoutingChange {
     }
 }
 
+/// `POST /api/console/vp/lanes/{vp_id}/routing`: the switch as the platform
+/// now has it, and the evidence row the console kept for the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpRoutingResult {
+    /// The lane's routing after the change.
+    pub routing: VpRouting,
+    /// The row recorded (decision taken: force fallback, or continue on
+    /// re-enable); `None` when the lane could not be read to record it.
+    pub evidence: Option<super::EvidenceRow>,
+    /// Why no row was recorded, when none was.
+    pub evidence_error: Option<String>,
+}
+
+/// The lane of the console's routing path
+/// (`/api/console/vp/lanes/<vp_id>/routing`), if it names a valid lane id.
+pub fn console_routing_lane(path: &str) -> Option<&str> {
+    let vp_id = path
+        .strip_prefix("/api/console/vp/lanes/")?
+        .strip_suffix("/routing")?;
+    validate_vp_id(vp_id).ok().map(|()| vp_id)
+}
+
 /// The lane of a routing path (`/api/v1/ops/lanes/<vp_id>/routing`), if
 /// `path` is one and names a valid lane id.
 pub fn routing_lane(path: &str) -> Option<&str> {

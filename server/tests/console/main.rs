@@ -2,6 +2,7 @@
 //! socket for the console), loopback tests (real sockets, the embedded sim or
 //! a stand-in platform), VP lanes and the webhook, all on [`support`]'s fixture.
 
+mod evidence;
 mod handlers;
 mod hostile;
 mod limits;

@@ -184,3 +184,36 @@ async fn capture_judges_a_degraded_lane_over_http_and_from_the_database() {
     let e = capture(&d).await.unwrap_err().to_string();
     assert!(e.contains("nope.db"), "{e}");
 }
+
+#[tokio::test]
+async fn capture_record_appends_the_row_it_prints_to_the_console_log() {
+    use opsdeck_api::vp::{DecisionTaken, EvidencePage, EvidenceSource};
+    use opsdeck_server::config::DecisionArg;
+    let server = vp_console().start().await;
+    let mut c = capture_args(CaptureMode::Http);
+    c.gateway_url = server.url();
+    c.admin_token = Some(TOKEN.into());
+    c.record = true;
+    c.decision_taken = Some(DecisionArg::Continue);
+    c.note = Some("window #1 closed".into());
+    c.actor = "Rollout Bot".into();
+    let report = capture(&c).await.unwrap();
+    let kept = report.recorded.clone().expect("recorded");
+    assert_eq!(kept.source, EvidenceSource::Capture);
+    assert_eq!(kept.decision_taken, DecisionTaken::Continue);
+    assert_eq!(kept.actor, "Rollout Bot");
+    // The row kept is the row printed: same snapshot, same judgement.
+    assert_eq!(kept.capture_row, report.evidence_row);
+    assert_eq!(kept.generated_at, report.snapshot.aggregates.generated_at);
+    assert!(
+        report
+            .render()
+            .contains(&format!("Recorded as evidence row #{}", kept.id))
+    );
+    let page: EvidencePage = crate::support::get_json(
+        &server,
+        &format!("{}?vp_id={DEGRADED}", vp::paths::CONSOLE_EVIDENCE),
+    )
+    .await;
+    assert_eq!(page.rows, [kept]);
+}
