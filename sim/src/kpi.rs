@@ -126,6 +126,12 @@ fn return_probability(age: u64) -> f64 {
     0.32 / (age as f64).powf(0.5) * (1.0 - age as f64 / (RETURN_HORIZON as f64 + 4.0))
 }
 
+/// How far a cohort's daily returns stray from their mean, as a share of a
+/// binomial draw's spread. A full binomial spread on cohorts of a few hundred
+/// moves D7 by a fifth on about one day in ten, which would raise warnings no
+/// one shaped; at this share only a shaped drop crosses the alert thresholds.
+const RETURN_SPREAD: f64 = 0.35;
+
 /// Relative traffic by weekday (Monday first): quieter weekends.
 const WEEKDAY: [f64; 7] = [1.0, 1.06, 1.04, 1.0, 0.94, 0.74, 0.7];
 
@@ -273,13 +279,16 @@ fn plan_day(
             }
             let n = n as f64;
             let mean = n * p;
-            let count = (mean + rng.normal() * (mean * (1.0 - p)).sqrt())
+            let count = (mean + rng.normal() * (mean * (1.0 - p)).sqrt() * RETURN_SPREAD)
                 .round()
                 .clamp(0.0, n) as usize;
             // Ids of one cohort are contiguous: they were created together.
+            // Picking draws from its own stream, so a shaped drop on one age
+            // leaves every other age's draws as they were.
+            let mut pick = Rng::new(rng.next_u64());
             let mut picked = std::collections::HashSet::with_capacity(count);
             while picked.len() < count {
-                picked.insert(lo + rng.below((hi - lo + 1) as u64) as i64);
+                picked.insert(lo + pick.below((hi - lo + 1) as u64) as i64);
             }
             let mut picked: Vec<i64> = picked.into_iter().collect();
             picked.sort_unstable();
@@ -843,6 +852,49 @@ mod tests {
         assert_eq!(severity(KpiMetric::D1), Some(Severity::Critical));
         assert_eq!(severity(KpiMetric::ReplayCompletion), None);
         assert_eq!(severity(KpiMetric::D7), None);
+    }
+
+    /// The alerts a check raises on `day`, with the funnel seeded as of noon.
+    fn alerts_on(w: &World, config: &SimConfig, day: NaiveDate) -> Vec<(KpiMetric, Severity)> {
+        let tx = w.connection().unchecked_transaction().unwrap();
+        reseed(&tx, 7, config, day.and_hms_opt(12, 0, 0).unwrap().and_utc()).unwrap();
+        let days = rollups(&tx, day, 30).unwrap();
+        let report = evaluate_kpi_alerts(&days, &KpiAlertThresholds::default());
+        report
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                KpiCheck::Alert(a) => Some((a.measurement.metric, a.severity)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_a_shaped_drop_crosses_the_thresholds_whatever_the_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = world(&dir, SimConfig::default());
+        let calm = SimConfig {
+            sim_kpi_backfill_days: 20,
+            ..SimConfig::default()
+        };
+        let shaped = SimConfig {
+            sim_kpi_drop_metric: vec![KpiMetric::LandingToRunCtr, KpiMetric::D1],
+            sim_kpi_drop_pct: 60.0,
+            ..calm.clone()
+        };
+        let first = NaiveDate::from_ymd_opt(2026, 1, 3).unwrap();
+        for day in (0..12).map(|i| first + Days::new(i * 31)) {
+            assert_eq!(alerts_on(&w, &calm, day), [], "calm funnel on {day}");
+            assert_eq!(
+                alerts_on(&w, &shaped, day),
+                [
+                    (KpiMetric::LandingToRunCtr, Severity::Critical),
+                    (KpiMetric::D1, Severity::Critical)
+                ],
+                "shaped funnel on {day}"
+            );
+        }
     }
 
     #[test]
