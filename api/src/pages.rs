@@ -19,6 +19,9 @@ pub struct Page {
     pub entry: &'static str,
 }
 
+/// The VP evidence log's page.
+pub const VP_EVIDENCE_PAGE: &str = "/ops/vp/evidence";
+
 /// Every page, in nav order.
 pub const PAGES: &[Page] = &[
     Page {
@@ -41,6 +44,13 @@ pub const PAGES: &[Page] = &[
         title: "opsdeck · VP lanes",
         bundle: "vp",
         entry: "vp.html",
+    },
+    Page {
+        path: VP_EVIDENCE_PAGE,
+        nav: "VP evidence",
+        title: "opsdeck · VP evidence log",
+        bundle: "evidence",
+        entry: "evidence.html",
     },
     Page {
         path: "/ops/retention",
@@ -89,6 +99,8 @@ mod tests {
             ("/ops/", Some("index.html")),
             ("/ops/kpi", Some("kpi.html")),
             ("/ops/vp/", Some("vp.html")),
+            ("/ops/vp/evidence", Some("evidence.html")),
+            ("/ops/vp/evidencex", Some("vp.html")),
             ("/ops/vpx", Some("index.html")),
             ("/ops/retention/x", Some("retention.html")),
             ("/ops/runs/smoke-1", Some("runs.html")),

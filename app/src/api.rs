@@ -25,7 +25,10 @@ use opsdeck_api::other::OrOther;
 use opsdeck_api::prodchecks::{self, ProdCheckRun, ProdChecksView};
 use opsdeck_api::retention::{self, RetentionDays, RetentionReport, SweepRunResponse};
 use opsdeck_api::runs::{self, OverridesRequest, OverridesResponse, RunDetail, RunsPage};
-use opsdeck_api::vp::{self, VpDashboardMetrics, VpLanes, VpOpsMetrics, VpSeries, VpThresholds};
+use opsdeck_api::vp::{
+    self, DecisionTaken, EvidencePage, EvidenceRecord, EvidenceRow, VpDashboardMetrics, VpLanes,
+    VpOpsMetrics, VpRouting, VpRoutingChange, VpRoutingResult, VpSeries, VpThresholds,
+};
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -418,6 +421,48 @@ pub fn vp_ops_metrics(vp_id: &str) -> Read<VpOpsMetrics> {
 /// `GET /api/v1/dashboard/metrics/coder-vp`: the same without payloads.
 pub fn vp_dashboard_metrics(vp_id: &str) -> Read<VpDashboardMetrics> {
     Read::with_query(vp::paths::DASHBOARD_METRICS, vp_query(vp_id))
+}
+
+/// `GET /api/v1/ops/lanes/{vp_id}/routing`: who forced the lane, when and
+/// why (operators only; viewers read the switch from the lane list).
+pub fn vp_routing(vp_id: &str) -> Read<VpRouting> {
+    Read::new(vp::routing_path(vp_id), None)
+}
+
+/// `POST /api/console/vp/lanes/{vp_id}/routing`: switch the lane and record
+/// the evidence row.
+pub async fn set_vp_routing(
+    creds: &Credentials,
+    vp_id: &str,
+    change: &VpRoutingChange,
+) -> Result<VpRoutingResult, ApiError> {
+    post(
+        creds,
+        &vp::paths::CONSOLE_ROUTING.replace("{vp_id}", vp_id),
+        change,
+    )
+    .await
+}
+
+/// `GET /api/console/vp/evidence`: the lane's kept rows, newest first, at
+/// most `limit`, only those with `taken` when given.
+pub fn vp_evidence(vp_id: &str, taken: Option<DecisionTaken>, limit: u32) -> Read<EvidencePage> {
+    let mut query = vec![
+        ("vp_id", vp_id.to_owned()),
+        ("limit", limit.clamp(1, vp::EVIDENCE_MAX_LIMIT).to_string()),
+    ];
+    if let Some(t) = taken {
+        query.push(("decision_taken", t.key().to_owned()));
+    }
+    Read::with_query(vp::paths::CONSOLE_EVIDENCE, query)
+}
+
+/// `POST /api/console/vp/evidence`: record a window from a fresh read.
+pub async fn record_evidence(
+    creds: &Credentials,
+    record: &EvidenceRecord,
+) -> Result<EvidenceRow, ApiError> {
+    post(creds, vp::paths::CONSOLE_EVIDENCE, record).await
 }
 
 /// `GET /api/v1/dashboard/metrics/vp/series`: hourly buckets for the charts.

@@ -333,6 +333,18 @@ impl Browser {
         }
     }
 
+    /// Wait until nothing matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "{css} was still on the page after {PAGE_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Fill the connect bar and connect.
     pub async fn connect(&self, token: &str, actor: &str) {
         self.fill("#connect-token", token).await;

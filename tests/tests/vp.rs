@@ -159,3 +159,284 @@ fn snapshot_errors(href: &str) -> Vec<String> {
         .filter_map(|e| e.payload.as_ref()?.error.clone())
         .collect()
 }
+
+/// The lane's kept evidence log as the console serves it, newest first.
+async fn evidence_log(base: &str) -> Vec<opsdeck_api::vp::EvidenceRow> {
+    let page: opsdeck_api::vp::EvidencePage = reqwest::Client::new()
+        .get(format!(
+            "{base}{}?vp_id={DEGRADED}",
+            opsdeck_api::vp::paths::CONSOLE_EVIDENCE
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page.rows
+}
+
+#[tokio::test]
+async fn a_lane_failing_without_fallbacks_is_forced_to_fallback_from_the_page_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    // 30% of missions fail outright: the fallback rate does not see it.
+    args.sim.sim_vp_force_failed_rate = vec![format!("{DEGRADED}=0.3").parse().unwrap()];
+    args.viewer_api_token = Some(VIEWER.into());
+    let console = start_console(&args).await;
+    let base = console.url();
+    let b = Browser::start().await;
+    b.goto(&format!("{base}/ops/vp?lane={DEGRADED}&profile=sustained"))
+        .await;
+    b.connect(TOKEN, "E2E VP").await;
+
+    b.wait_attr("#vp-decision", "data-decision", "SUSTAINED_FORCE_FALLBACK")
+        .await;
+    let critical = "#vp-criteria tr[data-criterion='failed_rate_critical']";
+    assert_eq!(
+        b.attr(critical, "data-passed").await.as_deref(),
+        Some("false")
+    );
+    let measured = b.text(&format!("{critical} [data-field='measured']")).await;
+    assert!(measured.ends_with('%'), "{measured}");
+    assert_eq!(
+        b.attr(
+            "#vp-criteria tr[data-criterion='fallback_rate_critical']",
+            "data-passed"
+        )
+        .await
+        .as_deref(),
+        Some("true"),
+        "the fallback rate alone would not have caught it"
+    );
+
+    // Force fallback: confirmed, with a required reason.
+    b.wait_attr("#vp-routing", "data-forced", "false").await;
+    b.wait_enabled("#btn-vp-routing").await;
+    b.click("#btn-vp-routing").await;
+    b.find("#vp-routing-dialog[open]").await;
+    let detail = b.text("#vp-routing-detail").await;
+    assert!(detail.contains("SUSTAINED_FORCE_FALLBACK"), "{detail}");
+    assert!(!b.enabled("#vp-routing-ok").await, "a reason is required");
+    b.fill("#vp-routing-reason", "failed-mission rate over 20%")
+        .await;
+    b.wait_enabled("#vp-routing-ok").await;
+    b.click("#vp-routing-ok").await;
+    b.wait_attr("#vp-routing", "data-forced", "true").await;
+    let said = b
+        .wait_text("#vp-routing", "who forced it", |t| t.contains("by E2E VP"))
+        .await;
+    assert!(said.contains("failed-mission rate over 20%"), "{said}");
+    b.wait_attr(
+        &format!("#vp-lanes a[data-lane='{DEGRADED}']"),
+        "data-forced",
+        "true",
+    )
+    .await;
+    // The platform's routing changed, the write was audited, a row was kept.
+    let audit = opsdeck_tests::audit_rows(&base).await;
+    let routing_path = opsdeck_api::vp::paths::CONSOLE_ROUTING.replace("{vp_id}", DEGRADED);
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.path == routing_path && r.status == Some(200)),
+        "{audit:?}"
+    );
+
+    // The lane's evidence log, a page of its own, has the switch's row.
+    b.click("#vp-evidence-link").await;
+    b.find("#evidence-log-table tr[data-taken='force_fallback']")
+        .await;
+    assert_eq!(
+        b.attr(&format!("#vp-lanes a[data-lane='{DEGRADED}']"), "href")
+            .await
+            .as_deref(),
+        Some(format!("/ops/vp/evidence?lane={DEGRADED}&profile=sustained").as_str()),
+        "the lane picker stays on the log"
+    );
+
+    // Record a window by hand, then check the download is the rows shown.
+    b.fill("#evidence-log-label", "Sustained default-on monitor cycle")
+        .await;
+    b.click("#evidence-log-decision option[value='continue']")
+        .await;
+    b.fill("#evidence-log-note", "follow-up after the switch")
+        .await;
+    b.click("#btn-evidence-record").await;
+    b.find("#evidence-log-table tr[data-taken='continue']")
+        .await;
+    let kept = evidence_log(&base).await;
+    assert_eq!(kept.len(), 2);
+    let md = data_url_text(&b.attr("#download-evidence-md", "href").await.unwrap());
+    assert_eq!(md, opsdeck_api::vp::evidence_log_markdown(&kept));
+    assert!(
+        md.contains("| continue | E2E VP | follow-up after the switch |"),
+        "{md}"
+    );
+    let shown = b.text("#evidence-log-table tbody").await;
+    assert!(
+        shown.contains("force fallback") && shown.contains("continue"),
+        "{shown}"
+    );
+
+    // The filter lives in the URL.
+    b.click("#evidence-log-filter a[data-taken='force_fallback']")
+        .await;
+    b.wait_gone("#evidence-log-table tr[data-taken='continue']")
+        .await;
+    b.find("#evidence-log-table tr[data-taken='force_fallback']")
+        .await;
+    assert!(
+        b.attr(
+            "#evidence-log-filter a[data-taken='force_fallback']",
+            "aria-current"
+        )
+        .await
+        .is_some()
+    );
+    b.close().await;
+
+    // A viewer sees the switch, not the button, and no log.
+    let v = Browser::start().await;
+    v.goto(&format!("{base}/ops/vp?lane={DEGRADED}")).await;
+    v.connect(VIEWER, "Board Member").await;
+    v.wait_attr("#vp-routing", "data-forced", "true").await;
+    v.find("#vp-decision").await;
+    let page = v.text("#main").await;
+    assert!(
+        !page.contains("Force fallback…") && !page.contains("Re-enable lane…"),
+        "{page}"
+    );
+    assert!(!page.contains("Evidence log"), "{page}");
+    v.goto(&format!("{base}/ops/vp/evidence?lane={DEGRADED}"))
+        .await;
+    v.find("#evidence-log-operators-only").await;
+    v.close().await;
+    let refused = refusals(&base).await;
+    assert!(refused.is_empty(), "{refused:?}");
+
+    // Re-enabled from the page: recorded as continue.
+    let b = Browser::start().await;
+    b.goto(&format!("{base}/ops/vp?lane={DEGRADED}&profile=sustained"))
+        .await;
+    b.connect(TOKEN, "E2E VP").await;
+    b.wait_attr("#vp-routing", "data-forced", "true").await;
+    b.wait_enabled("#btn-vp-routing").await;
+    b.click("#btn-vp-routing").await;
+    b.fill("#vp-routing-reason", "primary path healthy").await;
+    b.wait_enabled("#vp-routing-ok").await;
+    b.click("#vp-routing-ok").await;
+    b.wait_attr("#vp-routing", "data-forced", "false").await;
+    let kept = evidence_log(&base).await;
+    assert_eq!(kept.len(), 3);
+    assert_eq!(
+        kept[0].decision_taken,
+        opsdeck_api::vp::DecisionTaken::Continue
+    );
+    assert_eq!(kept[0].note.as_deref(), Some("primary path healthy"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_forced_lane_walks_the_recovery_checklist_until_it_is_ready_to_re_enable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    args.sim.sim_vp_force_failed_rate = vec![format!("{DEGRADED}=0.3").parse().unwrap()];
+    // Two missions a second, so enough run on the fallback path within a test.
+    args.sim.sim_vp_missions_per_hour = 7200;
+    args.sim.sim_vp_backfill_hours = 2;
+    let console = start_console(&args).await;
+    let base = console.url();
+    let b = Browser::start().await;
+    b.goto(&format!("{base}/ops/vp?lane={DEGRADED}&profile=sustained"))
+        .await;
+    b.connect(TOKEN, "E2E VP").await;
+
+    // The decision says force: the checklist opens, nothing done yet.
+    b.wait_attr("#vp-decision", "data-decision", "SUSTAINED_FORCE_FALLBACK")
+        .await;
+    let step = |key: &str| format!("#panel-vp-recovery li[data-step='{key}']");
+    b.wait_attr(&step("snapshot"), "data-met", "false").await;
+    b.wait_attr(&step("forced"), "data-met", "false").await;
+    b.wait_attr(&step("ready"), "data-met", "false").await;
+    let top = b
+        .wait_text("#recovery-signatures", "ranked signatures", |t| {
+            t.contains("vp.mission.failed") && t.contains("e.g. trace-")
+        })
+        .await;
+    assert!(top.lines().count() <= 5, "{top}");
+
+    // One click keeps a snapshot.
+    b.wait_enabled("#btn-recovery-snapshot").await;
+    b.click("#btn-recovery-snapshot").await;
+    b.wait_attr(&step("snapshot"), "data-met", "true").await;
+    let said = b.text("#recovery-snapshot-text").await;
+    assert!(said.starts_with("Evidence row #1 kept"), "{said}");
+
+    // Force fallback; the step names who.
+    b.wait_enabled("#btn-vp-routing").await;
+    b.click("#btn-vp-routing").await;
+    b.fill("#vp-routing-reason", "failed-mission rate over 20%")
+        .await;
+    b.wait_enabled("#vp-routing-ok").await;
+    b.click("#vp-routing-ok").await;
+    b.wait_attr(&step("forced"), "data-met", "true").await;
+    let forced = b.text("#recovery-forced-text").await;
+    assert!(forced.contains("by E2E VP"), "{forced}");
+
+    // Until enough missions ran since the switch, re-enabling warns.
+    let summary = b.text("#recovery-ready-summary").await;
+    if summary.starts_with("Not ready") {
+        assert!(summary.contains("min_missions"), "{summary}");
+    }
+    // The missions since the switch take the fallback path and complete:
+    // the lane becomes ready, with the numbers shown.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while b.attr(&step("ready"), "data-met").await.as_deref() != Some("true") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never ready: {}",
+            b.text("#recovery-ready-summary").await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let summary = b.text("#recovery-ready-summary").await;
+    assert!(summary.starts_with("Ready to re-enable: "), "{summary}");
+    for criterion in [
+        "min_missions",
+        "failed_rate",
+        "stale_missions",
+        "p95_latency",
+    ] {
+        assert_eq!(
+            b.attr(
+                &format!("#recovery-criteria tr[data-criterion='{criterion}']"),
+                "data-passed"
+            )
+            .await
+            .as_deref(),
+            Some("true"),
+            "{criterion}"
+        );
+    }
+    let judged = b.text("#recovery-criteria tbody").await;
+    assert!(
+        !judged.contains("fallback_rate"),
+        "a forced lane's fallback rate is not judged: {judged}"
+    );
+
+    // Re-enable: the confirmation says it is ready, and the log keeps it.
+    b.click("#btn-vp-routing").await;
+    let detail = b.text("#vp-routing-detail").await;
+    assert!(detail.starts_with("Ready to re-enable"), "{detail}");
+    b.fill("#vp-routing-reason", "primary path healthy").await;
+    b.wait_enabled("#vp-routing-ok").await;
+    b.click("#vp-routing-ok").await;
+    b.wait_attr("#vp-routing", "data-forced", "false").await;
+    let kept = evidence_log(&base).await;
+    let taken: Vec<_> = kept.iter().map(|r| r.decision_taken).collect();
+    use opsdeck_api::vp::DecisionTaken::{Continue, ForceFallback, Hold};
+    assert_eq!(taken, [Continue, ForceFallback, Hold], "newest first");
+    b.close().await;
+}

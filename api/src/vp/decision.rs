@@ -414,7 +414,7 @@ impl Check {
     }
 }
 
-fn min_missions(m: &VpAggregates, t: &VpThresholds) -> VpCriterion {
+pub(super) fn min_missions(m: &VpAggregates, t: &VpThresholds) -> VpCriterion {
     let n = m.fallback.missions_considered;
     let mut c = Check {
         name: VpCriterionName::MinMissions,
@@ -474,7 +474,7 @@ fn fallback_rate(m: &VpAggregates, t: &VpThresholds, critical: bool) -> VpCriter
 
 /// p95 over the missions that finished; the unfinished ones, which have no
 /// duration yet, are named beside the sample rather than silently left out.
-fn p95_latency(
+pub(super) fn p95_latency(
     m: &VpAggregates,
     tally: &VpMissionTally,
     t: &VpThresholds,
@@ -561,7 +561,7 @@ fn orphan_rate(m: &VpAggregates, t: &VpThresholds) -> VpCriterion {
     .judge()
 }
 
-fn failed_rate(tally: &VpMissionTally, t: &VpThresholds, critical: bool) -> VpCriterion {
+pub(super) fn failed_rate(tally: &VpMissionTally, t: &VpThresholds, critical: bool) -> VpCriterion {
     let (name, config, threshold, when_missing) = if critical {
         (
             VpCriterionName::FailedRateCritical,
@@ -598,7 +598,11 @@ fn failed_rate(tally: &VpMissionTally, t: &VpThresholds, critical: bool) -> VpCr
 
 /// Stale missions as a count against `VP_MAX_STALE_MISSIONS` (one stray may
 /// be slow), and as a share of the listed missions against the critical level.
-fn stale_missions(tally: &VpMissionTally, t: &VpThresholds, critical: bool) -> VpCriterion {
+pub(super) fn stale_missions(
+    tally: &VpMissionTally,
+    t: &VpThresholds,
+    critical: bool,
+) -> VpCriterion {
     let sample_of = Some(format!(
         "listed, unfinished after {} {}",
         env::MISSION_STALE_SECONDS,

@@ -37,6 +37,34 @@ impl FailureSignature {
     }
 }
 
+/// Example trace ids a ranked signature lists.
+pub const SIGNATURE_EXAMPLES: usize = 3;
+
+/// A signature with the trace ids of its newest events, for the recovery
+/// checklist: where to start reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedSignature {
+    /// The signature and its count.
+    pub signature: FailureSignature,
+    /// Trace ids of up to [`SIGNATURE_EXAMPLES`] of its events, newest first.
+    pub trace_ids: Vec<String>,
+}
+
+impl VpOpsMetrics {
+    /// Recent fallbacks and failures grouped by type, reason and error,
+    /// most frequent first, each with example trace ids.
+    pub fn ranked_signatures(&self) -> Vec<RankedSignature> {
+        group_signatures(self.recent_events.iter().map(|e| {
+            let payload = e.payload.as_ref();
+            (
+                e.event.event_type.as_str(),
+                payload.and_then(VpEventPayload::signature),
+                payload.and_then(|p| p.trace_id.as_deref()),
+            )
+        }))
+    }
+}
+
 /// A metrics snapshot an evidence row can be written from.
 pub trait VpSnapshot {
     /// Counts, rates, latency and session health.
@@ -77,12 +105,10 @@ impl VpSnapshot for VpOpsMetrics {
     }
 
     fn failure_signatures(&self) -> Vec<FailureSignature> {
-        group_signatures(self.recent_events.iter().map(|e| {
-            (
-                e.event.event_type.as_str(),
-                e.payload.as_ref().and_then(VpEventPayload::signature),
-            )
-        }))
+        self.ranked_signatures()
+            .into_iter()
+            .map(|r| r.signature)
+            .collect()
     }
 
     fn tally(&self, t: &VpThresholds) -> VpMissionTally {
@@ -103,8 +129,11 @@ impl VpSnapshot for VpDashboardMetrics {
         group_signatures(
             self.recent_events
                 .iter()
-                .map(|e| (e.event_type.as_str(), None)),
+                .map(|e| (e.event_type.as_str(), None, None)),
         )
+        .into_iter()
+        .map(|r| r.signature)
+        .collect()
     }
 
     fn tally(&self, t: &VpThresholds) -> VpMissionTally {
@@ -112,23 +141,34 @@ impl VpSnapshot for VpDashboardMetrics {
     }
 }
 
+/// Group `events` (type, payload text, trace id; newest first) that are
+/// fallbacks or failures.
 fn group_signatures<'a>(
-    events: impl Iterator<Item = (&'a str, Option<String>)>,
-) -> Vec<FailureSignature> {
-    let mut counts: BTreeMap<(&str, Option<String>), u64> = BTreeMap::new();
-    for (kind, text) in events.filter(|(kind, _)| event_type::FAILURES.contains(kind)) {
-        *counts.entry((kind, text)).or_default() += 1;
+    events: impl Iterator<Item = (&'a str, Option<String>, Option<&'a str>)>,
+) -> Vec<RankedSignature> {
+    // (type, text) → (count, example trace ids)
+    type Group = (u64, Vec<String>);
+    let mut groups: BTreeMap<(&str, Option<String>), Group> = BTreeMap::new();
+    for (kind, text, trace) in events.filter(|(kind, _, _)| event_type::FAILURES.contains(kind)) {
+        let (count, traces) = groups.entry((kind, text)).or_default();
+        *count += 1;
+        if let Some(trace) = trace.filter(|_| traces.len() < SIGNATURE_EXAMPLES) {
+            traces.push(trace.to_owned());
+        }
     }
-    let mut out: Vec<FailureSignature> = counts
+    let mut out: Vec<RankedSignature> = groups
         .into_iter()
-        .map(|((kind, signature), count)| FailureSignature {
-            event_type: kind.to_owned(),
-            signature,
-            count,
+        .map(|((kind, signature), (count, trace_ids))| RankedSignature {
+            signature: FailureSignature {
+                event_type: kind.to_owned(),
+                signature,
+                count,
+            },
+            trace_ids,
         })
         .collect();
     // Stable sort: ties keep the map's (type, text) order.
-    out.sort_by_key(|s| std::cmp::Reverse(s.count));
+    out.sort_by_key(|s| std::cmp::Reverse(s.signature.count));
     out
 }
 
@@ -349,7 +389,9 @@ mod tests {
                 event_type: kind.into(),
                 created_at: at("2026-02-16T14:00:00Z"),
             },
-            payload: VpEventPayload::from_json(json!({"error": error})),
+            payload: VpEventPayload::from_json(
+                json!({"error": error, "trace_id": format!("t{i}")}),
+            ),
         };
         ops.recent_events = vec![
             event(1, event_type::MISSION_FALLBACK, "a"),
@@ -359,7 +401,14 @@ mod tests {
             event(5, event_type::MISSION_FAILED, "d"),
             event(6, event_type::MISSION_COMPLETED, "ignored"),
             event(7, event_type::MISSION_FALLBACK, "b"),
+            event(8, event_type::MISSION_FALLBACK, "b"),
         ];
+        // The checklist's ranking: the newest few trace ids of each.
+        let ranked = ops.ranked_signatures();
+        assert_eq!(ranked[0].signature.count, 4);
+        assert_eq!(ranked[0].trace_ids, ["t2", "t3", "t7"]);
+        assert_eq!(ranked[1].trace_ids, ["t4"]);
+        ops.recent_events.pop();
         let sigs = ops.failure_signatures();
         assert_eq!(sigs.len(), 4);
         assert_eq!(

@@ -24,6 +24,7 @@ mod fixtures;
 mod log;
 mod metrics;
 mod query;
+mod recovery;
 mod routing;
 mod series;
 mod tally;
@@ -34,8 +35,8 @@ pub use decision::{
     assess, assess_rollout, assess_sustained,
 };
 pub use evidence::{
-    EVIDENCE_HEADER, EVIDENCE_MAX_SIGNATURES, EvidenceWindow, FailureSignature, VpSnapshot,
-    evidence_row,
+    EVIDENCE_HEADER, EVIDENCE_MAX_SIGNATURES, EvidenceWindow, FailureSignature, RankedSignature,
+    SIGNATURE_EXAMPLES, VpSnapshot, evidence_row,
 };
 pub use log::{
     DecisionTaken, EVIDENCE_LOG_COLUMNS, EVIDENCE_MAX_LIMIT, EvidencePage, EvidenceQuery,
@@ -52,6 +53,7 @@ pub use query::{
     SERIES_DEFAULT_BUCKET_MINUTES, SERIES_DEFAULT_BUCKETS, SERIES_MAX_BUCKET_MINUTES,
     SERIES_MAX_BUCKETS, VP_ID_MAX, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
 };
+pub use recovery::VpReadiness;
 pub use routing::{
     VpRouting, VpRoutingChange, VpRoutingResult, console_routing_lane, routing_lane, routing_path,
 };

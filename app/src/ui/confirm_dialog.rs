@@ -45,6 +45,9 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
     /// page with more than one dialog.
     #[prop(optional)]
     id: Option<&'static str>,
+    /// The reason may not be left empty (the write is refused without one).
+    #[prop(optional)]
+    reason_required: bool,
 ) -> impl IntoView {
     let id = id.unwrap_or("confirm");
     let el = move |part: &str| format!("{id}-{part}");
@@ -77,6 +80,9 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
     let reason_error = Memo::new(move |_| {
         reason.and_then(|r| {
             r.with(|r| {
+                if reason_required && r.trim().is_empty() {
+                    return Some("A reason is required: say why".to_string());
+                }
                 opsdeck_api::validate::reason(r.trim())
                     .err()
                     .map(|e| e.message)
@@ -147,7 +153,13 @@ pub fn ConfirmDialog<T: Clone + Send + Sync + 'static>(
                                 "reason",
                             )>
                                 "Reason"
-                                <span class="optional">" (optional, kept in the event log)"</span>
+                                <span class="optional">
+                                    {if reason_required {
+                                        " (required, kept with the change)"
+                                    } else {
+                                        " (optional, kept in the event log)"
+                                    }}
+                                </span>
                             </label>
                             <input
                                 id=el("reason")

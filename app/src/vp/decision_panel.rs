@@ -12,7 +12,8 @@ use crate::ui::format;
 use crate::ui::panel::Panel;
 use crate::vp::model::{self, LaneSnapshot};
 
-fn criterion_row(c: VpCriterion) -> impl IntoView {
+/// One criterion as a row of a criteria table ([`COLUMNS`]).
+pub(crate) fn criterion_row(c: VpCriterion) -> impl IntoView {
     let name = c.name.as_str();
     let passed = c.passed;
     view! {
@@ -44,7 +45,8 @@ fn criterion_row(c: VpCriterion) -> impl IntoView {
     }
 }
 
-const COLUMNS: &[Column] = &[
+/// The columns of a criteria table.
+pub(crate) const COLUMNS: &[Column] = &[
     col("Result"),
     col("Criterion"),
     num("Measured"),

@@ -17,17 +17,26 @@ pub fn VpLanePicker(
     lane: Memo<String>,
     /// The profile in the URL.
     profile: Memo<VpProfile>,
+    /// The page the links open: this one.
+    #[prop(default = model::VP_PAGE)]
+    page: &'static str,
 ) -> impl IntoView {
     // The lane in the URL is listed even before (or without) the lane list.
     let ids = Memo::new(move |_| {
-        let mut ids: Vec<(String, String)> = lanes.with(|l| {
+        let mut ids: Vec<(String, String, bool)> = lanes.with(|l| {
             l.map(|l| {
                 l.lanes
                     .iter()
                     .map(|x| {
+                        let forced = if x.force_fallback {
+                            "; forced to the fallback path"
+                        } else {
+                            ""
+                        };
                         (
                             x.vp_id.clone(),
-                            format!("{} missions", format::count(x.mission_count)),
+                            format!("{} missions{forced}", format::count(x.mission_count)),
+                            x.force_fallback,
                         )
                     })
                     .collect()
@@ -35,8 +44,8 @@ pub fn VpLanePicker(
             .unwrap_or_default()
         });
         let current = lane.get();
-        if !ids.iter().any(|(id, _)| *id == current) {
-            ids.insert(0, (current, String::new()));
+        if !ids.iter().any(|(id, _, _)| *id == current) {
+            ids.insert(0, (current, String::new(), false));
         }
         ids
     });
@@ -46,16 +55,21 @@ pub fn VpLanePicker(
             {move || {
                 ids.get()
                     .into_iter()
-                    .map(|(id, missions)| {
+                    .map(|(id, missions, forced)| {
                         let current = id.clone();
                         view! {
                             <a
-                                href=move || model::href(&id, profile.get())
+                                href=move || model::href_on(page, &id, profile.get())
                                 data-lane=current.clone()
+                                data-forced=forced.to_string()
                                 title=missions
                                 aria-current=move || (lane.get() == current).then_some("true")
                             >
                                 {current.clone()}
+                                {forced
+                                    .then_some(
+                                        view! { <span class="lane-forced">" · fallback"</span> },
+                                    )}
                             </a>
                         }
                     })
@@ -68,7 +82,7 @@ pub fn VpLanePicker(
                 .map(|p| {
                     view! {
                         <a
-                            href=move || model::href(&lane.get(), p)
+                            href=move || model::href_on(page, &lane.get(), p)
                             data-profile=model::profile_key(p)
                             aria-current=move || (profile.get() == p).then_some("true")
                         >

@@ -36,9 +36,17 @@ pub fn profile_key(profile: VpProfile) -> &'static str {
     }
 }
 
-/// The page's URL for a lane and profile (lane ids are URL-safe once valid).
+/// `/ops/vp`.
+pub const VP_PAGE: &str = "/ops/vp";
+
+/// The VP page's URL for a lane and profile.
 pub fn href(lane: &str, profile: VpProfile) -> String {
-    format!("/ops/vp?lane={lane}&profile={}", profile_key(profile))
+    href_on(VP_PAGE, lane, profile)
+}
+
+/// `page`'s URL for a lane and profile (lane ids are URL-safe once valid).
+pub fn href_on(page: &str, lane: &str, profile: VpProfile) -> String {
+    format!("{page}?lane={lane}&profile={}", profile_key(profile))
 }
 
 /// What the page shows of a lane: the operator's snapshot with payloads, or

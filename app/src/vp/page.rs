@@ -9,10 +9,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use opsdeck_api::console::Role;
-use opsdeck_api::vp::VpProfile;
+use opsdeck_api::vp::{VpLanes, VpProfile, VpReadiness, VpRouting};
 
 use crate::api;
-use crate::hooks::use_polled::{use_polled, use_polled_by};
+use crate::hooks::use_polled::{Polled, use_polled, use_polled_by};
 use crate::state::connection::use_connection;
 use crate::ui::env_banner::EnvBanner;
 use crate::ui::page_head::PageHead;
@@ -21,34 +21,65 @@ use crate::vp::decision_panel::VpDecisionPanel;
 use crate::vp::failures_panel::VpFailuresPanel;
 use crate::vp::health_panel::VpHealthPanel;
 use crate::vp::lane_picker::VpLanePicker;
+use crate::vp::log_model::RoutingState;
 use crate::vp::model::{self, LaneSnapshot};
+use crate::vp::recovery_panel::VpRecoveryPanel;
+use crate::vp::routing_panel::VpRoutingBar;
 
 /// Hours of history the charts show.
 pub const CHART_HOURS: u32 = 48;
 
+/// What both VP pages start from: the lane and profile in the URL, the
+/// lane list, and whether the session is a viewer's.
+pub(crate) struct LaneView {
+    pub lane: Memo<String>,
+    pub profile: Memo<VpProfile>,
+    pub lanes: Polled<VpLanes>,
+    pub viewer: Memo<bool>,
+}
+
+impl LaneView {
+    pub(crate) fn new() -> Self {
+        let query = use_query_map();
+        let conn = use_connection();
+        LaneView {
+            lane: Memo::new(move |_| query.with(|q| model::parse_lane(q.get_str("lane")))),
+            profile: Memo::new(move |_| query.with(|q| model::parse_profile(q.get_str("profile")))),
+            lanes: use_polled(api::vp_lanes()),
+            viewer: Memo::new(move |_| {
+                conn.with_session(|s| s.is_some_and(|s| s.role == Role::Viewer))
+            }),
+        }
+    }
+}
+
 /// The VP page.
 #[component]
 pub fn VpPage() -> impl IntoView {
-    let query = use_query_map();
-    let lane = Memo::new(move |_| query.with(|q| model::parse_lane(q.get_str("lane"))));
-    let profile = Memo::new(move |_| query.with(|q| model::parse_profile(q.get_str("profile"))));
-    let lanes = use_polled(api::vp_lanes());
-    let conn = use_connection();
-    let viewer =
-        Memo::new(move |_| conn.with_session(|s| s.is_some_and(|s| s.role == Role::Viewer)));
+    let LaneView {
+        lane,
+        profile,
+        lanes,
+        viewer,
+    } = LaneView::new();
     view! {
         <EnvBanner />
         <PageHead title="VP lanes">
             <VpLanePicker lanes lane profile />
         </PageHead>
-        {move || view! { <VpContent operator=!viewer.get() lane profile /> }}
+        {move || view! { <VpContent operator=!viewer.get() lane profile lanes /> }}
     }
 }
 
 /// The panels, polling the ops endpoint for operators and the dashboard
 /// wrapper for viewers.
 #[component]
-fn VpContent(operator: bool, lane: Memo<String>, profile: Memo<VpProfile>) -> impl IntoView {
+fn VpContent(
+    operator: bool,
+    lane: Memo<String>,
+    profile: Memo<VpProfile>,
+    lanes: Polled<VpLanes>,
+) -> impl IntoView {
     let thresholds_polled = use_polled(api::vp_thresholds());
     let thresholds = Memo::new(move |_| thresholds_polled.data().get().unwrap_or_default());
     let series = use_polled_by(move || api::vp_series(&lane.get(), CHART_HOURS));
@@ -65,12 +96,47 @@ fn VpContent(operator: bool, lane: Memo<String>, profile: Memo<VpProfile>) -> im
             p.frame(),
         )
     };
+    // The sustained decision, which is the one that says force fallback.
+    let decision = Memo::new(move |_| {
+        snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| thresholds.with(|t| model::assess(s, VpProfile::Sustained, t).decision))
+        })
+    });
+    // Who forced the lane and why only operators read; viewers see the list's flag.
+    let routing: Option<Polled<VpRouting>> =
+        operator.then(|| use_polled_by(move || api::vp_routing(&lane.get())));
+    let routing_state = Memo::new(move |_| {
+        let current = lane.get();
+        let r = routing.and_then(|r| r.data().get());
+        lanes.with(|l| RoutingState::of(&current, r.as_ref(), l))
+    });
+    let readiness = Memo::new(move |_| {
+        let since =
+            routing_state.with(|s| s.as_ref().filter(|s| s.forced).and_then(|s| s.since))?;
+        snapshot.with(|s| match s {
+            Some(LaneSnapshot::Ops(m)) => Some(thresholds.with(|t| VpReadiness::of(m, since, t))),
+            _ => None,
+        })
+    });
     view! {
+        <VpRoutingBar lane profile state=routing_state operator decision readiness />
         <div class="panels">
-            <VpHealthPanel frame snapshot thresholds />
+            {operator
+                .then(|| {
+                    view! {
+                        <VpRecoveryPanel
+                            lane
+                            frame
+                            snapshot
+                            routing=routing_state
+                            decision
+                            readiness
+                        />
+                    }
+                })} <VpHealthPanel frame snapshot thresholds />
             <VpDecisionPanel frame snapshot thresholds profile />
-            <VpChartsPanel series snapshot thresholds lane />
-            <VpFailuresPanel frame snapshot />
+            <VpChartsPanel series snapshot thresholds lane /> <VpFailuresPanel frame snapshot />
         </div>
     }
 }

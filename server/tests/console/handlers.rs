@@ -287,6 +287,7 @@ async fn the_app_is_served_with_a_strict_policy() {
         ("/ops", "index.html"),
         ("/ops/kpi", "kpi.html"),
         ("/ops/vp", "vp.html"),
+        ("/ops/vp/evidence", "evidence.html"),
         ("/ops/retention", "retention.html"),
         ("/ops/anything/deep", "index.html"),
     ] {
