@@ -4,8 +4,9 @@
 //! viewer who sees the charts but no payload errors.
 
 use opsdeck_api::vp::{VpOpsMetrics, VpThresholds};
+use opsdeck_server::Running;
 use opsdeck_server::capture::CaptureReport;
-use opsdeck_server::config::{CaptureArgs, ProfileArg};
+use opsdeck_server::config::{CaptureArgs, ProfileArg, ServeArgs};
 use opsdeck_tests::{
     Browser, TOKEN, console_args, data_url_text, refusals, start_console, workspace_root,
 };
@@ -177,6 +178,27 @@ async fn evidence_log(base: &str) -> Vec<opsdeck_api::vp::EvidenceRow> {
     page.rows
 }
 
+/// A console on `args`, and a browser on its degraded lane's sustained
+/// view, connected as an admin.
+async fn open_sustained(args: &ServeArgs) -> (Running, Browser) {
+    let console = start_console(args).await;
+    let b = Browser::start().await;
+    b.goto(&format!(
+        "{}/ops/vp?lane={DEGRADED}&profile=sustained",
+        console.url()
+    ))
+    .await;
+    b.connect(TOKEN, "E2E VP").await;
+    (console, b)
+}
+
+/// Give the open switch confirmation its reason and confirm it.
+async fn confirm_switch(b: &Browser, reason: &str) {
+    b.fill("#vp-routing-reason", reason).await;
+    b.wait_enabled("#vp-routing-ok").await;
+    b.click("#vp-routing-ok").await;
+}
+
 #[tokio::test]
 async fn a_lane_failing_without_fallbacks_is_forced_to_fallback_from_the_page_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,12 +206,8 @@ async fn a_lane_failing_without_fallbacks_is_forced_to_fallback_from_the_page_an
     // 30% of missions fail outright: the fallback rate does not see it.
     args.sim.sim_vp_force_failed_rate = vec![format!("{DEGRADED}=0.3").parse().unwrap()];
     args.viewer_api_token = Some(VIEWER.into());
-    let console = start_console(&args).await;
+    let (console, b) = open_sustained(&args).await;
     let base = console.url();
-    let b = Browser::start().await;
-    b.goto(&format!("{base}/ops/vp?lane={DEGRADED}&profile=sustained"))
-        .await;
-    b.connect(TOKEN, "E2E VP").await;
 
     b.wait_attr("#vp-decision", "data-decision", "SUSTAINED_FORCE_FALLBACK")
         .await;
@@ -219,10 +237,7 @@ async fn a_lane_failing_without_fallbacks_is_forced_to_fallback_from_the_page_an
     let detail = b.text("#vp-routing-detail").await;
     assert!(detail.contains("SUSTAINED_FORCE_FALLBACK"), "{detail}");
     assert!(!b.enabled("#vp-routing-ok").await, "a reason is required");
-    b.fill("#vp-routing-reason", "failed-mission rate over 20%")
-        .await;
-    b.wait_enabled("#vp-routing-ok").await;
-    b.click("#vp-routing-ok").await;
+    confirm_switch(&b, "failed-mission rate over 20%").await;
     b.wait_attr("#vp-routing", "data-forced", "true").await;
     let said = b
         .wait_text("#vp-routing", "who forced it", |t| t.contains("by E2E VP"))
@@ -324,9 +339,7 @@ async fn a_lane_failing_without_fallbacks_is_forced_to_fallback_from_the_page_an
     b.wait_attr("#vp-routing", "data-forced", "true").await;
     b.wait_enabled("#btn-vp-routing").await;
     b.click("#btn-vp-routing").await;
-    b.fill("#vp-routing-reason", "primary path healthy").await;
-    b.wait_enabled("#vp-routing-ok").await;
-    b.click("#vp-routing-ok").await;
+    confirm_switch(&b, "primary path healthy").await;
     b.wait_attr("#vp-routing", "data-forced", "false").await;
     let kept = evidence_log(&base).await;
     assert_eq!(kept.len(), 3);
@@ -346,12 +359,8 @@ async fn a_forced_lane_walks_the_recovery_checklist_until_it_is_ready_to_re_enab
     // Two missions a second, so enough run on the fallback path within a test.
     args.sim.sim_vp_missions_per_hour = 7200;
     args.sim.sim_vp_backfill_hours = 2;
-    let console = start_console(&args).await;
+    let (console, b) = open_sustained(&args).await;
     let base = console.url();
-    let b = Browser::start().await;
-    b.goto(&format!("{base}/ops/vp?lane={DEGRADED}&profile=sustained"))
-        .await;
-    b.connect(TOKEN, "E2E VP").await;
 
     // The decision says force: the checklist opens, nothing done yet.
     b.wait_attr("#vp-decision", "data-decision", "SUSTAINED_FORCE_FALLBACK")
@@ -377,10 +386,7 @@ async fn a_forced_lane_walks_the_recovery_checklist_until_it_is_ready_to_re_enab
     // Force fallback; the step names who.
     b.wait_enabled("#btn-vp-routing").await;
     b.click("#btn-vp-routing").await;
-    b.fill("#vp-routing-reason", "failed-mission rate over 20%")
-        .await;
-    b.wait_enabled("#vp-routing-ok").await;
-    b.click("#vp-routing-ok").await;
+    confirm_switch(&b, "failed-mission rate over 20%").await;
     b.wait_attr(&step("forced"), "data-met", "true").await;
     let forced = b.text("#recovery-forced-text").await;
     assert!(forced.contains("by E2E VP"), "{forced}");
@@ -430,9 +436,7 @@ async fn a_forced_lane_walks_the_recovery_checklist_until_it_is_ready_to_re_enab
     b.click("#btn-vp-routing").await;
     let detail = b.text("#vp-routing-detail").await;
     assert!(detail.starts_with("Ready to re-enable"), "{detail}");
-    b.fill("#vp-routing-reason", "primary path healthy").await;
-    b.wait_enabled("#vp-routing-ok").await;
-    b.click("#vp-routing-ok").await;
+    confirm_switch(&b, "primary path healthy").await;
     b.wait_attr("#vp-routing", "data-forced", "false").await;
     let kept = evidence_log(&base).await;
     let taken: Vec<_> = kept.iter().map(|r| r.decision_taken).collect();
