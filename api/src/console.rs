@@ -128,12 +128,14 @@ pub const VIEWER_READABLE: &[&str] = &[
 /// change nothing upstream. Running the prod checks is one: in PRODUCTION,
 /// where writes are off, is where they matter (their write probe is sent by
 /// the server itself, to be refused by the platform). Recording VP evidence
-/// is the other: rollout windows are watched in production, and the log is
-/// the console's own. They are still admin only, need an actor, and are
-/// audited as writes.
+/// is another: rollout windows are watched in production, and the log is
+/// the console's own; so is setting a lane's monitoring cadence, which
+/// matters most after a production incident. They are still admin only,
+/// need an actor, and are audited as writes.
 pub const WRITE_GUARD_EXEMPT: &[&str] = &[
     crate::prodchecks::paths::PROD_CHECKS_RUN,
     crate::vp::paths::CONSOLE_EVIDENCE,
+    crate::vp::paths::CONSOLE_CADENCE,
 ];
 
 /// Whether `role` may make a `method` request to `path` (the role guard).

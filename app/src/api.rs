@@ -26,8 +26,9 @@ use opsdeck_api::prodchecks::{self, ProdCheckRun, ProdChecksView};
 use opsdeck_api::retention::{self, RetentionDays, RetentionReport, SweepRunResponse};
 use opsdeck_api::runs::{self, OverridesRequest, OverridesResponse, RunDetail, RunsPage};
 use opsdeck_api::vp::{
-    self, DecisionTaken, EvidencePage, EvidenceRecord, EvidenceRow, VpDashboardMetrics, VpLanes,
-    VpOpsMetrics, VpRouting, VpRoutingChange, VpRoutingResult, VpSeries, VpThresholds,
+    self, DecisionTaken, EvidencePage, EvidenceRecord, EvidenceRow, VpCadence, VpCadenceChange,
+    VpDashboardMetrics, VpLanes, VpLimits, VpOpsMetrics, VpRouting, VpRoutingChange,
+    VpRoutingResult, VpSeries, VpThresholds,
 };
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 use serde::Serialize;
@@ -404,23 +405,21 @@ pub fn vp_thresholds() -> Read<VpThresholds> {
     Read::new(vp::paths::CONSOLE_THRESHOLDS, None)
 }
 
-fn vp_query(vp_id: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("vp_id", vp_id.to_owned()),
-        ("mission_limit", vp::MISSION_DEFAULT_LIMIT.to_string()),
-        ("event_limit", vp::EVENT_DEFAULT_LIMIT.to_string()),
-    ]
+fn vp_query(vp_id: &str, limits: VpLimits) -> Vec<(&'static str, String)> {
+    let mut query = vec![("vp_id", vp_id.to_owned())];
+    query.extend(limits.query());
+    query
 }
 
 /// `GET /api/v1/ops/metrics/coder-vp`: the operator's view, payload errors
 /// included (the console adds the ops token; viewers are refused).
-pub fn vp_ops_metrics(vp_id: &str) -> Read<VpOpsMetrics> {
-    Read::with_query(vp::paths::OPS_METRICS, vp_query(vp_id))
+pub fn vp_ops_metrics(vp_id: &str, limits: VpLimits) -> Read<VpOpsMetrics> {
+    Read::with_query(vp::paths::OPS_METRICS, vp_query(vp_id, limits))
 }
 
 /// `GET /api/v1/dashboard/metrics/coder-vp`: the same without payloads.
-pub fn vp_dashboard_metrics(vp_id: &str) -> Read<VpDashboardMetrics> {
-    Read::with_query(vp::paths::DASHBOARD_METRICS, vp_query(vp_id))
+pub fn vp_dashboard_metrics(vp_id: &str, limits: VpLimits) -> Read<VpDashboardMetrics> {
+    Read::with_query(vp::paths::DASHBOARD_METRICS, vp_query(vp_id, limits))
 }
 
 /// `GET /api/v1/ops/lanes/{vp_id}/routing`: who forced the lane, when and
@@ -442,6 +441,22 @@ pub async fn set_vp_routing(
         change,
     )
     .await
+}
+
+/// `GET /api/console/vp/cadence`: the lane's monitoring mode and next check.
+pub fn vp_cadence(vp_id: &str) -> Read<VpCadence> {
+    Read::with_query(
+        vp::paths::CONSOLE_CADENCE,
+        vec![("vp_id", vp_id.to_owned())],
+    )
+}
+
+/// `POST /api/console/vp/cadence`: set the lane's monitoring mode.
+pub async fn set_vp_cadence(
+    creds: &Credentials,
+    change: &VpCadenceChange,
+) -> Result<VpCadence, ApiError> {
+    post(creds, vp::paths::CONSOLE_CADENCE, change).await
 }
 
 /// `GET /api/console/vp/evidence`: the lane's kept rows, newest first, at
@@ -751,9 +766,16 @@ mod tests {
             q("limit", baseline::BASELINE_LIST_MAX_LIMIT)
         );
         assert_eq!(baseline(12).request().path, "/api/admin/baseline/12");
-        let m = vp_ops_metrics("vp.coder.primary").request();
+        let m = vp_ops_metrics("vp.coder.primary", VpLimits::SUSTAINED).request();
         assert_eq!(m.path, vp::paths::OPS_METRICS);
-        assert_eq!(m.query[0], ("vp_id", "vp.coder.primary".to_string()));
+        assert_eq!(
+            m.query,
+            vec![
+                ("vp_id", "vp.coder.primary".to_string()),
+                ("mission_limit", "60".to_string()),
+                ("event_limit", "180".to_string()),
+            ]
+        );
     }
 
     #[test]

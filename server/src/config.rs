@@ -241,6 +241,12 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub prod_checks: crate::prodchecks::ProdCheckArgs,
 
+    /// Take each VP lane's due snapshots into the evidence log at its
+    /// monitoring cadence. Default: on with `--upstream`, off for the
+    /// embedded sim (whose lanes nobody is watching).
+    #[arg(long, env = "VP_SCHEDULED_SNAPSHOTS")]
+    pub vp_scheduled_snapshots: Option<bool>,
+
     /// Settings of the embedded sim (ignored with `--upstream`).
     #[command(flatten)]
     pub sim: SimConfig,
@@ -261,6 +267,12 @@ impl ServeArgs {
         } else {
             Environment::Development
         })
+    }
+
+    /// Whether the console takes scheduled VP snapshots.
+    pub fn vp_scheduled(&self) -> bool {
+        self.vp_scheduled_snapshots
+            .unwrap_or(self.upstream.is_some())
     }
 
     /// How the upstream is reached.

@@ -10,15 +10,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use opsdeck_api::validate::{self, ValidationError};
 use opsdeck_api::vp::{
     self, DecisionTaken, EVIDENCE_MAX_LIMIT, EvidencePage, EvidenceQuery, EvidenceRecord,
-    EvidenceRow, EvidenceSource, VpOpsMetrics, VpProfile, VpRouting, VpRoutingChange,
+    EvidenceRow, EvidenceSource, VpLimits, VpOpsMetrics, VpProfile, VpRouting, VpRoutingChange,
     VpRoutingResult, paths,
 };
 use rusqlite::{OptionalExtension, params};
 
+use crate::cadence;
 use crate::console::parse_query;
 use crate::error::{AppError, Result};
 use crate::guard::Caller;
@@ -55,7 +56,7 @@ async fn list(
         Some(s) => Some(DecisionTaken::parse(s).ok_or_else(|| {
             ValidationError::invalid(
                 "decision_taken",
-                format!("decision_taken must be continue, hold or force_fallback, got {s:?}"),
+                format!("decision_taken must be continue, hold, force_fallback or none, got {s:?}"),
             )
         })?),
     };
@@ -111,6 +112,9 @@ fn decode(id: i64, body: &str) -> Result<EvidenceRow> {
 
 /// Keep `row`, giving it its id; a correction must name a row of the same lane.
 pub async fn append(store: &Store, mut row: EvidenceRow) -> Result<EvidenceRow> {
+    // Kept to the millisecond, as the store writes times, so the row's body
+    // and its indexed time say the same.
+    row.recorded_at = row.recorded_at.trunc_subsecs(3);
     let body = serde_json::to_string(&row)
         .map_err(|e| AppError::Internal(format!("cannot store an evidence row: {e}")))?;
     let (vp_id, at, taken, corrects) = (
@@ -161,17 +165,28 @@ pub async fn append(store: &Store, mut row: EvidenceRow) -> Result<EvidenceRow> 
     Ok(row)
 }
 
-/// The lane's operator snapshot with the platform's default limits. `vp_id`
-/// is a valid lane id, so it needs no escaping in the query.
-async fn snapshot(state: &AppState, vp_id: &str, actor: &str) -> Result<VpOpsMetrics> {
-    let query = format!("vp_id={vp_id}");
+/// The lane's operator snapshot, with the platform's default limits or
+/// `limits`. `vp_id` is a valid lane id, so it needs no escaping in the query.
+pub(crate) async fn snapshot(
+    state: &AppState,
+    vp_id: &str,
+    actor: &str,
+    limits: Option<VpLimits>,
+) -> Result<VpOpsMetrics> {
+    let query = match limits {
+        None => format!("vp_id={vp_id}"),
+        Some(l) => format!(
+            "vp_id={vp_id}&mission_limit={}&event_limit={}",
+            l.mission_limit, l.event_limit
+        ),
+    };
     state
         .upstream
         .get_json(paths::OPS_METRICS, Some(&query), actor)
         .await
 }
 
-fn actor_of(caller: &Caller) -> String {
+pub(crate) fn actor_of(caller: &Caller) -> String {
     caller
         .actor
         .clone()
@@ -188,7 +203,7 @@ async fn record(
     let (snapshot, source) = match record.snapshot.take() {
         Some(s) => (s, EvidenceSource::Capture),
         None => (
-            snapshot(&state, &record.vp_id, &actor).await?,
+            snapshot(&state, &record.vp_id, &actor, None).await?,
             EvidenceSource::Console,
         ),
     };
@@ -237,7 +252,7 @@ async fn switch(
         corrects: None,
         snapshot: None,
     };
-    let (evidence, evidence_error) = match snapshot(&state, &vp_id, &actor).await {
+    let (evidence, evidence_error) = match snapshot(&state, &vp_id, &actor, None).await {
         Ok(s) => {
             let row = EvidenceRow::new(
                 &record,
@@ -254,6 +269,19 @@ async fn switch(
             (None, Some(e.public_message()))
         }
     };
+    let what = if change.force_fallback {
+        "force fallback"
+    } else {
+        "re-enable"
+    };
+    cadence::follow_up(
+        &state.store,
+        &vp_id,
+        what,
+        Utc::now(),
+        evidence.as_ref().map(|r| r.id),
+    )
+    .await?;
     Ok(Json(VpRoutingResult {
         routing,
         evidence,

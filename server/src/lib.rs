@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod cadence;
 pub mod capture;
 pub mod config;
 pub mod console;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(alerts::router())
         .merge(prodchecks::router())
         .merge(evidence::router())
+        .merge(cadence::router())
         .merge(proxy::router())
         .merge(web::router())
         .route(

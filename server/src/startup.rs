@@ -309,6 +309,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         upstream,
         alerts,
         vp_thresholds: args.vp.thresholds().map_err(StartupError)?,
+        vp_scheduled: args.vp_scheduled(),
         web: WebAssets::load(&args.dist_dir),
         started: Instant::now(),
     });
@@ -360,6 +361,9 @@ fn background_tasks(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = alerts::spawn_tasks(state.clone());
     tasks.push(state.audit.spawn_maintenance());
     tasks.push(crate::prodchecks::spawn_schedule(state.clone()));
+    if state.vp_scheduled {
+        tasks.push(crate::cadence::spawn_schedule(state.clone()));
+    }
     tasks
 }
 

@@ -40,6 +40,8 @@ pub struct Inner {
     pub prod_checks: crate::prodchecks::ProdChecks,
     /// VP lane decision thresholds.
     pub vp_thresholds: opsdeck_api::vp::VpThresholds,
+    /// The console takes scheduled VP snapshots (`VP_SCHEDULED_SNAPSHOTS`).
+    pub vp_scheduled: bool,
     /// The built browser app.
     pub web: WebAssets,
     /// Process start, for `/healthz`.

@@ -97,6 +97,20 @@ CREATE TABLE vp_evidence (
 );
 CREATE INDEX vp_evidence_by_lane ON vp_evidence (vp_id, id);
 "#,
+    // 5: each VP lane's monitoring mode, and the follow-up its last routing
+    // change calls for (pending while the lane has no evidence row newer
+    // than follow_up_row).
+    r#"
+CREATE TABLE vp_cadence (
+    vp_id           TEXT PRIMARY KEY,
+    mode            TEXT,
+    mode_set_by     TEXT,
+    mode_set_at     TEXT,
+    follow_up_after TEXT,
+    follow_up_since TEXT,
+    follow_up_row   INTEGER
+);
+"#,
 ];
 
 /// An instant as the store writes it: RFC 3339 in UTC with milliseconds and

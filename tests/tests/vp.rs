@@ -107,15 +107,8 @@ async fn a_degraded_lane_is_flagged_with_its_failing_criterion_and_the_row_match
     assert!(url.as_str().contains("profile=sustained"), "{url}");
 
     // Switching lanes: the other lane is not in the investigate band.
-    b.click(&format!("#vp-lanes a[data-lane='{OTHER}']")).await;
-    b.wait_attr(
-        &format!("#vp-lanes a[data-lane='{OTHER}']"),
-        "aria-current",
-        "true",
-    )
-    .await;
-    let url = b.client.current_url().await.unwrap();
-    assert!(url.as_str().contains(&format!("lane={OTHER}")), "{url}");
+    let url = switch_lane(&b, OTHER).await;
+    assert!(url.contains(&format!("lane={OTHER}")), "{url}");
     let deadline = std::time::Instant::now() + opsdeck_tests::PAGE_TIMEOUT;
     loop {
         let band = b.attr("#vp-fallback-card", "data-band").await.unwrap();
@@ -190,6 +183,14 @@ async fn open_sustained(args: &ServeArgs) -> (Running, Browser) {
     .await;
     b.connect(TOKEN, "E2E VP").await;
     (console, b)
+}
+
+/// Pick `lane` in the lane picker; the URL it lands on.
+async fn switch_lane(b: &Browser, lane: &str) -> String {
+    let link = format!("#vp-lanes a[data-lane='{lane}']");
+    b.click(&link).await;
+    b.wait_attr(&link, "aria-current", "true").await;
+    b.client.current_url().await.unwrap().to_string()
 }
 
 /// Give the open switch confirmation its reason and confirm it.
@@ -443,4 +444,153 @@ async fn a_forced_lane_walks_the_recovery_checklist_until_it_is_ready_to_re_enab
     use opsdeck_api::vp::DecisionTaken::{Continue, ForceFallback, Hold};
     assert_eq!(taken, [Continue, ForceFallback, Hold], "newest first");
     b.close().await;
+}
+
+#[tokio::test]
+async fn the_session_the_query_limits_the_chart_reading_and_the_cadence_read_as_the_playbook_does()
+{
+    use opsdeck_api::vp::{VpSeries, paths};
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    args.viewer_api_token = Some(VIEWER.into());
+    let console = start_console(&args).await;
+    let base = console.url();
+    let b = Browser::start().await;
+    b.goto(&format!("{base}/ops/vp?lane={DEGRADED}")).await;
+    b.connect(TOKEN, "E2E VP").await;
+
+    // The session and its lease, as operators read them.
+    let session = "#panel-vp-session";
+    let owner = b
+        .wait_text(
+            &format!("{session} [data-field='lease_owner']"),
+            "the lease owner",
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert_ne!(owner, "operators only");
+    let expiry = b
+        .text(&format!("{session} [data-field='lease_expires_at']"))
+        .await;
+    assert!(expiry.contains(" UTC ("), "{expiry}");
+    b.find("#vp-session-events tbody tr").await;
+
+    // The playbook's query limits: the ops query by default, the others a click away.
+    b.wait_attr(
+        "#vp-limits a[data-limits='100 / 400']",
+        "aria-current",
+        "true",
+    )
+    .await;
+    b.wait_text("#vp-fallback-card .vp-card-sample", "100 missions", |t| {
+        t.ends_with("of 100 missions fell back")
+    })
+    .await;
+    b.click("#vp-limits a[data-limits='60 / 180']").await;
+    b.wait_text("#vp-fallback-card .vp-card-sample", "60 missions", |t| {
+        t.ends_with("of 60 missions fell back")
+    })
+    .await;
+    let url = b.client.current_url().await.unwrap();
+    assert!(
+        url.as_str().contains("mission_limit=60&event_limit=180"),
+        "{url}"
+    );
+    // Switching lanes keeps them.
+    let url = switch_lane(&b, OTHER).await;
+    assert!(url.contains("mission_limit=60"), "{url}");
+    // Limits past the endpoint's range are clamped, and shown as what is asked.
+    b.goto(&format!(
+        "{base}/ops/vp?lane={DEGRADED}&mission_limit=9999&event_limit=x"
+    ))
+    .await;
+    b.wait_text("#vp-limits", "the custom pair", |t| {
+        t.contains("custom 500 / 400")
+    })
+    .await;
+    b.wait_text("#vp-fallback-card .vp-card-sample", "500 missions", |t| {
+        t.ends_with("of 500 missions fell back")
+    })
+    .await;
+
+    // The chart reading is the playbook's rule over the series the charts draw.
+    let series: VpSeries = reqwest::Client::new()
+        .get(format!(
+            "{base}{}?vp_id={DEGRADED}&buckets=48",
+            paths::DASHBOARD_SERIES
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verdict = series.reading().verdict();
+    b.wait_text("#vp-chart-reading", "the playbook's reading", |t| {
+        t.starts_with(verdict)
+    })
+    .await;
+    let p95 = b.attr("#vp-chart-reading", "data-p95").await.unwrap();
+    assert!(
+        ["rising", "steady", "falling", "unknown"].contains(&p95.as_str()),
+        "{p95}"
+    );
+
+    // The cadence: nothing kept yet, so a check is overdue; the mode is set here.
+    b.wait_attr("#vp-cadence", "data-overdue", "true").await;
+    b.wait_attr("#vp-cadence", "data-mode", "steady").await;
+    let said = b.text("#vp-cadence").await;
+    assert!(
+        said.contains("no snapshot of this lane is kept yet"),
+        "{said}"
+    );
+    assert!(said.contains("Scheduled snapshots are off"), "{said}");
+    b.wait_enabled("#vp-cadence button[data-mode='active-window']")
+        .await;
+    b.click("#vp-cadence button[data-mode='active-window']")
+        .await;
+    b.wait_attr("#vp-cadence", "data-mode", "active-window")
+        .await;
+    // A snapshot recorded from the page is the check: no longer overdue.
+    let kept: opsdeck_api::vp::EvidenceRow = reqwest::Client::new()
+        .post(format!("{base}{}", paths::CONSOLE_EVIDENCE))
+        .bearer_auth(TOKEN)
+        .header("x-actor", "E2E VP")
+        .json(&serde_json::json!({
+            "vp_id": DEGRADED, "profile": "sustained", "decision_taken": "continue"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept.vp_id, DEGRADED);
+    b.wait_attr("#vp-cadence", "data-overdue", "false").await;
+    b.wait_text("#vp-cadence", "the next check", |t| {
+        t.contains("Next: the active-window check at")
+    })
+    .await;
+    b.close().await;
+
+    // A viewer: the session's safe fields, no lease holder, no cadence.
+    let v = Browser::start().await;
+    v.goto(&format!("{base}/ops/vp?lane={DEGRADED}")).await;
+    v.connect(VIEWER, "Board Member").await;
+    v.wait_text(
+        &format!("{session} [data-field='lease_owner']"),
+        "operators only",
+        |t| t == "operators only",
+    )
+    .await;
+    assert!(
+        v.client
+            .find(fantoccini::Locator::Css("#vp-cadence"))
+            .await
+            .is_err()
+    );
+    v.close().await;
+    let refused = refusals(&base).await;
+    assert!(refused.is_empty(), "{refused:?}");
 }

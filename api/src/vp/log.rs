@@ -26,6 +26,9 @@ pub enum DecisionTaken {
     Hold,
     /// Send the lane's missions to the fallback path.
     ForceFallback,
+    /// Nobody decided: a snapshot the console's schedule took.
+    #[serde(rename = "none")]
+    NoDecision,
 }
 
 impl DecisionTaken {
@@ -35,6 +38,7 @@ impl DecisionTaken {
             DecisionTaken::Continue => "continue",
             DecisionTaken::Hold => "hold",
             DecisionTaken::ForceFallback => "force fallback",
+            DecisionTaken::NoDecision => "none (scheduled check)",
         }
     }
 
@@ -44,6 +48,7 @@ impl DecisionTaken {
             DecisionTaken::Continue => "continue",
             DecisionTaken::Hold => "hold",
             DecisionTaken::ForceFallback => "force_fallback",
+            DecisionTaken::NoDecision => "none",
         }
     }
 
@@ -53,6 +58,7 @@ impl DecisionTaken {
             DecisionTaken::Continue,
             DecisionTaken::Hold,
             DecisionTaken::ForceFallback,
+            DecisionTaken::NoDecision,
         ]
         .into_iter()
         .find(|d| d.key() == s)
@@ -75,6 +81,8 @@ pub enum EvidenceSource {
     Capture,
     /// Written by a routing change (force fallback or re-enable).
     Routing,
+    /// Taken by the console's monitoring cadence.
+    Schedule,
 }
 
 /// Longest note kept, in characters.
@@ -112,6 +120,14 @@ impl EvidenceRecord {
     /// Refuse what cannot be kept, naming the field.
     pub fn validate(&self) -> Result<(), ValidationError> {
         validate_vp_id(&self.vp_id)?;
+        if self.decision_taken == DecisionTaken::NoDecision {
+            return Err(ValidationError::invalid(
+                "decision_taken",
+                "decision_taken none is kept for the console's scheduled checks; \
+                 record continue, hold or force_fallback"
+                    .into(),
+            ));
+        }
         let bounded = |field: &'static str, text: &str, max: usize| {
             let n = text.chars().count();
             if n > max {
@@ -414,6 +430,22 @@ mod tests {
             "{}",
             lines[1]
         );
+    }
+
+    #[test]
+    fn every_decision_taken_has_one_spelling_and_people_cannot_record_none() {
+        for d in [
+            DecisionTaken::Continue,
+            DecisionTaken::Hold,
+            DecisionTaken::ForceFallback,
+            DecisionTaken::NoDecision,
+        ] {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.key());
+            assert_eq!(DecisionTaken::parse(d.key()), Some(d));
+        }
+        let mut r = record();
+        r.decision_taken = DecisionTaken::NoDecision;
+        assert_eq!(r.validate().unwrap_err().field, "decision_taken");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! show why a lane is held. No verdict says "ready" or "healthy" on fewer than
 //! `VP_MIN_MISSIONS` missions.
 
+mod cadence;
 mod decision;
 mod evidence;
 #[cfg(test)]
@@ -27,9 +28,14 @@ mod query;
 mod recovery;
 mod routing;
 mod series;
+mod session;
 mod tally;
 mod thresholds;
 
+pub use cadence::{
+    FOLLOW_UP_DUE_MINUTES, FOLLOW_UP_WITHIN_MINUTES, MonitoringMode, VpCadence, VpCadenceChange,
+    VpCadenceQuery, VpFollowUp,
+};
 pub use decision::{
     Comparison, FallbackBand, VpAssessment, VpCriterion, VpCriterionName, VpDecision, VpProfile,
     assess, assess_rollout, assess_sustained,
@@ -51,13 +57,20 @@ pub use metrics::{
 pub use query::{
     DEFAULT_VP_ID, EVENT_DEFAULT_LIMIT, EVENT_MAX_LIMIT, MISSION_DEFAULT_LIMIT, MISSION_MAX_LIMIT,
     SERIES_DEFAULT_BUCKET_MINUTES, SERIES_DEFAULT_BUCKETS, SERIES_MAX_BUCKET_MINUTES,
-    SERIES_MAX_BUCKETS, VP_ID_MAX, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
+    SERIES_MAX_BUCKETS, VP_ID_MAX, VpLimits, VpMetricsQuery, VpSeriesQuery, validate_vp_id,
 };
 pub use recovery::VpReadiness;
 pub use routing::{
     VpRouting, VpRoutingChange, VpRoutingResult, console_routing_lane, routing_lane, routing_path,
 };
-pub use series::{VpLane, VpLanes, VpSeries, VpSeriesBucket};
+pub use series::{
+    ChartReading, TREND_BUCKETS, TREND_FALLBACK_POINTS, TREND_FALLBACK_RATIO, TREND_MIN_MISSIONS,
+    TREND_P95_MIN_SECONDS, TREND_P95_RATIO, Trend, TrendWindow, VpLane, VpLanes, VpSeries,
+    VpSeriesBucket,
+};
+pub use session::{
+    LEASE_DRILL_REPEATS, LEASE_DRILL_WINDOW_HOURS, LeaseDrill, NULL_SESSION_MEANING,
+};
 pub use tally::{TERMINAL_STATUSES, VpMissionTally};
 pub use thresholds::VpThresholds;
 
@@ -88,6 +101,9 @@ pub mod paths {
     /// POST [`super::VpRoutingChange`]: switch the lane through the console,
     /// which also records the evidence row; answered with [`super::VpRoutingResult`].
     pub const CONSOLE_ROUTING: &str = "/api/console/vp/lanes/{vp_id}/routing";
+    /// GET [`super::VpCadence`] (query [`super::VpCadenceQuery`]); POST
+    /// [`super::VpCadenceChange`], answered with the lane's new cadence.
+    pub const CONSOLE_CADENCE: &str = "/api/console/vp/cadence";
 }
 
 /// Header carrying `UA_OPS_TOKEN` to the platform's ops endpoint. Only the

@@ -72,6 +72,81 @@ impl VpMetricsQuery {
     }
 }
 
+/// The mission and event limits of one metrics query. The playbook queries
+/// with three pairs ([`VpLimits::PRESETS`]); the page offers those and keeps
+/// the pair in its URL as the endpoint's own `mission_limit` and
+/// `event_limit`, clamped exactly as the endpoint clamps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VpLimits {
+    /// Newest missions to consider.
+    pub mission_limit: u32,
+    /// Newest events to return.
+    pub event_limit: u32,
+}
+
+impl VpLimits {
+    /// The direct ops query (playbook 2.1): 100 missions, 400 events. The page's default.
+    pub const OPS: VpLimits = VpLimits::new(100, 400);
+    /// The dashboard-facing query (playbook 2.2): 50 missions, 200 events.
+    pub const DASHBOARD: VpLimits = VpLimits::new(50, 200);
+    /// The low-cost sustained snapshot (playbook 7.2): 60 missions, 180 events.
+    pub const SUSTAINED: VpLimits = VpLimits::new(60, 180);
+    /// The playbook's pairs, each with the name the page shows.
+    pub const PRESETS: [(&'static str, VpLimits); 3] = [
+        ("ops query", VpLimits::OPS),
+        ("dashboard query", VpLimits::DASHBOARD),
+        ("sustained snapshot", VpLimits::SUSTAINED),
+    ];
+
+    const fn new(mission_limit: u32, event_limit: u32) -> Self {
+        VpLimits {
+            mission_limit,
+            event_limit,
+        }
+    }
+
+    /// The pair from a URL's `mission_limit` and `event_limit`: a value that
+    /// is absent or not a whole number takes [`VpLimits::OPS`]'s, and each is
+    /// clamped to the endpoint's range, so the page asks for what it shows.
+    pub fn parse(mission_limit: Option<&str>, event_limit: Option<&str>) -> Self {
+        let read = |value: Option<&str>, default: u32, max: u32| {
+            let value = value.and_then(|v| v.trim().parse::<u64>().ok());
+            limit(value.map(|v| v.min(u64::from(max)) as u32), default, max)
+        };
+        VpLimits::new(
+            read(mission_limit, Self::OPS.mission_limit, MISSION_MAX_LIMIT),
+            read(event_limit, Self::OPS.event_limit, EVENT_MAX_LIMIT),
+        )
+    }
+
+    /// The name of the playbook's pair this is, if it is one.
+    pub fn preset(&self) -> Option<&'static str> {
+        Self::PRESETS
+            .iter()
+            .find(|(_, p)| p == self)
+            .map(|(name, _)| *name)
+    }
+
+    /// `100 / 400`: missions, then events.
+    pub fn label(&self) -> String {
+        format!("{} / {}", self.mission_limit, self.event_limit)
+    }
+
+    /// The query string pairs, in the endpoint's names.
+    pub fn query(&self) -> [(&'static str, String); 2] {
+        [
+            ("mission_limit", self.mission_limit.to_string()),
+            ("event_limit", self.event_limit.to_string()),
+        ]
+    }
+}
+
+impl Default for VpLimits {
+    fn default() -> Self {
+        Self::OPS
+    }
+}
+
 /// Query of [`super::paths::DASHBOARD_SERIES`]: `?vp_id=&bucket_minutes=&buckets=`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,6 +263,51 @@ mod tests {
         assert_eq!(
             serde_json::to_value(VpMetricsQuery::default()).unwrap(),
             json!({})
+        );
+    }
+
+    #[test]
+    fn limits_are_the_playbooks_pairs_or_clamped_to_the_endpoints_range() {
+        assert_eq!(VpLimits::parse(None, None), VpLimits::OPS);
+        assert_eq!(VpLimits::OPS.label(), "100 / 400");
+        assert_eq!(
+            VpLimits::parse(Some("60"), Some("180")).preset(),
+            Some("sustained snapshot")
+        );
+        assert_eq!(
+            VpLimits::parse(Some("50"), Some("200")).preset(),
+            Some("dashboard query")
+        );
+        let custom = VpLimits::parse(Some("500"), Some("1000"));
+        assert_eq!(
+            (custom.mission_limit, custom.event_limit, custom.preset()),
+            (500, 1000, None)
+        );
+        // Past the range, zero, signs and junk: clamped or the default, never refused.
+        assert_eq!(
+            VpLimits::parse(Some("501"), Some("99999999999")),
+            VpLimits {
+                mission_limit: MISSION_MAX_LIMIT,
+                event_limit: EVENT_MAX_LIMIT
+            }
+        );
+        assert_eq!(
+            VpLimits::parse(Some("0"), Some("-5")),
+            VpLimits {
+                mission_limit: 1,
+                event_limit: 400
+            }
+        );
+        assert_eq!(
+            VpLimits::parse(Some("1e3"), Some(" 180 ")).label(),
+            "100 / 180"
+        );
+        assert_eq!(
+            VpLimits::SUSTAINED.query(),
+            [
+                ("mission_limit", "60".to_string()),
+                ("event_limit", "180".to_string())
+            ]
         );
     }
 

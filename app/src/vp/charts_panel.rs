@@ -1,8 +1,9 @@
 //! **Lane over time**: fallback rate against its bands, p50/p95 latency
-//! against the SLO (hourly buckets), and the snapshot's event mix.
+//! against the SLO (hourly buckets), the snapshot's event mix, and the
+//! playbook's reading of the first two (section 3.2) under them.
 
 use leptos::prelude::*;
-use opsdeck_api::vp::{VpSeries, VpThresholds};
+use opsdeck_api::vp::{Trend, VpSeries, VpThresholds};
 
 use crate::hooks::use_polled::Polled;
 use crate::ui::chart::{svg, svg_measured};
@@ -46,6 +47,26 @@ pub fn VpChartsPanel(
         Signal::derive(move || format!("opsdeck-{}-{what}.svg", lane.get()))
     };
     let hours = move || series.with(|s| s.map_or(0, |s| s.buckets.len()));
+    let reading = move || {
+        series.with(|s| {
+            s.map(|s| {
+                let r = s.reading();
+                let trend = |t: Option<Trend>| t.map_or("unknown", Trend::as_str);
+                view! {
+                    <p
+                        id="vp-chart-reading"
+                        class="chart-reading"
+                        data-p95=trend(r.p95)
+                        data-fallback=trend(r.fallback)
+                    >
+                        <strong>{r.verdict()}</strong>
+                        " "
+                        {r.detail(s.bucket_minutes)}
+                    </p>
+                }
+            })
+        })
+    };
     view! {
         <Panel id="panel-vp-charts" title="Lane over time" frame=series.frame() wide=true>
             <div class="chart-grid">
@@ -75,6 +96,7 @@ pub fn VpChartsPanel(
                     empty="No events"
                 />
             </div>
+            {reading}
         </Panel>
     }
 }

@@ -13,6 +13,7 @@ use opsdeck_api::pages::VP_EVIDENCE_PAGE;
 
 use crate::ui::env_banner::EnvBanner;
 use crate::ui::page_head::PageHead;
+use crate::vp::cadence_bar::VpCadenceBar;
 use crate::vp::evidence_log_panel::VpEvidenceLogPanel;
 use crate::vp::lane_picker::VpLanePicker;
 use crate::vp::log_model;
@@ -27,6 +28,7 @@ pub fn VpEvidencePage() -> impl IntoView {
         profile,
         lanes,
         viewer,
+        ..
     } = LaneView::new();
     let query = use_query_map();
     let taken = Memo::new(move |_| query.with(|q| log_model::parse_taken(q.get_str("taken"))));
@@ -55,6 +57,7 @@ pub fn VpEvidencePage() -> impl IntoView {
                     .into_any()
             } else {
                 view! {
+                    <VpCadenceBar lane />
                     <div class="panels">
                         <VpEvidenceLogPanel lane profile taken />
                     </div>

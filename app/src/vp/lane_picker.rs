@@ -1,8 +1,8 @@
-//! `#vp-lanes` and `#vp-profile`: which lane and which decision profile, both
-//! in the URL so a link opens the same view.
+//! `#vp-lanes`, `#vp-profile` and `#vp-limits`: which lane, which decision
+//! profile and which query limits, all in the URL so a link opens the same view.
 
 use leptos::prelude::*;
-use opsdeck_api::vp::{VpLanes, VpProfile};
+use opsdeck_api::vp::{VpLanes, VpLimits, VpProfile};
 
 use crate::hooks::use_polled::Polled;
 use crate::ui::format;
@@ -20,7 +20,11 @@ pub fn VpLanePicker(
     /// The page the links open: this one.
     #[prop(default = model::VP_PAGE)]
     page: &'static str,
+    /// The query limits in the URL, kept by every link (`/ops/vp` only).
+    #[prop(optional)]
+    limits: Option<Memo<VpLimits>>,
 ) -> impl IntoView {
+    let limits = move || limits.map(|l| l.get()).unwrap_or_default();
     // The lane in the URL is listed even before (or without) the lane list.
     let ids = Memo::new(move |_| {
         let mut ids: Vec<(String, String, bool)> = lanes.with(|l| {
@@ -59,7 +63,7 @@ pub fn VpLanePicker(
                         let current = id.clone();
                         view! {
                             <a
-                                href=move || model::href_on(page, &id, profile.get())
+                                href=move || model::href_limited(page, &id, profile.get(), limits())
                                 data-lane=current.clone()
                                 data-forced=forced.to_string()
                                 title=missions
@@ -82,7 +86,7 @@ pub fn VpLanePicker(
                 .map(|p| {
                     view! {
                         <a
-                            href=move || model::href_on(page, &lane.get(), p)
+                            href=move || model::href_limited(page, &lane.get(), p, limits())
                             data-profile=model::profile_key(p)
                             aria-current=move || (profile.get() == p).then_some("true")
                         >
@@ -91,6 +95,53 @@ pub fn VpLanePicker(
                     }
                 })
                 .collect_view()}
+        </nav>
+    }
+}
+
+/// The playbook's mission / event limit pairs, and the URL's own pair when it
+/// is none of them.
+#[component]
+pub fn VpLimitsPicker(
+    /// The lane in the URL.
+    lane: Memo<String>,
+    /// The profile in the URL.
+    profile: Memo<VpProfile>,
+    /// The limits in the URL.
+    limits: Memo<VpLimits>,
+) -> impl IntoView {
+    let link =
+        move |l: VpLimits| model::href_limited(model::VP_PAGE, &lane.get(), profile.get(), l);
+    view! {
+        <nav id="vp-limits" class="range-picker" aria-label="Query limits: missions / events">
+            <span class="range-label">"missions / events"</span>
+            {VpLimits::PRESETS
+                .into_iter()
+                .map(|(name, l)| {
+                    view! {
+                        <a
+                            href=move || link(l)
+                            data-limits=l.label()
+                            title=format!("The playbook's {name}")
+                            aria-current=move || (limits.get() == l).then_some("true")
+                        >
+                            {l.label()}
+                        </a>
+                    }
+                })
+                .collect_view()}
+            {move || {
+                let l = limits.get();
+                l.preset()
+                    .is_none()
+                    .then(|| {
+                        view! {
+                            <a href=link(l) data-limits=l.label() aria-current="true">
+                                {format!("custom {}", l.label())}
+                            </a>
+                        }
+                    })
+            }}
         </nav>
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use opsdeck_api::pages::VP_EVIDENCE_PAGE;
 use opsdeck_api::vp::{
-    DecisionTaken, EvidenceRow, VpDecision, VpLanes, VpProfile, VpReadiness, VpRouting,
+    DecisionTaken, EvidenceRow, VpCadence, VpDecision, VpLanes, VpProfile, VpReadiness, VpRouting,
     evidence_log_csv, evidence_log_markdown,
 };
 
@@ -199,6 +199,52 @@ pub fn download_name(lane: &str, ext: &str) -> String {
     format!("opsdeck-{lane}-evidence-log.{ext}")
 }
 
+/// `in 12 min` or `12 min ago`: `at` against `now`.
+fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (at - now).num_seconds();
+    if seconds >= 0 {
+        format!("in {}", format::duration(seconds))
+    } else {
+        format::ago(-seconds)
+    }
+}
+
+/// `#vp-cadence`'s sentence: the lane's mode, the next check and whether it
+/// is overdue, the last snapshot, and who takes the checks.
+pub fn cadence_text(c: &VpCadence) -> String {
+    let now = c.generated_at;
+    let next = match c.last_snapshot_at {
+        None => "Overdue: no snapshot of this lane is kept yet.".to_string(),
+        Some(_) if c.overdue() => format!(
+            "Overdue: the {} was due by {} ({}).",
+            c.due_for(),
+            format::utc(&c.overdue_at),
+            relative(c.overdue_at, now)
+        ),
+        Some(_) if c.due() => format!(
+            "Due now: the {}, by {} at the latest.",
+            c.due_for(),
+            format::utc(&c.overdue_at)
+        ),
+        Some(_) => format!(
+            "Next: the {} at {} ({}).",
+            c.due_for(),
+            format::utc(&c.next_due_at),
+            relative(c.next_due_at, now)
+        ),
+    };
+    let last = c
+        .last_snapshot_at
+        .map(|l| format!(" Last snapshot {} ({}).", format::utc(&l), relative(l, now)))
+        .unwrap_or_default();
+    let who = if c.scheduled {
+        " The console takes due snapshots itself."
+    } else {
+        " Scheduled snapshots are off (VP_SCHEDULED_SNAPSHOTS): record one when due."
+    };
+    format!("Monitoring: {}. {next}{last}{who}", c.mode.describe())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +376,41 @@ mod tests {
             "opsdeck-vp.coder.primary-evidence-log.md"
         );
         assert!(markdown_href(&[]).starts_with("data:text/markdown;charset=utf-8,%7C%20%23%20%7C"));
+    }
+
+    #[test]
+    fn the_cadence_says_what_is_due_and_when() {
+        use opsdeck_api::vp::{MonitoringMode, VpFollowUp};
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let now = at("2026-02-16T14:00:00Z");
+        let lane = "vp.coder.primary";
+        let c = VpCadence::at(lane, MonitoringMode::Steady, None, None, now);
+        assert_eq!(
+            cadence_text(&c),
+            "Monitoring: steady state: 2–4 snapshots a day. Overdue: no snapshot of this lane is kept yet. \
+             Scheduled snapshots are off (VP_SCHEDULED_SNAPSHOTS): record one when due."
+        );
+        let last = Some(at("2026-02-16T13:00:00Z"));
+        let mut c = VpCadence::at(lane, MonitoringMode::Steady, last, None, now);
+        c.scheduled = true;
+        assert_eq!(
+            cadence_text(&c),
+            "Monitoring: steady state: 2–4 snapshots a day. Next: the steady check at 2026-02-16 19:00:00 UTC (in 5 h). \
+             Last snapshot 2026-02-16 13:00:00 UTC (1 h ago). The console takes due snapshots itself."
+        );
+        let c = VpCadence::at(lane, MonitoringMode::ActiveWindow, last, None, now);
+        assert!(cadence_text(&c).contains(
+            "Due now: the active-window check, by 2026-02-16 14:00:00 UTC at the latest."
+        ));
+        let early = Some(at("2026-02-16T12:40:00Z"));
+        let c = VpCadence::at(lane, MonitoringMode::ActiveWindow, early, None, now);
+        assert!(cadence_text(&c).contains(
+            "Overdue: the active-window check was due by 2026-02-16 13:40:00 UTC (20 min ago)."
+        ));
+        let f = VpFollowUp::after("re-enable", at("2026-02-16T13:50:00Z"));
+        let c = VpCadence::at(lane, MonitoringMode::Steady, last, Some(f), now);
+        assert!(cadence_text(&c).contains(
+            "Next: the follow-up after re-enable at 2026-02-16 14:15:00 UTC (in 15 min)."
+        ));
     }
 }

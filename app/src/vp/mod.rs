@@ -2,6 +2,7 @@
 //! decision with its criteria and evidence row, recent failures, the lane's
 //! switch — and `/ops/vp/evidence`, the lane's kept evidence log.
 
+pub mod cadence_bar;
 pub mod charts;
 pub mod charts_panel;
 pub mod decision_panel;
@@ -15,3 +16,5 @@ pub mod model;
 pub mod page;
 pub mod recovery_panel;
 pub mod routing_panel;
+pub mod session_model;
+pub mod session_panel;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use opsdeck_api::vp::{
     self, DEFAULT_VP_ID, EvidenceWindow, FallbackBand, VpAggregates, VpAssessment, VpCriterion,
-    VpCriterionName, VpDashboardMetrics, VpDecision, VpOpsMetrics, VpProfile, VpSnapshot,
+    VpCriterionName, VpDashboardMetrics, VpDecision, VpLimits, VpOpsMetrics, VpProfile, VpSnapshot,
     VpThresholds,
 };
 
@@ -47,6 +47,18 @@ pub fn href(lane: &str, profile: VpProfile) -> String {
 /// `page`'s URL for a lane and profile (lane ids are URL-safe once valid).
 pub fn href_on(page: &str, lane: &str, profile: VpProfile) -> String {
     format!("{page}?lane={lane}&profile={}", profile_key(profile))
+}
+
+/// `page`'s URL with the query limits too, left out when they are the default.
+pub fn href_limited(page: &str, lane: &str, profile: VpProfile, limits: VpLimits) -> String {
+    let base = href_on(page, lane, profile);
+    if limits == VpLimits::default() {
+        return base;
+    }
+    format!(
+        "{base}&mission_limit={}&event_limit={}",
+        limits.mission_limit, limits.event_limit
+    )
 }
 
 /// What the page shows of a lane: the operator's snapshot with payloads, or
@@ -249,6 +261,24 @@ mod tests {
         assert_eq!(parse_lane(Some("bad lane<script>")), DEFAULT_VP_ID);
         assert_eq!(parse_profile(Some("sustained")), VpProfile::Sustained);
         assert_eq!(parse_profile(Some("other")), VpProfile::Rollout);
+        assert_eq!(
+            href_limited(
+                VP_PAGE,
+                "vp.coder.primary",
+                VpProfile::Sustained,
+                VpLimits::SUSTAINED
+            ),
+            "/ops/vp?lane=vp.coder.primary&profile=sustained&mission_limit=60&event_limit=180"
+        );
+        assert_eq!(
+            href_limited(
+                VP_PAGE,
+                "vp.coder.primary",
+                VpProfile::Rollout,
+                VpLimits::OPS
+            ),
+            "/ops/vp?lane=vp.coder.primary&profile=rollout"
+        );
         assert_eq!(
             href("vp.coder.primary", VpProfile::Sustained),
             "/ops/vp?lane=vp.coder.primary&profile=sustained"

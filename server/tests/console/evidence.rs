@@ -31,14 +31,8 @@ async fn keep(c: &Console, body: &str) -> (StatusCode, Vec<u8>) {
 }
 
 async fn log(c: &Console, query: &str) -> EvidencePage {
-    let (status, _, body) = c
-        .send(
-            "127.0.0.1",
-            get(&format!("{}?vp_id={LANE}{query}", paths::CONSOLE_EVIDENCE)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    json(&body)
+    c.read(&format!("{}?vp_id={LANE}{query}", paths::CONSOLE_EVIDENCE))
+        .await
 }
 
 fn as_viewer(method: &str, path: &str, body: &str) -> Request<Body> {

@@ -1,7 +1,8 @@
 //! The server's integration tests, one binary: handler tests (`oneshot`, no
 //! socket for the console), loopback tests (real sockets, the embedded sim or
-//! a stand-in platform), VP lanes and the webhook, all on [`support`]'s fixture.
+//! a stand-in platform), VP lanes (evidence log and cadence included) and the webhook, all on [`support`]'s fixture.
 
+mod cadence;
 mod evidence;
 mod handlers;
 mod hostile;

@@ -149,6 +149,23 @@ impl Console {
         }
     }
 
+    /// The console's state, for calling what no request reaches (the schedule).
+    pub fn state(&self) -> &opsdeck_server::state::AppState {
+        &self.prepared.state
+    }
+
+    /// GET `path` as the admin; the answer must be 200 and a `T`.
+    pub async fn read<T: DeserializeOwned>(&self, path: &str) -> T {
+        let (status, _, body) = self.send("127.0.0.1", get(path)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        json(&body)
+    }
+
     pub fn router(&self, peer: &str) -> Router {
         let ip: std::net::IpAddr = peer.parse().unwrap();
         let peer = SocketAddr::new(ip, 40000);
