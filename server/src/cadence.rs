@@ -152,6 +152,11 @@ pub async fn cadence(state: &AppState, vp_id: &str, now: DateTime<Utc>) -> Resul
         c.mode_set_at = k.set_at.as_deref().and_then(parse_time);
     }
     c.scheduled = state.vp_scheduled;
+    c.schedule_error = state
+        .vp_schedule_error
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     Ok(c)
 }
 
@@ -198,21 +203,42 @@ pub fn spawn_schedule(state: AppState) -> JoinHandle<()> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(e) = take_due(&state).await {
-                tracing::warn!(error = %e, "scheduled VP snapshots: the lanes could not be listed");
-            }
+            let failed = match take_due(&state).await {
+                Ok(looked) => looked.failed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduled VP snapshots: the lanes could not be listed");
+                    Some(format!(
+                        "the lane list could not be read: {}",
+                        e.public_message()
+                    ))
+                }
+            };
+            *state
+                .vp_schedule_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) =
+                failed.map(|why| format!("at {}: {why}", time_text(Utc::now())));
         }
     })
 }
 
+/// What one look of the schedule did.
+#[derive(Debug, Default)]
+pub struct Looked {
+    /// The rows it kept.
+    pub taken: Vec<EvidenceRow>,
+    /// Why a due lane could not be read, if one could not (the last such).
+    pub failed: Option<String>,
+}
+
 /// Take every due snapshot: one row per lane whose check is due. A lane that
 /// cannot be read is skipped (and tried at the next look); the others go on.
-pub async fn take_due(state: &AppState) -> Result<Vec<EvidenceRow>> {
+pub async fn take_due(state: &AppState) -> Result<Looked> {
     let lanes: VpLanes = state
         .upstream
         .get_json(paths::DASHBOARD_LANES, None, SCHEDULE_ACTOR)
         .await?;
-    let mut taken = Vec::new();
+    let mut looked = Looked::default();
     for lane in lanes.lanes.iter().take(SCHEDULE_MAX_LANES) {
         let vp_id = lane.vp_id.as_str();
         if vp::validate_vp_id(vp_id).is_err() {
@@ -237,6 +263,7 @@ pub async fn take_due(state: &AppState) -> Result<Vec<EvidenceRow>> {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, vp_id, "scheduled VP snapshot: the lane could not be read");
+                looked.failed = Some(format!("{vp_id} could not be read: {}", e.public_message()));
                 continue;
             }
         };
@@ -260,7 +287,9 @@ pub async fn take_due(state: &AppState) -> Result<Vec<EvidenceRow>> {
             EvidenceSource::Schedule,
             Utc::now(),
         );
-        taken.push(evidence::append(&state.store, row).await?);
+        looked
+            .taken
+            .push(evidence::append(&state.store, row).await?);
     }
-    Ok(taken)
+    Ok(looked)
 }

@@ -310,6 +310,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         alerts,
         vp_thresholds: args.vp.thresholds().map_err(StartupError)?,
         vp_scheduled: args.vp_scheduled(),
+        vp_schedule_error: Default::default(),
         web: WebAssets::load(&args.dist_dir),
         started: Instant::now(),
     });

@@ -134,6 +134,10 @@ pub struct VpCadence {
     pub overdue_at: DateTime<Utc>,
     /// The console takes due snapshots itself (`VP_SCHEDULED_SNAPSHOTS`).
     pub scheduled: bool,
+    /// Why the schedule's last look failed, while it does (the platform
+    /// could not be read): due checks are not being taken.
+    #[serde(default)]
+    pub schedule_error: Option<String>,
     /// When this was computed (UTC).
     pub generated_at: DateTime<Utc>,
 }
@@ -169,6 +173,7 @@ impl VpCadence {
             next_due_at: due,
             overdue_at: overdue,
             scheduled: false,
+            schedule_error: None,
             generated_at: now,
         }
     }

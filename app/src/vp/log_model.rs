@@ -237,10 +237,10 @@ pub fn cadence_text(c: &VpCadence) -> String {
         .last_snapshot_at
         .map(|l| format!(" Last snapshot {} ({}).", format::utc(&l), relative(l, now)))
         .unwrap_or_default();
-    let who = if c.scheduled {
-        " The console takes due snapshots itself."
-    } else {
-        " Scheduled snapshots are off (VP_SCHEDULED_SNAPSHOTS): record one when due."
+    let who = match (&c.schedule_error, c.scheduled) {
+        (Some(e), true) => format!(" The console's scheduled snapshots are failing: {e}"),
+        (_, true) => " The console takes due snapshots itself.".into(),
+        _ => " Scheduled snapshots are off (VP_SCHEDULED_SNAPSHOTS): record one when due.".into(),
     };
     format!("Monitoring: {}. {next}{last}{who}", c.mode.describe())
 }
@@ -406,6 +406,12 @@ mod tests {
         let c = VpCadence::at(lane, MonitoringMode::ActiveWindow, early, None, now);
         assert!(cadence_text(&c).contains(
             "Overdue: the active-window check was due by 2026-02-16 13:40:00 UTC (20 min ago)."
+        ));
+        let mut c = VpCadence::at(lane, MonitoringMode::Steady, last, None, now);
+        c.scheduled = true;
+        c.schedule_error = Some("at 2026-02-16 13:59:30 UTC: upstream unavailable".into());
+        assert!(cadence_text(&c).ends_with(
+            "The console's scheduled snapshots are failing: at 2026-02-16 13:59:30 UTC: upstream unavailable"
         ));
         let f = VpFollowUp::after("re-enable", at("2026-02-16T13:50:00Z"));
         let c = VpCadence::at(lane, MonitoringMode::Steady, last, Some(f), now);

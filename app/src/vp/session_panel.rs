@@ -92,7 +92,7 @@ pub fn VpSessionPanel(
         })
     };
     view! {
-        <Panel id="panel-vp-session" title="Session and lease" frame>
+        <Panel id="panel-vp-session" title="Session and lease" frame wide=true>
             {move || {
                 drill()
                     .map(|text| {

@@ -144,7 +144,9 @@ async fn a_read_only_console_sets_a_mode_that_survives_a_restart() {
 async fn the_schedule_takes_due_snapshots_only() {
     let c = Console::new(|a| a.vp_scheduled_snapshots = Some(true)).await;
     // Every lane is due (none has a row); each gets one, nobody's decision.
-    let taken = take_due(c.state()).await.unwrap();
+    let looked = take_due(c.state()).await.unwrap();
+    assert_eq!(looked.failed, None);
+    let taken = looked.taken;
     let lanes: Vec<&str> = taken.iter().map(|r| r.vp_id.as_str()).collect();
     assert!(lanes.contains(&LANE), "{lanes:?}");
     for row in &taken {
@@ -156,7 +158,7 @@ async fn the_schedule_takes_due_snapshots_only() {
         assert!(row.fallback.missions_considered <= 60, "{row:?}");
     }
     // Nothing is due again for six hours at the steady cadence.
-    assert!(take_due(c.state()).await.unwrap().is_empty());
+    assert!(take_due(c.state()).await.unwrap().taken.is_empty());
     let now = cadence(&c).await;
     assert!(now.scheduled && !now.due());
     // The rows are in the log, filterable as nobody's decision.
@@ -204,4 +206,26 @@ async fn a_running_console_with_the_schedule_on_snapshots_at_once() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let page: EvidencePage = get_json(&quiet, &log).await;
     assert!(page.rows.is_empty());
+}
+
+#[tokio::test]
+async fn a_schedule_that_cannot_read_the_platform_says_so_on_the_cadence() {
+    // Nothing listens on port 9 of loopback: every look fails.
+    let console = TestConsole::new()
+        .remote("http://127.0.0.1:9")
+        .with(|a| a.vp_scheduled_snapshots = Some(true));
+    let running = console.start().await;
+    let path = format!("{}?vp_id={LANE}", paths::CONSOLE_CADENCE);
+    let mut error = None;
+    for _ in 0..200 {
+        let c: VpCadence = get_json(&running, &path).await;
+        assert!(c.scheduled, "on with a remote platform");
+        error = c.schedule_error;
+        if error.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let error = error.expect("the failed look is reported within 20 s");
+    assert!(error.contains("the lane list could not be read"), "{error}");
 }
