@@ -52,7 +52,7 @@ bench-page: setup-browser app
 bench-kpi:
 	cargo run --release -p opsdeck-tests --bin bench-kpi
 
-## bench-vp: VP metrics endpoints at ~1M missions; latency chart render time in Chromium at ~100k
+## bench-vp: VP metrics endpoints and judging a response at ~1M missions; latency chart render in Chromium at ~100k; the evidence log (endpoint, page in Chromium) at 10,000 rows
 bench-vp: setup-browser app
 	cargo run --release -p opsdeck-tests --bin bench-vp
 

@@ -398,8 +398,11 @@ pub fn data_url_text(url: &str) -> String {
 /// What the benchmark binaries share.
 pub mod bench {
     use std::path::Path;
+    use std::time::Duration;
 
     use opsdeck_sim::{SimConfig, SimSettings};
+
+    use crate::{Browser, SESSION_ACTOR_KEY, SESSION_TOKEN_KEY, TOKEN};
 
     /// The admin token of a sim a benchmark runs alone.
     pub const ADMIN: &str = "bench-admin-token-0123456789";
@@ -412,6 +415,62 @@ pub mod bench {
         } else {
             (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
         }
+    }
+
+    /// `name: median …, min …, max … over n runs [each]`, in whole milliseconds.
+    pub fn summary(name: &str, mut v: Vec<f64>) {
+        v.sort_by(f64::total_cmp);
+        let shown: Vec<String> = v.iter().map(|x| format!("{x:.0}")).collect();
+        println!(
+            "{name}: median {:.0} ms, min {:.0}, max {:.0} over {} runs [{}]",
+            median(v.clone()),
+            v[0],
+            v[v.len() - 1],
+            v.len(),
+            shown.join(", ")
+        );
+    }
+
+    /// Put [`TOKEN`] and an actor in the tab's session storage, as a
+    /// reconnecting operator's tab would have them, from `/healthz`: it is
+    /// same-origin and loads none of the app's assets.
+    pub async fn seed_credentials(b: &Browser, base: &str) {
+        b.goto(&format!("{base}/healthz")).await;
+        b.client
+            .execute(
+                "sessionStorage.setItem(arguments[0], arguments[1]); \
+                 sessionStorage.setItem(arguments[2], arguments[3]);",
+                vec![
+                    SESSION_TOKEN_KEY.into(),
+                    TOKEN.into(),
+                    SESSION_ACTOR_KEY.into(),
+                    "bench".into(),
+                ],
+            )
+            .await
+            .expect("session storage is writable");
+    }
+
+    /// Open `url` and wait for the app's `performance.mark(mark)`; its
+    /// `startTime`, milliseconds since navigation start.
+    pub async fn time_to_mark(b: &Browser, url: &str, mark: &str) -> f64 {
+        b.goto(url).await;
+        for _ in 0..400 {
+            let v = b
+                .client
+                .execute(
+                    "const e = performance.getEntriesByName(arguments[0], 'mark'); \
+                     return e.length ? e[0].startTime : null;",
+                    vec![mark.into()],
+                )
+                .await
+                .expect("script runs");
+            if let Some(ms) = v.as_f64() {
+                return ms;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{url} never set the mark {mark} within 10 s");
     }
 
     /// A writable DEVELOPMENT sim in `dir` with [`ADMIN`] as its token and

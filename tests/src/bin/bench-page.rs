@@ -9,67 +9,13 @@
 //! the console open). Credentials are put in the tab's session storage on a
 //! same-origin page first, as a reconnecting operator's tab would have them.
 
-use std::time::Duration;
-
-use opsdeck_tests::{Browser, TOKEN, console_args, start_console};
+use opsdeck_tests::bench::{seed_credentials, summary, time_to_mark};
+use opsdeck_tests::{Browser, console_args, start_console};
 
 const COLD_RUNS: usize = 5;
 const WARM_RUNS: usize = 15;
-
-async fn seed_credentials(b: &Browser, base: &str) {
-    // /healthz is same-origin and loads none of the app's assets.
-    b.goto(&format!("{base}/healthz")).await;
-    b.client
-        .execute(
-            "sessionStorage.setItem(arguments[0], arguments[1]); \
-             sessionStorage.setItem(arguments[2], arguments[3]);",
-            vec![
-                opsdeck_tests::SESSION_TOKEN_KEY.into(),
-                TOKEN.into(),
-                opsdeck_tests::SESSION_ACTOR_KEY.into(),
-                "bench".into(),
-            ],
-        )
-        .await
-        .expect("session storage is writable");
-}
-
-async fn time_to_status(b: &Browser, url: &str) -> f64 {
-    b.goto(url).await;
-    for _ in 0..400 {
-        let v = b
-            .client
-            .execute(
-                "const e = performance.getEntriesByName('opsdeck:status-data'); \
-                 return e.length ? e[0].startTime : null;",
-                vec![],
-            )
-            .await
-            .expect("script runs");
-        if let Some(ms) = v.as_f64() {
-            return ms;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the Status panel never showed data within 10 s");
-}
-
-fn summary(name: &str, mut v: Vec<f64>) {
-    v.sort_by(f64::total_cmp);
-    let median = if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-    };
-    let shown: Vec<String> = v.iter().map(|x| format!("{x:.0}")).collect();
-    println!(
-        "{name}: median {median:.0} ms, min {:.0}, max {:.0} over {} runs [{}]",
-        v[0],
-        v[v.len() - 1],
-        v.len(),
-        shown.join(", ")
-    );
-}
+/// `STATUS_DATA_MARK` of `app/src/ops/status_panel.rs`.
+const STATUS_DATA_MARK: &str = "opsdeck:status-data";
 
 #[tokio::main]
 async fn main() {
@@ -82,16 +28,16 @@ async fn main() {
     for _ in 0..COLD_RUNS {
         let b = Browser::start().await;
         seed_credentials(&b, &base).await;
-        cold.push(time_to_status(&b, &url).await);
+        cold.push(time_to_mark(&b, &url, STATUS_DATA_MARK).await);
         b.close().await;
     }
 
     let b = Browser::start().await;
     seed_credentials(&b, &base).await;
-    time_to_status(&b, &url).await; // fills the cache
+    time_to_mark(&b, &url, STATUS_DATA_MARK).await; // fills the cache
     let mut warm = Vec::new();
     for _ in 0..WARM_RUNS {
-        warm.push(time_to_status(&b, &url).await);
+        warm.push(time_to_mark(&b, &url, STATUS_DATA_MARK).await);
     }
     b.close().await;
 
