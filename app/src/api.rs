@@ -460,14 +460,23 @@ pub async fn set_vp_cadence(
 }
 
 /// `GET /api/console/vp/evidence`: the lane's kept rows, newest first, at
-/// most `limit`, only those with `taken` when given.
-pub fn vp_evidence(vp_id: &str, taken: Option<DecisionTaken>, limit: u32) -> Read<EvidencePage> {
+/// most `limit`, only those with `taken` when given, and only those older
+/// than row `before` when given.
+pub fn vp_evidence(
+    vp_id: &str,
+    taken: Option<DecisionTaken>,
+    limit: u32,
+    before: Option<i64>,
+) -> Read<EvidencePage> {
     let mut query = vec![
         ("vp_id", vp_id.to_owned()),
         ("limit", limit.clamp(1, vp::EVIDENCE_MAX_LIMIT).to_string()),
     ];
     if let Some(t) = taken {
         query.push(("decision_taken", t.key().to_owned()));
+    }
+    if let Some(b) = before {
+        query.push(("before", b.to_string()));
     }
     Read::with_query(vp::paths::CONSOLE_EVIDENCE, query)
 }

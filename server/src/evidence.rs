@@ -74,21 +74,28 @@ async fn page(
 ) -> Result<EvidencePage> {
     let bodies = store
         .with(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, body FROM vp_evidence
-                 WHERE vp_id = ?1 AND id < ?2 AND (?3 IS NULL OR decision_taken = ?3)
-                 ORDER BY id DESC LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    vp_id,
-                    before.unwrap_or(i64::MAX),
-                    taken.map(DecisionTaken::key),
-                    i64::from(limit) + 1
-                ],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-            )?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
+            // Two statements, so each reads its own index: (vp_id, id), or
+            // (vp_id, decision_taken, id) however rare the decision.
+            let before = before.unwrap_or(i64::MAX);
+            let more = i64::from(limit) + 1;
+            let row = |r: &rusqlite::Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
+            match taken {
+                None => c
+                    .prepare_cached(
+                        "SELECT id, body FROM vp_evidence WHERE vp_id = ?1 AND id < ?2
+                         ORDER BY id DESC LIMIT ?3",
+                    )?
+                    .query_map(params![vp_id, before, more], row)?
+                    .collect::<rusqlite::Result<Vec<_>>>(),
+                Some(t) => c
+                    .prepare_cached(
+                        "SELECT id, body FROM vp_evidence
+                         WHERE vp_id = ?1 AND decision_taken = ?2 AND id < ?3
+                         ORDER BY id DESC LIMIT ?4",
+                    )?
+                    .query_map(params![vp_id, t.key(), before, more], row)?
+                    .collect::<rusqlite::Result<Vec<_>>>(),
+            }
         })
         .await?;
     let more = bodies.len() > limit as usize;

@@ -99,8 +99,10 @@ CREATE INDEX vp_evidence_by_lane ON vp_evidence (vp_id, id);
 "#,
     // 5: each VP lane's monitoring mode, and the follow-up its last routing
     // change calls for (pending while the lane has no evidence row newer
-    // than follow_up_row).
+    // than follow_up_row); the evidence log filtered by decision taken reads
+    // an index of its own, however rare the decision.
     r#"
+CREATE INDEX vp_evidence_by_decision ON vp_evidence (vp_id, decision_taken, id);
 CREATE TABLE vp_cadence (
     vp_id           TEXT PRIMARY KEY,
     mode            TEXT,

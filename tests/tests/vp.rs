@@ -594,3 +594,74 @@ async fn the_session_the_query_limits_the_chart_reading_and_the_cadence_read_as_
     let refused = refusals(&base).await;
     assert!(refused.is_empty(), "{refused:?}");
 }
+
+#[tokio::test]
+async fn the_evidence_log_pages_back_and_filters_the_schedules_own_rows() {
+    use opsdeck_api::vp::paths;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    // The schedule snapshots every lane at once: one row nobody decided.
+    args.vp_scheduled_snapshots = Some(true);
+    let console = start_console(&args).await;
+    let base = console.url();
+    let http = reqwest::Client::new();
+    for i in 0..52 {
+        let r = http
+            .post(format!("{base}{}", paths::CONSOLE_EVIDENCE))
+            .bearer_auth(TOKEN)
+            .header("x-actor", "E2E VP")
+            .json(&serde_json::json!({
+                "vp_id": DEGRADED, "profile": "sustained", "decision_taken": "hold",
+                "window": {"label": format!("Window {i}"), "scope": "paging"}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    let b = Browser::start().await;
+    b.goto(&format!("{base}/ops/vp/evidence?lane={DEGRADED}"))
+        .await;
+    b.connect(TOKEN, "E2E VP").await;
+    b.find("#evidence-log-table tbody tr").await;
+    let count = "return document.querySelectorAll('#evidence-log-table tbody tr').length;";
+    let shown = b.client.execute(count, vec![]).await.unwrap();
+    assert_eq!(shown.as_u64(), Some(50));
+    // 53 rows in all: the older page has the other three, the schedule's among them.
+    b.click("#evidence-log-older").await;
+    b.find("#evidence-log-newest").await;
+    let deadline = std::time::Instant::now() + opsdeck_tests::PAGE_TIMEOUT;
+    loop {
+        let n = b.client.execute(count, vec![]).await.unwrap().as_u64();
+        if n == Some(3) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "older page shows {n:?} rows"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let url = b.client.current_url().await.unwrap();
+    assert!(url.as_str().contains("&before="), "{url}");
+    b.find("#evidence-log-table tr[data-taken='none']").await;
+    assert!(
+        b.client
+            .find(fantoccini::Locator::Css("#evidence-log-older"))
+            .await
+            .is_err()
+    );
+    // Filtered to nobody's decision: the schedule's row alone.
+    b.click("#evidence-log-filter a[data-taken='none']").await;
+    b.wait_attr(
+        "#evidence-log-filter a[data-taken='none']",
+        "aria-current",
+        "true",
+    )
+    .await;
+    b.wait_text("#evidence-log-table", "the scheduled row", |t| {
+        t.contains("none (scheduled check)") && !t.contains("Window ")
+    })
+    .await;
+    b.close().await;
+}

@@ -1,5 +1,6 @@
-//! `#panel-vp-evidence`: the lane's kept evidence log, newest first, with a
-//! filter by decision taken (in the URL), downloads of the rows shown as the
+//! `#panel-vp-evidence`: the lane's kept evidence log, newest first, 50 rows
+//! a page, with a filter by decision taken (both in the URL: `taken`,
+//! `before`), downloads of the rows shown as the
 //! evidence log's Markdown table and as CSV, and a form that records this
 //! window with the decision actually taken. Operators only: the rows' failure
 //! signatures quote payload errors.
@@ -18,7 +19,7 @@ use crate::hooks::use_write::use_admin_action;
 use crate::ui::data_table::{Column, DataTable, col};
 use crate::ui::panel::Panel;
 use crate::ui::write_button::{WriteBlocked, WriteButton};
-use crate::vp::log_model::{csv_href, download_name, markdown_href, taken_href};
+use crate::vp::log_model::{csv_href, download_name, markdown_href, page_href, taken_href};
 
 /// Rows the panel shows.
 pub const ROWS_SHOWN: u32 = 50;
@@ -57,10 +58,19 @@ const COLUMNS: [Column; 12] = {
     ]
 };
 
+/// What people record.
 const TAKEN: [DecisionTaken; 3] = [
     DecisionTaken::Continue,
     DecisionTaken::Hold,
     DecisionTaken::ForceFallback,
+];
+
+/// What the log is filtered by: the recorded decisions and the schedule's `none`.
+const FILTERS: [DecisionTaken; 4] = [
+    DecisionTaken::Continue,
+    DecisionTaken::Hold,
+    DecisionTaken::ForceFallback,
+    DecisionTaken::NoDecision,
 ];
 
 /// `#panel-vp-evidence`.
@@ -72,8 +82,12 @@ pub fn VpEvidenceLogPanel(
     profile: Memo<VpProfile>,
     /// `?taken=`.
     taken: Memo<Option<DecisionTaken>>,
+    /// `?before=`: the page of rows older than this id; the newest without.
+    before: Memo<Option<i64>>,
 ) -> impl IntoView {
-    let log = use_polled_by(move || api::vp_evidence(&lane.get(), taken.get(), ROWS_SHOWN));
+    let log =
+        use_polled_by(move || api::vp_evidence(&lane.get(), taken.get(), ROWS_SHOWN, before.get()));
+    let older = Memo::new(move |_| data_older(log.data()));
     let data = log.data();
     let rows = Memo::new(move |_| {
         data.with(|p: &Option<EvidencePage>| p.as_ref().map(|p| p.rows.clone()).unwrap_or_default())
@@ -128,7 +142,7 @@ pub fn VpEvidenceLogPanel(
         };
         view! {
             {link(None, "all")}
-            {TAKEN.map(|t| link(Some(t), t.words())).collect_view()}
+            {FILTERS.map(|t| link(Some(t), t.words())).collect_view()}
         }
     };
     view! {
@@ -242,6 +256,50 @@ pub fn VpEvidenceLogPanel(
                     }}
                 </DataTable>
             </Show>
+            <nav id="evidence-log-pages" class="button-row" aria-label="Pages of the log">
+                {move || {
+                    before
+                        .get()
+                        .map(|_| {
+                            view! {
+                                <a
+                                    id="evidence-log-newest"
+                                    class="btn btn-quiet"
+                                    href=move || page_href(
+                                        &lane.get(),
+                                        profile.get(),
+                                        taken.get(),
+                                        None,
+                                    )
+                                >
+                                    "Newest rows"
+                                </a>
+                            }
+                        })
+                }}
+                {move || {
+                    older
+                        .get()
+                        .map(|id| {
+                            view! {
+                                <a
+                                    id="evidence-log-older"
+                                    class="btn btn-quiet"
+                                    href=move || {
+                                        page_href(&lane.get(), profile.get(), taken.get(), Some(id))
+                                    }
+                                >
+                                    {format!("Older rows (before #{id})")}
+                                </a>
+                            }
+                        })
+                }}
+            </nav>
         </Panel>
     }
+}
+
+/// The id the next page of older rows starts before, when there is one.
+fn data_older(page: Memo<Option<EvidencePage>>) -> Option<i64> {
+    page.with(|p| p.as_ref().and_then(|p| p.next_before))
 }

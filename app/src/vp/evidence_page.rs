@@ -32,6 +32,7 @@ pub fn VpEvidencePage() -> impl IntoView {
     } = LaneView::new();
     let query = use_query_map();
     let taken = Memo::new(move |_| query.with(|q| log_model::parse_taken(q.get_str("taken"))));
+    let before = Memo::new(move |_| query.with(|q| log_model::parse_before(q.get_str("before"))));
     view! {
         <EnvBanner />
         <PageHead title="VP evidence log">
@@ -59,7 +60,7 @@ pub fn VpEvidencePage() -> impl IntoView {
                 view! {
                     <VpCadenceBar lane />
                     <div class="panels">
-                        <VpEvidenceLogPanel lane profile taken />
+                        <VpEvidenceLogPanel lane profile taken before />
                     </div>
                 }
                     .into_any()

@@ -169,6 +169,28 @@ pub fn parse_taken(query: Option<&str>) -> Option<DecisionTaken> {
     query.and_then(|q| DecisionTaken::parse(q.trim()))
 }
 
+/// `?before=`: the log's page of rows older than that row id, when it is one.
+pub fn parse_before(query: Option<&str>) -> Option<i64> {
+    query
+        .and_then(|q| q.trim().parse::<i64>().ok())
+        .filter(|id| *id >= 1)
+}
+
+/// The log page's URL for the rows older than row `before` (the newest rows
+/// for `None`), keeping the filter.
+pub fn page_href(
+    lane: &str,
+    profile: VpProfile,
+    taken: Option<DecisionTaken>,
+    before: Option<i64>,
+) -> String {
+    let base = taken_href(lane, profile, taken);
+    match before {
+        Some(id) => format!("{base}&before={id}"),
+        None => base,
+    }
+}
+
 /// The evidence log page's URL for a lane and profile.
 pub fn evidence_href(lane: &str, profile: VpProfile) -> String {
     model::href_on(VP_EVIDENCE_PAGE, lane, profile)
@@ -418,5 +440,27 @@ mod tests {
         assert!(cadence_text(&c).contains(
             "Next: the follow-up after re-enable at 2026-02-16 14:15:00 UTC (in 15 min)."
         ));
+    }
+
+    #[test]
+    fn the_log_pages_by_row_id_keeping_its_filter() {
+        assert_eq!(parse_before(Some("120")), Some(120));
+        for bad in ["0", "-3", "x", "", "1e3"] {
+            assert_eq!(parse_before(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(parse_before(None), None);
+        assert_eq!(
+            page_href(
+                "vp.coder.primary",
+                VpProfile::Sustained,
+                Some(DecisionTaken::NoDecision),
+                Some(51)
+            ),
+            "/ops/vp/evidence?lane=vp.coder.primary&profile=sustained&taken=none&before=51"
+        );
+        assert_eq!(
+            page_href("vp.coder.primary", VpProfile::Rollout, None, None),
+            "/ops/vp/evidence?lane=vp.coder.primary&profile=rollout"
+        );
     }
 }

@@ -90,7 +90,7 @@ fn RecoverySteps(
     forced: Memo<bool>,
     readiness: Memo<Option<VpReadiness>>,
 ) -> impl IntoView {
-    let newest = use_polled_by(move || api::vp_evidence(&lane.get(), None, 1));
+    let newest = use_polled_by(move || api::vp_evidence(&lane.get(), None, 1, None));
     let steps = Memo::new(move |_| {
         let since = routing.with(|r| r.as_ref().filter(|r| r.forced).and_then(|r| r.since));
         let snapshot_text = snapshot.with(|s| match s {
