@@ -660,8 +660,47 @@ async fn the_evidence_log_pages_back_and_filters_the_schedules_own_rows() {
     )
     .await;
     b.wait_text("#evidence-log-table", "the scheduled row", |t| {
-        t.contains("none (scheduled check)") && !t.contains("Window ")
+        t.contains("none (scheduled check)") && !t.contains("paging")
     })
     .await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_lane_leaving_missions_unfinished_is_held_and_forced_to_fallback_on_its_stale_missions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = console_args(dir.path());
+    // 30% of missions are dispatched and never finish: no duration, no fallback.
+    args.sim.sim_vp_force_stale_rate = vec![format!("{DEGRADED}=0.3").parse().unwrap()];
+    let console = start_console(&args).await;
+    let b = Browser::start().await;
+    b.goto(&format!("{}/ops/vp?lane={DEGRADED}", console.url()))
+        .await;
+    b.connect(TOKEN, "E2E VP").await;
+    b.wait_attr("#vp-decision", "data-decision", "HOLD_SHADOW")
+        .await;
+    let stale = "#vp-criteria tr[data-criterion='stale_missions']";
+    b.wait_attr(stale, "data-passed", "false").await;
+    let measured: u64 = b
+        .text(&format!("{stale} [data-field='measured']"))
+        .await
+        .parse()
+        .expect("a count of stale missions");
+    assert!(measured > 1, "{measured} stale missions");
+    // The fallback rate does not see it.
+    assert_ne!(
+        b.attr("#vp-fallback-card", "data-band").await.as_deref(),
+        Some("investigate")
+    );
+    b.click("#vp-profile a[data-profile='sustained']").await;
+    b.wait_attr("#vp-decision", "data-decision", "SUSTAINED_FORCE_FALLBACK")
+        .await;
+    let critical = "#vp-criteria tr[data-criterion='stale_missions_critical']";
+    assert_eq!(
+        b.attr(critical, "data-passed").await.as_deref(),
+        Some("false")
+    );
+    let share = b.text(&format!("{critical} [data-field='measured']")).await;
+    assert!(share.ends_with('%'), "{share}");
     b.close().await;
 }
