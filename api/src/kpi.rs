@@ -109,6 +109,16 @@ impl KpiMetric {
         KpiMetric::D7,
     ];
 
+    /// The wire spelling (`landing_to_run_ctr`, `d1`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            KpiMetric::LandingToRunCtr => "landing_to_run_ctr",
+            KpiMetric::ReplayCompletion => "replay_completion",
+            KpiMetric::D1 => "d1",
+            KpiMetric::D7 => "d7",
+        }
+    }
+
     /// The label users know from the runbook.
     pub fn label(self) -> &'static str {
         match self {

@@ -1,5 +1,8 @@
 //! KPI alerts as the console serves them, and the critical-alert webhook:
-//! its payload, outbox and delivery log.
+//! its payload, outbox and delivery log; [`model`] is the alert model every
+//! source is moving to.
+
+pub mod model;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

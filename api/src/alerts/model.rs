@@ -1,0 +1,718 @@
+//! The one alert model every source feeds (issue 14's first part): what an
+//! alert says, how it moves between firing and resolved, and the two things
+//! that hold a firing alert back — a silence someone set, and a guardrail
+//! stop that explains a KPI drop. Plain data and plain functions: the server
+//! evaluates the sources and keeps the state; these rules are the same
+//! wherever they run.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::kpi::{KpiAlert, Severity as KpiSeverity};
+use crate::validate::{self, ValidationError};
+use crate::vp::{VpAssessment, VpDecision};
+
+/// Where an alert comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSource {
+    /// A KPI dropped past its threshold.
+    Kpi,
+    /// A run was stopped by a guardrail (`simulation_stopped_guardrail`).
+    Guardrail,
+    /// A VP lane's sustained decision says force fallback.
+    Vp,
+    /// A tenant's geocoding coverage is critical in the latest sweep.
+    Geocoding,
+    /// The console cannot reach its platform.
+    Upstream,
+    /// A prod guardrail check failed.
+    ProdChecks,
+}
+
+impl AlertSource {
+    /// Every source, in the order the page lists them.
+    pub const ALL: [AlertSource; 6] = [
+        AlertSource::Kpi,
+        AlertSource::Guardrail,
+        AlertSource::Vp,
+        AlertSource::Geocoding,
+        AlertSource::Upstream,
+        AlertSource::ProdChecks,
+    ];
+
+    /// The wire spelling: `kpi`, `guardrail`, `vp`, …
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertSource::Kpi => "kpi",
+            AlertSource::Guardrail => "guardrail",
+            AlertSource::Vp => "vp",
+            AlertSource::Geocoding => "geocoding",
+            AlertSource::Upstream => "upstream",
+            AlertSource::ProdChecks => "prod_checks",
+        }
+    }
+
+    /// The wire spelling parsed back; `None` for anything else.
+    pub fn parse(s: &str) -> Option<AlertSource> {
+        Self::ALL.into_iter().find(|x| x.key() == s)
+    }
+}
+
+/// How loud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSeverity {
+    /// Look soon.
+    Warning,
+    /// Act now.
+    Critical,
+}
+
+impl AlertSeverity {
+    /// `warning` or `critical`.
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertSeverity::Warning => "warning",
+            AlertSeverity::Critical => "critical",
+        }
+    }
+}
+
+/// One value that raised an alert, with what it was judged against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEvidence {
+    /// What was measured (`fallback_rate`, `Landing -> Run CTR drop`).
+    pub name: String,
+    /// Its value, as text.
+    pub measured: String,
+    /// The threshold it passed, as text (`>= 20%`).
+    pub threshold: String,
+    /// Observations behind it, where there is a sample.
+    pub sample: Option<u64>,
+}
+
+/// The days an alert is about, when it is about past days (a KPI's day):
+/// what inhibition compares with a stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertPeriod {
+    /// First instant.
+    pub from: DateTime<Utc>,
+    /// First instant after it.
+    pub until: DateTime<Utc>,
+}
+
+impl AlertPeriod {
+    /// One UTC day.
+    pub fn day(day: NaiveDate) -> Self {
+        let from = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        AlertPeriod {
+            from,
+            until: from + Duration::days(1),
+        }
+    }
+
+    fn overlaps(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> bool {
+        self.from < until && from < self.until
+    }
+}
+
+/// An alert as a source raises it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Where it comes from.
+    pub source: AlertSource,
+    /// Stable while the condition lasts (`vp:vp.coder.primary:force_fallback`):
+    /// the same key is the same alert, so it fires once and resolves once.
+    pub key: String,
+    /// How loud.
+    pub severity: AlertSeverity,
+    /// One line for people.
+    pub summary: String,
+    /// The values that raised it.
+    pub evidence: Vec<AlertEvidence>,
+    /// The console page that shows it (`/ops/vp?lane=…`).
+    pub link: String,
+    /// The runbook's next step, where it gives one.
+    pub next_step: Option<String>,
+    /// The days it is about, if it is about past days.
+    pub period: Option<AlertPeriod>,
+}
+
+/// Firing, or over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// The condition holds.
+    Firing,
+    /// It held and no longer does.
+    Resolved,
+}
+
+/// Someone saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// Who.
+    pub by: String,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// What they said.
+    pub note: Option<String>,
+}
+
+/// What one evaluation changes, against the alerts firing before it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    /// A key that was not firing now is (or fires louder than it did).
+    Fired(Alert),
+    /// A key that was firing is not raised any more.
+    Resolved(String),
+}
+
+/// The transitions from `firing` (the keys firing before, with their
+/// severity) to `raised` (this evaluation's alerts): each new key fires, a
+/// key raised louder fires again, a key no longer raised resolves. A key
+/// raised again as it was changes nothing, so nothing is sent twice. Keys
+/// raised more than once in `raised` count once, the loudest.
+pub fn transitions(firing: &[(String, AlertSeverity)], raised: &[Alert]) -> Vec<Transition> {
+    let mut loudest: Vec<&Alert> = Vec::new();
+    for a in raised {
+        match loudest.iter_mut().find(|l| l.key == a.key) {
+            Some(l) if a.severity > l.severity => *l = a,
+            Some(_) => {}
+            None => loudest.push(a),
+        }
+    }
+    let mut out: Vec<Transition> = loudest
+        .iter()
+        .filter(|a| {
+            firing
+                .iter()
+                .find(|(k, _)| *k == a.key)
+                .is_none_or(|(_, was)| a.severity > *was)
+        })
+        .map(|a| Transition::Fired((*a).clone()))
+        .collect();
+    out.extend(
+        firing
+            .iter()
+            .filter(|(k, _)| !loudest.iter().any(|a| a.key == *k))
+            .map(|(k, _)| Transition::Resolved(k.clone())),
+    );
+    out
+}
+
+/// What a silence matcher compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    /// [`Alert::source`]'s key.
+    Source,
+    /// [`Alert::key`]; a value ending in `*` matches keys starting with the rest.
+    Key,
+    /// [`Alert::severity`]'s key.
+    Severity,
+}
+
+/// One condition of a silence: a field equal to a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matcher {
+    /// What is compared.
+    pub field: MatchField,
+    /// What it must be.
+    pub value: String,
+}
+
+impl Matcher {
+    fn matches(&self, a: &Alert) -> bool {
+        match self.field {
+            MatchField::Source => a.source.key() == self.value,
+            MatchField::Severity => a.severity.key() == self.value,
+            MatchField::Key => match self.value.strip_suffix('*') {
+                Some(prefix) => a.key.starts_with(prefix),
+                None => a.key == self.value,
+            },
+        }
+    }
+}
+
+/// Most matchers one silence holds.
+pub const SILENCE_MAX_MATCHERS: usize = 8;
+/// Longest a silence may last.
+pub const SILENCE_MAX_DAYS: i64 = 30;
+/// Longest matcher value.
+pub const MATCHER_VALUE_MAX: usize = 128;
+
+/// Planned work: alerts matching every matcher are not delivered between
+/// `starts_at` and `ends_at`, and say which silence held them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Silence {
+    /// Its id (the store gives it).
+    pub id: i64,
+    /// All must match.
+    pub matchers: Vec<Matcher>,
+    /// Who set it.
+    pub author: String,
+    /// Why.
+    pub comment: String,
+    /// From.
+    pub starts_at: DateTime<Utc>,
+    /// Until (it may be ended early: this moves).
+    pub ends_at: DateTime<Utc>,
+}
+
+impl Silence {
+    /// In force at `now`.
+    pub fn active(&self, now: DateTime<Utc>) -> bool {
+        self.starts_at <= now && now < self.ends_at
+    }
+
+    /// Every matcher matches `a`.
+    pub fn matches(&self, a: &Alert) -> bool {
+        self.matchers.iter().all(|m| m.matches(a))
+    }
+
+    /// Refuse what cannot be kept, naming the field: at least one and at
+    /// most [`SILENCE_MAX_MATCHERS`] matchers, known sources and severities,
+    /// a comment, an end after the start and at most [`SILENCE_MAX_DAYS`] on.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.matchers.is_empty() || self.matchers.len() > SILENCE_MAX_MATCHERS {
+            return Err(ValidationError::invalid(
+                "matchers",
+                format!(
+                    "a silence has 1 to {SILENCE_MAX_MATCHERS} matchers, got {}",
+                    self.matchers.len()
+                ),
+            ));
+        }
+        for m in &self.matchers {
+            let known = match m.field {
+                MatchField::Source => AlertSource::parse(&m.value).is_some(),
+                MatchField::Severity => ["warning", "critical"].contains(&m.value.as_str()),
+                MatchField::Key => !m.value.is_empty() && m.value != "*",
+            };
+            if !known {
+                return Err(ValidationError::invalid(
+                    "matchers",
+                    format!(
+                        "{:?} is not a value a {:?} matcher can match",
+                        m.value, m.field
+                    ),
+                ));
+            }
+            if m.value.chars().count() > MATCHER_VALUE_MAX || m.value.chars().any(char::is_control)
+            {
+                return Err(ValidationError::invalid(
+                    "matchers",
+                    format!(
+                        "matcher values are up to {MATCHER_VALUE_MAX} characters without control characters"
+                    ),
+                ));
+            }
+        }
+        if self.comment.trim().is_empty() {
+            return Err(ValidationError::invalid(
+                "comment",
+                "comment is required: say what planned work this silence covers".into(),
+            ));
+        }
+        validate::reason(&self.comment)
+            .map_err(|e| ValidationError::invalid("comment", e.message))?;
+        if self.ends_at <= self.starts_at {
+            return Err(ValidationError::invalid(
+                "ends_at",
+                "ends_at must be after starts_at".into(),
+            ));
+        }
+        if self.ends_at - self.starts_at > Duration::days(SILENCE_MAX_DAYS) {
+            return Err(ValidationError::invalid(
+                "ends_at",
+                format!("a silence lasts at most {SILENCE_MAX_DAYS} days"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The silence holding `a` at `now`, if one does (the lowest id of those that do).
+pub fn silenced_by<'a>(
+    silences: &'a [Silence],
+    a: &Alert,
+    now: DateTime<Utc>,
+) -> Option<&'a Silence> {
+    silences
+        .iter()
+        .filter(|s| s.active(now) && s.matches(a))
+        .min_by_key(|s| s.id)
+}
+
+/// A guardrail stop, as inhibition reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StopWindow {
+    /// The stopped run.
+    pub run_id: String,
+    /// When it stopped.
+    pub from: DateTime<Utc>,
+    /// When it resumed; `None` while it is stopped.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The stop that explains KPI alert `a`, if one does: a stop overlapping the
+/// days the alert is about. Only KPI alerts are inhibited, and only
+/// inhibited, never dropped: the page shows them as "inhibited by stop X".
+pub fn inhibited_by<'a>(
+    a: &Alert,
+    stops: &'a [StopWindow],
+    now: DateTime<Utc>,
+) -> Option<&'a StopWindow> {
+    if a.source != AlertSource::Kpi {
+        return None;
+    }
+    let period = a.period?;
+    stops
+        .iter()
+        .find(|s| period.overlaps(s.from, s.until.unwrap_or(now)))
+}
+
+/// A KPI alert in the model: one per metric and day.
+pub fn kpi_alert(k: &KpiAlert) -> Alert {
+    let m = &k.measurement;
+    Alert {
+        source: AlertSource::Kpi,
+        key: format!("kpi:{}:{}", m.metric.key(), m.day),
+        severity: match k.severity {
+            KpiSeverity::Warning => AlertSeverity::Warning,
+            KpiSeverity::Critical => AlertSeverity::Critical,
+        },
+        summary: format!("{} dropped {:.1}% on {}", m.metric, m.drop_pct, m.day),
+        evidence: vec![AlertEvidence {
+            name: format!("{} drop", m.metric),
+            measured: format!(
+                "{:.1}% ({:.4} against {:.4})",
+                m.drop_pct, m.latest, m.baseline_avg
+            ),
+            threshold: format!(">= {:.1}%", k.threshold_pct),
+            sample: Some(m.sample),
+        }],
+        link: "/ops/kpi".into(),
+        next_step: None,
+        period: Some(AlertPeriod::day(m.day)),
+    }
+}
+
+/// A VP lane whose sustained decision says force fallback: critical, with the
+/// criteria that said so and the playbook's step.
+pub fn vp_alert(vp_id: &str, sustained: &VpAssessment) -> Option<Alert> {
+    if sustained.decision != VpDecision::SustainedForceFallback {
+        return None;
+    }
+    Some(Alert {
+        source: AlertSource::Vp,
+        key: format!("vp:{vp_id}:force_fallback"),
+        severity: AlertSeverity::Critical,
+        summary: format!("{vp_id}: {}", sustained.decision.as_str()),
+        evidence: sustained
+            .failed()
+            .filter(|c| c.critical)
+            .map(|c| AlertEvidence {
+                name: c.name.as_str().into(),
+                measured: c.measured.map_or("n/a".into(), |v| format!("{v}")),
+                threshold: format!("{} {}", c.comparison.symbol(), c.threshold),
+                sample: Some(c.sample),
+            })
+            .collect(),
+        link: format!("/ops/vp?lane={vp_id}&profile=sustained"),
+        next_step: Some(
+            "Force the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate"
+                .into(),
+        ),
+        period: None,
+    })
+}
+
+/// The platform unreachable since `down_since` for at least `after`: critical.
+pub fn upstream_alert(
+    upstream: &str,
+    down_since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    after: Duration,
+) -> Option<Alert> {
+    let since = down_since.filter(|s| now - *s >= after)?;
+    Some(Alert {
+        source: AlertSource::Upstream,
+        key: "upstream:unreachable".into(),
+        severity: AlertSeverity::Critical,
+        summary: format!(
+            "{upstream} unreachable for {} s",
+            (now - since).num_seconds()
+        ),
+        evidence: vec![AlertEvidence {
+            name: "unreachable_seconds".into(),
+            measured: (now - since).num_seconds().to_string(),
+            threshold: format!(">= {}", after.num_seconds()),
+            sample: None,
+        }],
+        link: "/ops".into(),
+        next_step: Some(
+            "Check the platform and the console's route to it; panels show the error".into(),
+        ),
+        period: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::at;
+
+    fn alert(key: &str, severity: AlertSeverity) -> Alert {
+        Alert {
+            source: AlertSource::Vp,
+            key: key.into(),
+            severity,
+            summary: key.into(),
+            evidence: Vec::new(),
+            link: "/ops/vp".into(),
+            next_step: None,
+            period: None,
+        }
+    }
+
+    #[test]
+    fn an_alert_fires_once_escalates_once_and_resolves_once() {
+        use AlertSeverity::{Critical, Warning};
+        let a = alert("vp:a", Warning);
+        let t = transitions(&[], std::slice::from_ref(&a));
+        assert_eq!(t, vec![Transition::Fired(a.clone())]);
+        // Raised again as it was: nothing to send.
+        let firing = vec![("vp:a".to_string(), Warning)];
+        assert!(transitions(&firing, std::slice::from_ref(&a)).is_empty());
+        // Louder: fires again; quieter: does not.
+        let loud = alert("vp:a", Critical);
+        assert_eq!(
+            transitions(&firing, std::slice::from_ref(&loud)),
+            vec![Transition::Fired(loud.clone())]
+        );
+        let firing_loud = vec![("vp:a".to_string(), Critical)];
+        assert!(transitions(&firing_loud, std::slice::from_ref(&a)).is_empty());
+        // Gone: resolves.
+        assert_eq!(
+            transitions(&firing, &[]),
+            vec![Transition::Resolved("vp:a".into())]
+        );
+        // One key raised twice counts once, the loudest.
+        assert_eq!(
+            transitions(&[], &[a.clone(), loud.clone(), a]),
+            vec![Transition::Fired(loud)]
+        );
+    }
+
+    fn silence(matchers: Vec<Matcher>) -> Silence {
+        Silence {
+            id: 1,
+            matchers,
+            author: "Dana Ops".into(),
+            comment: "provider maintenance".into(),
+            starts_at: at("2026-02-16T12:00:00Z"),
+            ends_at: at("2026-02-16T14:00:00Z"),
+        }
+    }
+
+    fn m(field: MatchField, value: &str) -> Matcher {
+        Matcher {
+            field,
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn a_silence_holds_what_all_its_matchers_match_while_it_is_active() {
+        let s = silence(vec![
+            m(MatchField::Source, "vp"),
+            m(MatchField::Key, "vp:vp.coder.primary:*"),
+        ]);
+        s.validate().unwrap();
+        let hit = alert(
+            "vp:vp.coder.primary:force_fallback",
+            AlertSeverity::Critical,
+        );
+        let miss = alert(
+            "vp:vp.research.primary:force_fallback",
+            AlertSeverity::Critical,
+        );
+        let during = at("2026-02-16T13:00:00Z");
+        let all = [s.clone()];
+        assert_eq!(silenced_by(&all, &hit, during).map(|s| s.id), Some(1));
+        assert!(silenced_by(&all, &miss, during).is_none());
+        assert!(
+            silenced_by(&all, &hit, at("2026-02-16T14:00:00Z")).is_none(),
+            "ends_at is exclusive"
+        );
+        assert!(silenced_by(&all, &hit, at("2026-02-16T11:59:59Z")).is_none());
+        let exact = silence(vec![m(
+            MatchField::Key,
+            "vp:vp.coder.primary:force_fallback",
+        )]);
+        assert!(exact.matches(&hit) && !exact.matches(&miss));
+        assert!(!silence(vec![m(MatchField::Severity, "warning")]).matches(&hit));
+    }
+
+    #[test]
+    fn silences_are_checked_field_by_field() {
+        let field = |s: Silence| s.validate().unwrap_err().field;
+        assert_eq!(field(silence(vec![])), "matchers");
+        assert_eq!(
+            field(silence(vec![m(MatchField::Source, "pager")])),
+            "matchers"
+        );
+        assert_eq!(field(silence(vec![m(MatchField::Key, "*")])), "matchers");
+        assert_eq!(
+            field(silence(vec![m(MatchField::Severity, "info")])),
+            "matchers"
+        );
+        assert_eq!(
+            field(silence(vec![m(
+                MatchField::Key,
+                &"k".repeat(MATCHER_VALUE_MAX + 1)
+            )])),
+            "matchers"
+        );
+        assert_eq!(
+            field(silence(vec![
+                m(MatchField::Key, "x");
+                SILENCE_MAX_MATCHERS + 1
+            ])),
+            "matchers"
+        );
+        let mut s = silence(vec![m(MatchField::Source, "kpi")]);
+        s.comment = "  ".into();
+        assert_eq!(field(s.clone()), "comment");
+        s.comment = "ok".into();
+        s.ends_at = s.starts_at;
+        assert_eq!(field(s.clone()), "ends_at");
+        s.ends_at = s.starts_at + Duration::days(SILENCE_MAX_DAYS) + Duration::seconds(1);
+        assert_eq!(field(s.clone()), "ends_at");
+        s.ends_at = s.starts_at + Duration::days(SILENCE_MAX_DAYS);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn a_stop_inhibits_the_kpi_alerts_of_the_days_it_overlaps_only() {
+        let mut kpi = alert("kpi:ctr:2026-02-15", AlertSeverity::Critical);
+        kpi.source = AlertSource::Kpi;
+        kpi.period = Some(AlertPeriod::day(
+            NaiveDate::from_ymd_opt(2026, 2, 15).unwrap(),
+        ));
+        let now = at("2026-02-16T10:00:00Z");
+        let open = [StopWindow {
+            run_id: "run-7".into(),
+            from: at("2026-02-15T22:00:00Z"),
+            until: None,
+        }];
+        assert_eq!(
+            inhibited_by(&kpi, &open, now).map(|s| s.run_id.as_str()),
+            Some("run-7")
+        );
+        // A stop that began after the day: not the day's explanation.
+        let later = [StopWindow {
+            run_id: "run-8".into(),
+            from: at("2026-02-16T00:00:00Z"),
+            until: Some(at("2026-02-16T01:00:00Z")),
+        }];
+        assert!(inhibited_by(&kpi, &later, now).is_none());
+        // Only KPI alerts are inhibited.
+        let vp = alert("vp:a", AlertSeverity::Critical);
+        assert!(inhibited_by(&vp, &open, now).is_none());
+    }
+
+    #[test]
+    fn a_lane_told_to_force_fallback_raises_a_critical_alert_with_its_reasons() {
+        use crate::vp::{Comparison, VpCriterion, VpCriterionName, VpProfile};
+        let criterion = |name, measured: f64, passed, critical| VpCriterion {
+            name,
+            config: String::new(),
+            measured: Some(measured),
+            threshold: 0.2,
+            comparison: Comparison::Below,
+            sample: 100,
+            passed,
+            critical,
+            detail: String::new(),
+        };
+        let mut a = VpAssessment {
+            profile: VpProfile::Sustained,
+            decision: VpDecision::SustainedForceFallback,
+            band: None,
+            criteria: vec![
+                criterion(VpCriterionName::FallbackRateCritical, 0.31, false, true),
+                criterion(VpCriterionName::FallbackRate, 0.31, false, false),
+                criterion(VpCriterionName::FailedRateCritical, 0.01, true, true),
+            ],
+        };
+        let alert = vp_alert("vp.coder.primary", &a).unwrap();
+        assert_eq!(alert.key, "vp:vp.coder.primary:force_fallback");
+        assert_eq!(alert.severity, AlertSeverity::Critical);
+        let named: Vec<&str> = alert.evidence.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(named, ["fallback_rate_critical"]);
+        assert_eq!(alert.evidence[0].threshold, "< 0.2");
+        assert_eq!(
+            alert.link,
+            "/ops/vp?lane=vp.coder.primary&profile=sustained"
+        );
+        a.decision = VpDecision::SustainedWatch;
+        assert!(vp_alert("vp.coder.primary", &a).is_none());
+    }
+
+    #[test]
+    fn sources_raise_stable_keys() {
+        use crate::kpi::{KpiMeasurement, KpiMetric};
+        for metric in [
+            KpiMetric::LandingToRunCtr,
+            KpiMetric::ReplayCompletion,
+            KpiMetric::D1,
+            KpiMetric::D7,
+        ] {
+            assert_eq!(serde_json::to_value(metric).unwrap(), metric.key());
+        }
+        let k = KpiAlert {
+            severity: KpiSeverity::Critical,
+            threshold_pct: 25.0,
+            measurement: KpiMeasurement {
+                metric: KpiMetric::LandingToRunCtr,
+                day: NaiveDate::from_ymd_opt(2026, 2, 15).unwrap(),
+                latest: 0.3,
+                baseline_avg: 0.5,
+                baseline_days: 7,
+                drop_pct: 40.0,
+                sample: 900,
+            },
+        };
+        let a = kpi_alert(&k);
+        assert_eq!(a.key, "kpi:landing_to_run_ctr:2026-02-15");
+        assert_eq!(a.severity, AlertSeverity::Critical);
+        assert_eq!(a.period, Some(AlertPeriod::day(k.measurement.day)));
+        assert_eq!(a.evidence[0].threshold, ">= 25.0%");
+        let since = at("2026-02-16T10:00:00Z");
+        let minute = Duration::seconds(60);
+        assert!(
+            upstream_alert("sim", Some(since), since + Duration::seconds(59), minute).is_none()
+        );
+        assert!(upstream_alert("sim", None, since, minute).is_none());
+        let a = upstream_alert(
+            "platform",
+            Some(since),
+            since + Duration::seconds(90),
+            minute,
+        )
+        .unwrap();
+        assert_eq!(
+            (a.key.as_str(), a.severity),
+            ("upstream:unreachable", AlertSeverity::Critical)
+        );
+        assert_eq!(a.summary, "platform unreachable for 90 s");
+        for s in AlertSource::ALL {
+            assert_eq!(AlertSource::parse(s.key()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.key());
+        }
+    }
+}
