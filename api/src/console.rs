@@ -112,12 +112,13 @@ impl Role {
 
 /// Path prefixes a viewer token may GET: KPI, the dashboard-safe VP wrapper,
 /// retention, run history (the digest's evidence), and the console's session,
-/// KPI alert views and VP thresholds. Not the VP evidence log: its failure
+/// KPI alert views, the alert list and VP thresholds. Not the VP evidence log: its failure
 /// signatures quote payload errors, which are for operators.
 pub const VIEWER_READABLE: &[&str] = &[
     "/api/console/session",
     "/api/console/kpi/",
     crate::vp::paths::CONSOLE_THRESHOLDS,
+    crate::alerts::model::paths::ALERTS,
     "/api/admin/kpi/",
     "/api/admin/retention/",
     "/api/admin/runs",

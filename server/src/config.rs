@@ -241,6 +241,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub prod_checks: crate::prodchecks::ProdCheckArgs,
 
+    /// The alert model: which sources, how often.
+    #[command(flatten)]
+    pub alert_model: crate::alerting::AlertModelArgs,
+
     /// Take each VP lane's due snapshots into the evidence log at its
     /// monitoring cadence. Default: on with `--upstream`, off for the
     /// embedded sim (whose lanes nobody is watching).

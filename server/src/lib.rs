@@ -5,6 +5,7 @@
 //! in one place so tests can drive it without a socket; [`startup`] checks the
 //! configuration, opens the store, starts the embedded sim and serves.
 
+pub mod alerting;
 pub mod alerts;
 pub mod audit;
 pub mod cadence;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(prodchecks::router())
         .merge(evidence::router())
         .merge(cadence::router())
+        .merge(alerting::router())
         .merge(proxy::router())
         .merge(web::router())
         .route(

@@ -167,6 +167,7 @@ fn check_args(args: &ServeArgs) -> Result<()> {
     }
     args.alerts.validate().map_err(StartupError)?;
     args.prod_checks.validate().map_err(StartupError)?;
+    args.alert_model.validate().map_err(StartupError)?;
     args.vp.thresholds().map_err(StartupError)?;
     if args.upstream.is_none() {
         args.sim.validate().map_err(StartupError)?;
@@ -310,6 +311,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         alerts,
         vp_thresholds: args.vp.thresholds().map_err(StartupError)?,
         vp_scheduled: args.vp_scheduled(),
+        alerting: crate::alerting::Alerting::new(&args.alert_model),
         vp_schedule_error: Default::default(),
         web: WebAssets::load(&args.dist_dir),
         started: Instant::now(),
@@ -362,6 +364,7 @@ fn background_tasks(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = alerts::spawn_tasks(state.clone());
     tasks.push(state.audit.spawn_maintenance());
     tasks.push(crate::prodchecks::spawn_schedule(state.clone()));
+    tasks.push(crate::alerting::spawn(state.clone()));
     if state.vp_scheduled {
         tasks.push(crate::cadence::spawn_schedule(state.clone()));
     }

@@ -42,6 +42,8 @@ pub struct Inner {
     pub vp_thresholds: opsdeck_api::vp::VpThresholds,
     /// The console takes scheduled VP snapshots (`VP_SCHEDULED_SNAPSHOTS`).
     pub vp_scheduled: bool,
+    /// The alert model's settings and memory.
+    pub alerting: crate::alerting::Alerting,
     /// Why the schedule's last look failed, while it does.
     pub vp_schedule_error: std::sync::Mutex<Option<String>>,
     /// The built browser app.

@@ -113,6 +113,26 @@ CREATE TABLE vp_cadence (
     follow_up_row   INTEGER
 );
 "#,
+    // 6: the alert model's state, one row per alert key, and its history.
+    r#"
+CREATE TABLE alert_state (
+    key         TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    fired_at    TEXT NOT NULL,
+    resolved_at TEXT,
+    body        TEXT NOT NULL
+);
+CREATE INDEX alert_state_by_state ON alert_state (state, resolved_at);
+CREATE TABLE alert_events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    key      TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    event    TEXT NOT NULL,
+    severity TEXT NOT NULL
+);
+"#,
 ];
 
 /// An instant as the store writes it: RFC 3339 in UTC with milliseconds and

@@ -8,7 +8,10 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::admin::AdminStatus;
 use crate::kpi::{KpiAlert, Severity as KpiSeverity};
+use crate::other::OrOther;
+use crate::runs::RunOutcome;
 use crate::validate::{self, ValidationError};
 use crate::vp::{VpAssessment, VpDecision};
 
@@ -158,6 +161,39 @@ pub struct Acknowledgement {
     pub at: DateTime<Utc>,
     /// What they said.
     pub note: Option<String>,
+}
+
+/// An alert as the console keeps it: the latest raising and its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertStatus {
+    /// The alert as last raised.
+    pub alert: Alert,
+    /// Firing or resolved.
+    pub state: AlertState,
+    /// When it (last) started firing.
+    pub fired_at: DateTime<Utc>,
+    /// When it resolved, once it has.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/console/alerts`: what fires now and what resolved lately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertsPage {
+    /// When the sources were last evaluated.
+    pub evaluated_at: Option<DateTime<Utc>>,
+    /// Sources that could not be read at that evaluation, with why: their
+    /// alerts keep the state they had.
+    pub unread: Vec<(AlertSource, String)>,
+    /// Firing alerts, critical first, then oldest first.
+    pub firing: Vec<AlertStatus>,
+    /// The newest resolved alerts, newest first.
+    pub resolved: Vec<AlertStatus>,
+}
+
+/// Paths of the alert model's API.
+pub mod paths {
+    /// GET [`super::AlertsPage`].
+    pub const ALERTS: &str = "/api/console/alerts";
 }
 
 /// What one evaluation changes, against the alerts firing before it.
@@ -430,6 +466,33 @@ pub fn vp_alert(vp_id: &str, sustained: &VpAssessment) -> Option<Alert> {
     })
 }
 
+/// The run a guardrail stopped, while it stays stopped: critical, with what
+/// was measured. Resuming (or a new run) ends it.
+pub fn guardrail_alert(status: &AdminStatus) -> Option<Alert> {
+    let stop = status.last_guardrail_stop.as_ref()?;
+    if status.run_outcome != Some(OrOther::Known(RunOutcome::Guardrail)) {
+        return None;
+    }
+    let run = stop.run_id.as_deref().unwrap_or("the run");
+    Some(Alert {
+        source: AlertSource::Guardrail,
+        key: format!("guardrail:{run}:{}", stop.reason),
+        severity: AlertSeverity::Critical,
+        summary: format!("{run} stopped by a guardrail: {}", stop.reason),
+        evidence: vec![AlertEvidence {
+            name: stop.reason.clone(),
+            measured: stop.detail.clone().unwrap_or_else(|| "—".into()),
+            threshold: "the runbook's stop condition".into(),
+            sample: None,
+        }],
+        link: "/ops".into(),
+        next_step: Some(
+            "Read the stop on /ops: its recovery panel names the cause and what clears it".into(),
+        ),
+        period: None,
+    })
+}
+
 /// The platform unreachable since `down_since` for at least `after`: critical.
 pub fn upstream_alert(
     upstream: &str,
@@ -661,6 +724,24 @@ mod tests {
         );
         a.decision = VpDecision::SustainedWatch;
         assert!(vp_alert("vp.coder.primary", &a).is_none());
+    }
+
+    #[test]
+    fn a_guardrail_stop_fires_while_the_run_stays_stopped() {
+        let mut status: AdminStatus = serde_json::from_value(serde_json::json!({
+            "environment": "DEVELOPMENT", "admin_write_enabled": true,
+            "simulation_active": false, "simulation_paused": false,
+            "run_id": "run-7", "run_reason": null, "run_started_at": null,
+            "last_guardrail_stop": {"reason": "budget_exceeded", "at": "2026-02-16T10:00:00Z",
+                                    "run_id": "run-7", "detail": "spend 12.10 >= 12.00"},
+            "run_outcome": "guardrail"
+        }))
+        .unwrap();
+        let a = guardrail_alert(&status).unwrap();
+        assert_eq!(a.key, "guardrail:run-7:budget_exceeded");
+        assert_eq!(a.evidence[0].measured, "spend 12.10 >= 12.00");
+        status.run_outcome = Some(OrOther::Known(RunOutcome::Active));
+        assert!(guardrail_alert(&status).is_none(), "resumed");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! socket for the console), loopback tests (real sockets, the embedded sim or
 //! a stand-in platform), VP lanes (evidence log and cadence included) and the webhook, all on [`support`]'s fixture.
 
+mod alerting;
 mod cadence;
 mod evidence;
 mod handlers;

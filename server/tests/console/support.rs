@@ -73,10 +73,14 @@ impl TestConsole {
     }
 
     /// Point at a platform at `url` instead of the embedded sim, with short
-    /// timeouts so failures show quickly.
+    /// timeouts so failures show quickly, and without the console's own
+    /// reads of it (scheduled VP snapshots, alert sources), so what reaches
+    /// the platform is what the test sent.
     pub fn remote(self, url: &str) -> TestConsole {
         let url = url.to_owned();
         self.with(|a| {
+            a.vp_scheduled_snapshots = Some(false);
+            a.alert_model.alert_sources = Vec::new();
             a.upstream = Some(url);
             a.upstream_admin_token = Some("platform-secret".into());
             a.upstream_timeout_ms = 400;

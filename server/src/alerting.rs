@@ -1,0 +1,393 @@
+//! The alert model on the server (issue 14, first part): every cycle the
+//! sources are read, their alerts raised by the rules in
+//! `opsdeck_api::alerts::model`, and the transitions kept in `console.db`
+//! (`alert_state`, one row per key, and `alert_events`, its history), so an
+//! alert fires once and resolves once, across restarts. Deliveries are not
+//! wired to it yet; the KPI webhook keeps its own path.
+//!
+//! A source that cannot be read keeps the state it had: its firing alerts
+//! neither resolve nor fire again until it is read again. So does a source
+//! switched off (`ALERT_SOURCES`).
+
+use std::sync::Mutex;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use opsdeck_api::admin::{self, AdminStatus};
+use opsdeck_api::alerts::model::{
+    Alert, AlertSeverity, AlertSource, AlertState, AlertStatus, AlertsPage, Transition,
+    guardrail_alert, kpi_alert, paths, transitions, upstream_alert, vp_alert,
+};
+use opsdeck_api::vp::{self as vp_api, VpLanes, VpLimits, VpOpsMetrics, VpProfile, VpSnapshot};
+use rusqlite::params;
+use tokio::task::JoinHandle;
+
+use crate::error::Result;
+use crate::state::AppState;
+use crate::store::{Store, time_text};
+
+/// Who the evaluation's upstream reads are by.
+pub const EVALUATION_ACTOR: &str = "opsdeck-alerts";
+/// Most VP lanes read per cycle.
+pub const MAX_LANES: usize = 64;
+/// Resolved alerts `GET /api/console/alerts` lists.
+pub const RESOLVED_SHOWN: u32 = 50;
+/// History rows kept; the oldest beyond are pruned.
+pub const KEEP_EVENTS: i64 = 100_000;
+/// Sources this build evaluates.
+pub const EVALUATED: [AlertSource; 4] = [
+    AlertSource::Kpi,
+    AlertSource::Guardrail,
+    AlertSource::Vp,
+    AlertSource::Upstream,
+];
+
+/// Settings of the alert model.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AlertModelArgs {
+    /// Sources to evaluate, comma-separated: kpi, guardrail, vp, upstream.
+    #[arg(
+        long,
+        env = "ALERT_SOURCES",
+        value_delimiter = ',',
+        default_value = "kpi,guardrail,vp,upstream"
+    )]
+    pub alert_sources: Vec<String>,
+    /// Seconds between evaluations of the sources (10–3600).
+    #[arg(long, env = "ALERT_EVAL_INTERVAL_SECONDS", default_value_t = 30)]
+    pub alert_eval_interval_seconds: u64,
+    /// Seconds the platform must stay unreachable before the upstream alert fires.
+    #[arg(long, env = "ALERT_UPSTREAM_DOWN_SECONDS", default_value_t = 60)]
+    pub alert_upstream_down_seconds: u64,
+}
+
+impl AlertModelArgs {
+    /// The sources named, each one this build evaluates, or what is wrong.
+    pub fn sources(&self) -> std::result::Result<Vec<AlertSource>, String> {
+        self.alert_sources
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| match AlertSource::parse(s) {
+                Some(source) if EVALUATED.contains(&source) => Ok(source),
+                Some(_) => Err(format!(
+                    "ALERT_SOURCES: {s} is not evaluated by this build yet"
+                )),
+                None => Err(format!(
+                    "ALERT_SOURCES: {s:?} is not a source; use kpi, guardrail, vp or upstream"
+                )),
+            })
+            .collect()
+    }
+
+    /// The settings' ranges, or what is wrong.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.sources()?;
+        if !(10..=3600).contains(&self.alert_eval_interval_seconds) {
+            return Err(format!(
+                "ALERT_EVAL_INTERVAL_SECONDS is {}; it must be 10–3600",
+                self.alert_eval_interval_seconds
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What the evaluation remembers between cycles.
+#[derive(Debug, Default)]
+struct Memory {
+    evaluated_at: Option<DateTime<Utc>>,
+    unread: Vec<(AlertSource, String)>,
+    down_since: Option<DateTime<Utc>>,
+}
+
+/// The alert model's settings and memory.
+#[derive(Debug)]
+pub struct Alerting {
+    sources: Vec<AlertSource>,
+    interval: std::time::Duration,
+    down_after: Duration,
+    memory: Mutex<Memory>,
+}
+
+impl Alerting {
+    /// From checked settings.
+    pub fn new(args: &AlertModelArgs) -> Self {
+        Alerting {
+            sources: args.sources().unwrap_or_default(),
+            interval: std::time::Duration::from_secs(args.alert_eval_interval_seconds),
+            down_after: Duration::seconds(args.alert_upstream_down_seconds as i64),
+            memory: Mutex::default(),
+        }
+    }
+
+    fn on(&self, source: AlertSource) -> bool {
+        self.sources.contains(&source)
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Routes of the alert model.
+pub fn router() -> Router<AppState> {
+    Router::new().route(paths::ALERTS, get(list))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
+    let (firing, resolved) = read(&state.store).await?;
+    let m = state.alerting.memory();
+    Ok(Json(AlertsPage {
+        evaluated_at: m.evaluated_at,
+        unread: m.unread.clone(),
+        firing,
+        resolved,
+    }))
+}
+
+fn parse_time(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+fn severity(key: &str) -> AlertSeverity {
+    if key == AlertSeverity::Warning.key() {
+        AlertSeverity::Warning
+    } else {
+        AlertSeverity::Critical
+    }
+}
+
+/// Firing alerts (critical first, then oldest first) and the newest resolved.
+pub async fn read(store: &Store) -> Result<(Vec<AlertStatus>, Vec<AlertStatus>)> {
+    let rows = store
+        .with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT state, fired_at, resolved_at, body FROM alert_state
+                 WHERE state = 'firing'
+                 UNION ALL
+                 SELECT * FROM (SELECT state, fired_at, resolved_at, body FROM alert_state
+                     WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1)",
+            )?;
+            stmt.query_map(params![RESOLVED_SHOWN], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await?;
+    let (mut firing, mut resolved) = (Vec::new(), Vec::new());
+    for (state, fired_at, resolved_at, body) in rows {
+        let Ok(alert) = serde_json::from_str::<Alert>(&body) else {
+            tracing::warn!("an alert row is stored unreadably; skipped");
+            continue;
+        };
+        let status = AlertStatus {
+            alert,
+            state: if state == "firing" {
+                AlertState::Firing
+            } else {
+                AlertState::Resolved
+            },
+            fired_at: parse_time(&fired_at),
+            resolved_at: resolved_at.as_deref().map(parse_time),
+        };
+        match status.state {
+            AlertState::Firing => firing.push(status),
+            AlertState::Resolved => resolved.push(status),
+        }
+    }
+    firing.sort_by(|a, b| {
+        b.alert
+            .severity
+            .cmp(&a.alert.severity)
+            .then(a.fired_at.cmp(&b.fired_at))
+    });
+    Ok((firing, resolved))
+}
+
+/// Keep what `raised` changes at `now`: new and louder keys fire, keys no
+/// longer raised resolve (except those of `unread` sources, which keep their
+/// state), and the alerts raised again keep their newest evidence.
+pub async fn apply(
+    store: &Store,
+    raised: Vec<Alert>,
+    unread: Vec<AlertSource>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Transition>> {
+    let at = time_text(now);
+    store
+        .with(move |c| {
+            let tx = c.transaction()?;
+            let firing: Vec<(String, AlertSeverity)> = {
+                let mut stmt =
+                    tx.prepare_cached("SELECT key, source, severity FROM alert_state WHERE state = 'firing'")?;
+                stmt.query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .filter(|(_, source, _)| {
+                    AlertSource::parse(source).is_none_or(|s| !unread.contains(&s))
+                })
+                .map(|(key, _, sev)| (key, severity(&sev)))
+                .collect()
+            };
+            let changes = transitions(&firing, &raised);
+            for t in &changes {
+                match t {
+                    Transition::Fired(a) => {
+                        let body = serde_json::to_string(a).unwrap_or_default();
+                        tx.execute(
+                            "INSERT INTO alert_state (key, source, severity, state, fired_at, resolved_at, body)
+                             VALUES (?1, ?2, ?3, 'firing', ?4, NULL, ?5)
+                             ON CONFLICT (key) DO UPDATE SET source = excluded.source,
+                                 severity = excluded.severity, state = 'firing',
+                                 fired_at = excluded.fired_at, resolved_at = NULL, body = excluded.body",
+                            params![a.key, a.source.key(), a.severity.key(), at, body],
+                        )?;
+                        tx.execute(
+                            "INSERT INTO alert_events (key, at, event, severity) VALUES (?1, ?2, 'fired', ?3)",
+                            params![a.key, at, a.severity.key()],
+                        )?;
+                    }
+                    Transition::Resolved(key) => {
+                        tx.execute(
+                            "UPDATE alert_state SET state = 'resolved', resolved_at = ?2 WHERE key = ?1",
+                            params![key, at],
+                        )?;
+                        tx.execute(
+                            "INSERT INTO alert_events (key, at, event, severity)
+                             SELECT key, ?2, 'resolved', severity FROM alert_state WHERE key = ?1",
+                            params![key, at],
+                        )?;
+                    }
+                }
+            }
+            // Raised again as it was: the newest evidence, no history.
+            for a in &raised {
+                let body = serde_json::to_string(a).unwrap_or_default();
+                tx.execute(
+                    "UPDATE alert_state SET body = ?2 WHERE key = ?1 AND state = 'firing' AND severity = ?3",
+                    params![a.key, body, a.severity.key()],
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM alert_events WHERE id <= (SELECT MAX(id) FROM alert_events) - ?1",
+                params![KEEP_EVENTS],
+            )?;
+            tx.commit()?;
+            Ok(changes)
+        })
+        .await
+}
+
+/// Read every source on, raise its alerts and keep the transitions.
+pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transition>> {
+    let a = &state.alerting;
+    let mut raised: Vec<Alert> = Vec::new();
+    let mut unread: Vec<(AlertSource, String)> = Vec::new();
+
+    if a.on(AlertSource::Guardrail) || a.on(AlertSource::Upstream) {
+        let status = state
+            .upstream
+            .get_json::<AdminStatus>(admin::paths::STATUS, None, EVALUATION_ACTOR)
+            .await;
+        let down_since = {
+            let mut m = a.memory();
+            m.down_since = match &status {
+                Ok(_) => None,
+                Err(_) => Some(m.down_since.unwrap_or(now)),
+            };
+            m.down_since
+        };
+        match status {
+            Ok(s) if a.on(AlertSource::Guardrail) => raised.extend(guardrail_alert(&s)),
+            Ok(_) => {}
+            Err(e) => unread.push((AlertSource::Guardrail, e.public_message())),
+        }
+        if a.on(AlertSource::Upstream) {
+            raised.extend(upstream_alert(
+                "the platform",
+                down_since,
+                now,
+                a.down_after,
+            ));
+        }
+    }
+    if a.on(AlertSource::Vp) {
+        match vp_alerts(state).await {
+            Ok(alerts) => raised.extend(alerts),
+            Err(e) => unread.push((AlertSource::Vp, e.public_message())),
+        }
+    }
+    if a.on(AlertSource::Kpi) {
+        match state.alerts.view().report {
+            Some(report) => raised.extend(report.alerts().map(kpi_alert)),
+            None => unread.push((AlertSource::Kpi, "the KPI rule has not run yet".into())),
+        }
+    }
+    // Sources not read (failed, or switched off) keep their alerts' state.
+    let kept: Vec<AlertSource> = AlertSource::ALL
+        .into_iter()
+        .filter(|s| !a.on(*s) || unread.iter().any(|(u, _)| u == s))
+        .collect();
+    let changes = apply(&state.store, raised, kept, now).await?;
+    let mut m = a.memory();
+    m.evaluated_at = Some(now);
+    m.unread = unread;
+    Ok(changes)
+}
+
+/// Each lane's sustained decision; one lane that cannot be read makes the
+/// whole source unread, so no lane's alert resolves on a failed read.
+async fn vp_alerts(state: &AppState) -> Result<Vec<Alert>> {
+    let lanes: VpLanes = state
+        .upstream
+        .get_json(vp_api::paths::DASHBOARD_LANES, None, EVALUATION_ACTOR)
+        .await?;
+    let limits = VpLimits::SUSTAINED;
+    let mut out = Vec::new();
+    for lane in lanes.lanes.iter().take(MAX_LANES) {
+        if vp_api::validate_vp_id(&lane.vp_id).is_err() {
+            continue;
+        }
+        let query = format!(
+            "vp_id={}&mission_limit={}&event_limit={}",
+            lane.vp_id, limits.mission_limit, limits.event_limit
+        );
+        let m: VpOpsMetrics = state
+            .upstream
+            .get_json(vp_api::paths::OPS_METRICS, Some(&query), EVALUATION_ACTOR)
+            .await?;
+        let sustained = m.assess(VpProfile::Sustained, &state.vp_thresholds);
+        out.extend(vp_alert(&lane.vp_id, &sustained));
+    }
+    Ok(out)
+}
+
+/// Start the evaluation: once at once, then once per interval.
+pub fn spawn(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(state.alerting.interval);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = evaluate(&state, Utc::now()).await {
+                tracing::error!(error = %e, "alert evaluation could not be kept");
+            }
+        }
+    })
+}
