@@ -2,8 +2,11 @@
 //! sources are read, their alerts raised by the rules in
 //! `opsdeck_api::alerts::model`, and the transitions kept in `console.db`
 //! (`alert_state`, one row per key, and `alert_events`, its history), so an
-//! alert fires once and resolves once, across restarts. Deliveries are not
-//! wired to it yet; the KPI webhook keeps its own path.
+//! alert fires once and resolves once, across restarts. Firing alerts can be
+//! acknowledged and silenced (`/api/console/alerts/ack`, `…/silences`:
+//! admin writes, audited, refused on a read-only console by the guard);
+//! KPI alerts of days a guardrail stop overlaps say which stop explains
+//! them. Deliveries are not wired to it yet; the KPI webhook keeps its own.
 //!
 //! A source that cannot be read keeps the state it had: its firing alerts
 //! neither resolve nor fire again until it is read again. So does a source
@@ -11,20 +14,25 @@
 
 use std::sync::Mutex;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use opsdeck_api::admin::{self, AdminStatus};
 use opsdeck_api::alerts::model::{
-    Alert, AlertSeverity, AlertSource, AlertState, AlertStatus, AlertsPage, Transition,
-    guardrail_alert, kpi_alert, paths, transitions, upstream_alert, vp_alert,
+    AckRequest, Acknowledgement, Alert, AlertSeverity, AlertSource, AlertState, AlertStatus,
+    AlertsPage, Silence, SilenceRequest, SilenceView, StopWindow, Transition, guardrail_alert,
+    inhibited_by, kpi_alert, paths, silenced_by, transitions, upstream_alert, vp_alert,
 };
+use opsdeck_api::validate::{self, ValidationError};
 use opsdeck_api::vp::{self as vp_api, VpLanes, VpLimits, VpOpsMetrics, VpProfile, VpSnapshot};
 use rusqlite::params;
 use tokio::task::JoinHandle;
 
 use crate::error::Result;
+use crate::evidence::actor_of;
+use crate::guard::Caller;
 use crate::state::AppState;
 use crate::store::{Store, time_text};
 
@@ -134,18 +142,186 @@ impl Alerting {
 
 /// Routes of the alert model.
 pub fn router() -> Router<AppState> {
-    Router::new().route(paths::ALERTS, get(list))
+    Router::new()
+        .route(paths::ALERTS, get(list))
+        .route(paths::ACK, post(acknowledge))
+        .route(paths::SILENCES, post(silence))
+        .route(paths::SILENCE_EXPIRE, post(expire))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
-    let (firing, resolved) = read(&state.store).await?;
+    let now = Utc::now();
+    let (mut firing, resolved) = read(&state.store).await?;
+    let silences = silences(&state.store, now).await?;
+    annotate(&mut firing, &silences, now);
+    let views = silences
+        .into_iter()
+        .map(|s| SilenceView {
+            active: s.active(now),
+            matches_nothing: !firing.iter().any(|f| s.matches(&f.alert)),
+            silence: s,
+        })
+        .collect();
     let m = state.alerting.memory();
     Ok(Json(AlertsPage {
         evaluated_at: m.evaluated_at,
         unread: m.unread.clone(),
         firing,
         resolved,
+        silences: views,
     }))
+}
+
+/// Mark each firing alert with the silence holding it and, for KPI alerts,
+/// the guardrail stop (a guardrail alert's firing span) that explains it.
+pub fn annotate(firing: &mut [AlertStatus], silences: &[Silence], now: DateTime<Utc>) {
+    let stops: Vec<StopWindow> = firing
+        .iter()
+        .filter(|f| f.alert.source == AlertSource::Guardrail)
+        .map(|f| StopWindow {
+            run_id: f.alert.key.clone(),
+            from: f.fired_at,
+            until: f.resolved_at,
+        })
+        .collect();
+    for f in firing.iter_mut() {
+        f.silenced_by = silenced_by(silences, &f.alert, now).map(|s| s.id);
+        f.inhibited_by = inhibited_by(&f.alert, &stops, now).map(|s| s.run_id.clone());
+    }
+}
+
+/// Silences in force now or starting later (ended ones stay as history).
+pub async fn silences(store: &Store, now: DateTime<Utc>) -> Result<Vec<Silence>> {
+    let at = time_text(now);
+    let bodies = store
+        .with(move |c| {
+            c.prepare_cached(
+                "SELECT id, body FROM alert_silences WHERE ends_at > ?1 ORDER BY ends_at LIMIT 500",
+            )?
+            .query_map(params![at], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await?;
+    Ok(bodies
+        .into_iter()
+        .filter_map(|(id, body)| {
+            let mut s: Silence = serde_json::from_str(&body).ok()?;
+            s.id = id;
+            Some(s)
+        })
+        .collect())
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<AlertStatus>> {
+    let ack: AckRequest = validate::json_object(&body)?;
+    if let Some(note) = &ack.note {
+        validate::reason(note).map_err(|e| ValidationError::invalid("note", e.message))?;
+    }
+    let by = actor_of(&caller);
+    let (key, note, at) = (ack.key.clone(), ack.note.clone(), time_text(Utc::now()));
+    let changed = state
+        .store
+        .with(move |c| {
+            c.execute(
+                "UPDATE alert_state SET ack_by = ?2, ack_at = ?3, ack_note = ?4
+                 WHERE key = ?1 AND state = 'firing'",
+                params![key, by, at, note],
+            )
+        })
+        .await?;
+    if changed == 0 {
+        return Err(ValidationError::invalid(
+            "key",
+            format!(
+                "no firing alert has key {:?}",
+                ack.key.chars().take(80).collect::<String>()
+            ),
+        )
+        .into());
+    }
+    let (firing, _) = read(&state.store).await?;
+    firing
+        .into_iter()
+        .find(|f| f.alert.key == ack.key)
+        .map(Json)
+        .ok_or_else(|| {
+            ValidationError::invalid("key", "the alert resolved meanwhile".into()).into()
+        })
+}
+
+async fn silence(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Silence>> {
+    let req: SilenceRequest = validate::json_object(&body)?;
+    let now = Utc::now();
+    let mut s = Silence {
+        id: 0,
+        matchers: req.matchers,
+        author: actor_of(&caller),
+        comment: req.comment,
+        starts_at: req.starts_at.unwrap_or(now),
+        ends_at: req.ends_at,
+    };
+    s.validate()?;
+    if s.ends_at <= now {
+        return Err(ValidationError::invalid("ends_at", "ends_at is already past".into()).into());
+    }
+    let body = serde_json::to_string(&s).unwrap_or_default();
+    let (created, ends) = (time_text(now), time_text(s.ends_at));
+    s.id = state
+        .store
+        .with(move |c| {
+            c.execute(
+                "INSERT INTO alert_silences (created_at, ends_at, body) VALUES (?1, ?2, ?3)",
+                params![created, ends, body],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await?;
+    Ok(Json(s))
+}
+
+async fn expire(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Silence>> {
+    let now = Utc::now();
+    let found = state
+        .store
+        .with(move |c| {
+            use rusqlite::OptionalExtension;
+            c.query_row(
+                "SELECT body FROM alert_silences WHERE id = ?1",
+                params![id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+        })
+        .await?;
+    let mut s: Silence = found
+        .and_then(|b| serde_json::from_str(&b).ok())
+        .ok_or_else(|| ValidationError::invalid("id", format!("no silence has id {id}")))?;
+    s.id = id;
+    if s.ends_at > now {
+        s.ends_at = now.max(s.starts_at);
+        let body = serde_json::to_string(&s).unwrap_or_default();
+        let ends = time_text(s.ends_at);
+        state
+            .store
+            .with(move |c| {
+                c.execute(
+                    "UPDATE alert_silences SET ends_at = ?2, body = ?3 WHERE id = ?1",
+                    params![id, ends, body],
+                )
+            })
+            .await?;
+    }
+    Ok(Json(s))
 }
 
 fn parse_time(s: &str) -> DateTime<Utc> {
@@ -167,25 +343,30 @@ pub async fn read(store: &Store) -> Result<(Vec<AlertStatus>, Vec<AlertStatus>)>
     let rows = store
         .with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT state, fired_at, resolved_at, body FROM alert_state
+                "SELECT state, fired_at, resolved_at, body, ack_by, ack_at, ack_note FROM alert_state
                  WHERE state = 'firing'
                  UNION ALL
-                 SELECT * FROM (SELECT state, fired_at, resolved_at, body FROM alert_state
-                     WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1)",
+                 SELECT * FROM (SELECT state, fired_at, resolved_at, body, ack_by, ack_at, ack_note
+                     FROM alert_state WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1)",
             )?;
             stmt.query_map(params![RESOLVED_SHOWN], |r| {
+                let ack = match (r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?) {
+                    (Some(by), Some(at)) => Some((by, at, r.get::<_, Option<String>>(6)?)),
+                    _ => None,
+                };
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, String>(3)?,
+                    ack,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
         })
         .await?;
     let (mut firing, mut resolved) = (Vec::new(), Vec::new());
-    for (state, fired_at, resolved_at, body) in rows {
+    for (state, fired_at, resolved_at, body, ack) in rows {
         let Ok(alert) = serde_json::from_str::<Alert>(&body) else {
             tracing::warn!("an alert row is stored unreadably; skipped");
             continue;
@@ -199,6 +380,13 @@ pub async fn read(store: &Store) -> Result<(Vec<AlertStatus>, Vec<AlertStatus>)>
             },
             fired_at: parse_time(&fired_at),
             resolved_at: resolved_at.as_deref().map(parse_time),
+            acknowledged: ack.map(|(by, at, note)| Acknowledgement {
+                by,
+                at: parse_time(&at),
+                note,
+            }),
+            silenced_by: None,
+            inhibited_by: None,
         };
         match status.state {
             AlertState::Firing => firing.push(status),
@@ -255,7 +443,8 @@ pub async fn apply(
                              VALUES (?1, ?2, ?3, 'firing', ?4, NULL, ?5)
                              ON CONFLICT (key) DO UPDATE SET source = excluded.source,
                                  severity = excluded.severity, state = 'firing',
-                                 fired_at = excluded.fired_at, resolved_at = NULL, body = excluded.body",
+                                 fired_at = excluded.fired_at, resolved_at = NULL, body = excluded.body,
+                                 ack_by = NULL, ack_at = NULL, ack_note = NULL",
                             params![a.key, a.source.key(), a.severity.key(), at, body],
                         )?;
                         tx.execute(

@@ -113,7 +113,8 @@ CREATE TABLE vp_cadence (
     follow_up_row   INTEGER
 );
 "#,
-    // 6: the alert model's state, one row per alert key, and its history.
+    // 6: the alert model's state, one row per alert key (with who
+    // acknowledged it), its history, and the silences.
     r#"
 CREATE TABLE alert_state (
     key         TEXT PRIMARY KEY,
@@ -122,7 +123,10 @@ CREATE TABLE alert_state (
     state       TEXT NOT NULL,
     fired_at    TEXT NOT NULL,
     resolved_at TEXT,
-    body        TEXT NOT NULL
+    body        TEXT NOT NULL,
+    ack_by      TEXT,
+    ack_at      TEXT,
+    ack_note    TEXT
 );
 CREATE INDEX alert_state_by_state ON alert_state (state, resolved_at);
 CREATE TABLE alert_events (
@@ -131,6 +135,12 @@ CREATE TABLE alert_events (
     at       TEXT NOT NULL,
     event    TEXT NOT NULL,
     severity TEXT NOT NULL
+);
+CREATE TABLE alert_silences (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    ends_at    TEXT NOT NULL,
+    body       TEXT NOT NULL
 );
 "#,
 ];

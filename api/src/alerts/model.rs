@@ -174,6 +174,15 @@ pub struct AlertStatus {
     pub fired_at: DateTime<Utc>,
     /// When it resolved, once it has.
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Who acknowledged this firing, if anyone did (a new firing starts unacknowledged).
+    #[serde(default)]
+    pub acknowledged: Option<Acknowledgement>,
+    /// The silence holding it now, if one does.
+    #[serde(default)]
+    pub silenced_by: Option<i64>,
+    /// The guardrail stop that explains it (KPI alerts only): the stop's alert key.
+    #[serde(default)]
+    pub inhibited_by: Option<String>,
 }
 
 /// `GET /api/console/alerts`: what fires now and what resolved lately.
@@ -188,12 +197,59 @@ pub struct AlertsPage {
     pub firing: Vec<AlertStatus>,
     /// The newest resolved alerts, newest first.
     pub resolved: Vec<AlertStatus>,
+    /// Silences in force or ending later, soonest ending first.
+    #[serde(default)]
+    pub silences: Vec<SilenceView>,
+}
+
+/// A silence as the page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceView {
+    /// The silence.
+    pub silence: Silence,
+    /// In force now.
+    pub active: bool,
+    /// Matches no alert that fires now: flagged, since a mistyped matcher
+    /// silences nothing.
+    pub matches_nothing: bool,
+}
+
+/// `POST /api/console/alerts/ack`: acknowledge a firing alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckRequest {
+    /// The alert's key.
+    pub key: String,
+    /// What the acknowledger says (up to 280 characters).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/console/alerts/silences`: planned work; the author is the actor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SilenceRequest {
+    /// All must match.
+    pub matchers: Vec<Matcher>,
+    /// Why.
+    pub comment: String,
+    /// From (default: now).
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Until.
+    pub ends_at: DateTime<Utc>,
 }
 
 /// Paths of the alert model's API.
 pub mod paths {
     /// GET [`super::AlertsPage`].
     pub const ALERTS: &str = "/api/console/alerts";
+    /// POST [`super::AckRequest`] → [`super::AlertStatus`].
+    pub const ACK: &str = "/api/console/alerts/ack";
+    /// POST [`super::SilenceRequest`] → [`super::Silence`].
+    pub const SILENCES: &str = "/api/console/alerts/silences";
+    /// POST (no body) → [`super::Silence`]: end silence `{id}` now.
+    pub const SILENCE_EXPIRE: &str = "/api/console/alerts/silences/{id}/expire";
 }
 
 /// What one evaluation changes, against the alerts firing before it.

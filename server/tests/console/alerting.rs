@@ -140,3 +140,146 @@ async fn a_platform_that_cannot_be_reached_fires_the_upstream_alert_and_resolves
     assert!(unread.contains(&AlertSource::Vp) && unread.contains(&AlertSource::Guardrail));
     assert!(page.firing.iter().any(|s| s.alert.key == earlier.key));
 }
+
+#[tokio::test]
+async fn admins_acknowledge_and_silence_viewers_and_read_only_consoles_may_not() {
+    use crate::support::{VIEWER, post};
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    let c = Console::from(TestConsole::new().viewer()).await;
+    let store = &c.state().store;
+    let a = alert(
+        "vp:vp.coder.primary:force_fallback",
+        AlertSeverity::Critical,
+    );
+    let mut kpi = alert("kpi:d1:today", AlertSeverity::Critical);
+    kpi.source = AlertSource::Kpi;
+    kpi.period = Some(opsdeck_api::alerts::model::AlertPeriod::day(
+        Utc::now().date_naive(),
+    ));
+    let mut stop = alert("guardrail:run-7:budget_exceeded", AlertSeverity::Critical);
+    stop.source = AlertSource::Guardrail;
+    apply(
+        store,
+        vec![a.clone(), kpi.clone(), stop.clone()],
+        vec![],
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    // Acknowledged, with who and why; an unknown key is refused.
+    let body = format!(r#"{{"key":"{}","note":"looking"}}"#, a.key);
+    let (status, _, out) = c.send("127.0.0.1", post(paths::ACK, &body)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
+    let acked: opsdeck_api::alerts::model::AlertStatus = crate::support::json(&out);
+    let ack = acked.acknowledged.expect("acknowledged");
+    assert_eq!(
+        (ack.by.as_str(), ack.note.as_deref()),
+        ("Handler Test", Some("looking"))
+    );
+    let (status, _, _) = c
+        .send("127.0.0.1", post(paths::ACK, r#"{"key":"vp:nobody"}"#))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A silence on the lane's keys holds the alert; one matching nothing is flagged.
+    let ends = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let silence = |value: &str| {
+        format!(
+            r#"{{"matchers":[{{"field":"key","value":"{value}"}}],"comment":"provider maintenance","ends_at":"{ends}"}}"#
+        )
+    };
+    let (status, _, out) = c
+        .send(
+            "127.0.0.1",
+            post(paths::SILENCES, &silence("vp:vp.coder.primary:*")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
+    let held: opsdeck_api::alerts::model::Silence = crate::support::json(&out);
+    assert_eq!(held.author, "Handler Test");
+    let (status, _, _) = c
+        .send("127.0.0.1", post(paths::SILENCES, &silence("vp:typo*")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = c
+        .send(
+            "127.0.0.1",
+            post(
+                paths::SILENCES,
+                &format!(r#"{{"matchers":[],"comment":"x","ends_at":"{ends}"}}"#),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let vp = page.firing.iter().find(|f| f.alert.key == a.key).unwrap();
+    assert_eq!(vp.silenced_by, Some(held.id));
+    let flagged: Vec<bool> = page.silences.iter().map(|s| s.matches_nothing).collect();
+    assert_eq!(flagged, [false, true]);
+    // The stop explains the KPI alert of its day; the VP alert is not a KPI's.
+    let k = page.firing.iter().find(|f| f.alert.key == kpi.key).unwrap();
+    assert_eq!(k.inhibited_by.as_deref(), Some(stop.key.as_str()));
+    assert_eq!(vp.inhibited_by, None);
+
+    // Ended early: it holds nothing any more.
+    let path = paths::SILENCE_EXPIRE.replace("{id}", &held.id.to_string());
+    let (status, _, _) = c.send("127.0.0.1", post(&path, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    assert_eq!(
+        page.firing
+            .iter()
+            .find(|f| f.alert.key == a.key)
+            .unwrap()
+            .silenced_by,
+        None
+    );
+
+    // A new firing starts unacknowledged.
+    apply(store, vec![], vec![], Utc::now()).await.unwrap();
+    apply(store, vec![a.clone()], vec![], Utc::now())
+        .await
+        .unwrap();
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    assert_eq!(page.firing[0].acknowledged, None);
+
+    // Viewers read but may not acknowledge; the writes were audited.
+    let viewer_ack = Request::builder()
+        .method("POST")
+        .uri(paths::ACK)
+        .header(header::AUTHORIZATION, format!("Bearer {VIEWER}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let (status, _, _) = c.send("127.0.0.1", viewer_ack).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let viewer_read = Request::builder()
+        .uri(paths::ALERTS)
+        .header(header::AUTHORIZATION, format!("Bearer {VIEWER}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, _) = c.send("127.0.0.1", viewer_read).await;
+    assert_eq!(status, StatusCode::OK);
+    let audit = c.audit().await;
+    for written in [paths::ACK, paths::SILENCES] {
+        assert!(
+            audit
+                .rows
+                .iter()
+                .any(|r| r.path == written && r.status == Some(200)),
+            "{written} not audited"
+        );
+    }
+
+    // A read-only console refuses both.
+    let ro =
+        Console::new(|a| a.environment = Some(opsdeck_api::admin::Environment::Production)).await;
+    let (status, _, _) = ro.send("127.0.0.1", post(paths::ACK, &body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = ro
+        .send("127.0.0.1", post(paths::SILENCES, &silence("vp:*")))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
