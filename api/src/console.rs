@@ -131,12 +131,14 @@ pub const VIEWER_READABLE: &[&str] = &[
 /// the server itself, to be refused by the platform). Recording VP evidence
 /// is another: rollout windows are watched in production, and the log is
 /// the console's own; so is setting a lane's monitoring cadence, which
-/// matters most after a production incident. They are still admin only,
+/// matters most after a production incident; and a test alert, which proves
+/// the webhook where it matters. They are still admin only,
 /// need an actor, and are audited as writes.
 pub const WRITE_GUARD_EXEMPT: &[&str] = &[
     crate::prodchecks::paths::PROD_CHECKS_RUN,
     crate::vp::paths::CONSOLE_EVIDENCE,
     crate::vp::paths::CONSOLE_CADENCE,
+    crate::alerts::model::paths::TEST,
 ];
 
 /// Whether `role` may make a `method` request to `path` (the role guard).

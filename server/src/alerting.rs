@@ -6,7 +6,9 @@
 //! acknowledged and silenced (`/api/console/alerts/ack`, `…/silences`:
 //! admin writes, audited, refused on a read-only console by the guard);
 //! KPI alerts of days a guardrail stop overlaps say which stop explains
-//! them. Deliveries are not wired to it yet; the KPI webhook keeps its own.
+//! them. Each firing and resolved transition (KPI alerts excepted: they keep
+//! their own payload for now) is queued for the webhook through the same
+//! outbox, unless a silence holds it; "Send test alert" takes the same path.
 //!
 //! A source that cannot be read keeps the state it had: its firing alerts
 //! neither resolve nor fire again until it is read again. So does a source
@@ -21,15 +23,17 @@ use axum::{Extension, Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use opsdeck_api::admin::{self, AdminStatus};
 use opsdeck_api::alerts::model::{
-    AckRequest, Acknowledgement, Alert, AlertSeverity, AlertSource, AlertState, AlertStatus,
-    AlertsPage, Silence, SilenceRequest, SilenceView, StopWindow, Transition, guardrail_alert,
-    inhibited_by, kpi_alert, paths, silenced_by, transitions, upstream_alert, vp_alert,
+    AckRequest, Acknowledgement, Alert, AlertEvent, AlertNotification, AlertSeverity, AlertSource,
+    AlertState, AlertStatus, AlertsPage, Silence, SilenceRequest, SilenceView, StopWindow,
+    Transition, guardrail_alert, inhibited_by, kpi_alert, paths, silenced_by, transitions,
+    upstream_alert, vp_alert,
 };
 use opsdeck_api::validate::{self, ValidationError};
 use opsdeck_api::vp::{self as vp_api, VpLanes, VpLimits, VpOpsMetrics, VpProfile, VpSnapshot};
 use rusqlite::params;
 use tokio::task::JoinHandle;
 
+use crate::alerts::payload_key;
 use crate::error::Result;
 use crate::evidence::actor_of;
 use crate::guard::Caller;
@@ -147,6 +151,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::ACK, post(acknowledge))
         .route(paths::SILENCES, post(silence))
         .route(paths::SILENCE_EXPIRE, post(expire))
+        .route(paths::TEST, post(test_alert))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
@@ -534,10 +539,77 @@ pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transi
         .filter(|s| !a.on(*s) || unread.iter().any(|(u, _)| u == s))
         .collect();
     let changes = apply(&state.store, raised, kept, now).await?;
+    notify(state, &changes, now).await?;
     let mut m = a.memory();
     m.evaluated_at = Some(now);
     m.unread = unread;
     Ok(changes)
+}
+
+/// Queue the webhook notification of each transition: firing or resolved,
+/// unless a silence holds the alert (the delivery log says which). KPI
+/// alerts keep their own payload for now, so they are not sent twice.
+pub async fn notify(state: &AppState, changes: &[Transition], now: DateTime<Utc>) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (firing, resolved) = read(&state.store).await?;
+    let held = silences(&state.store, now).await?;
+    for t in changes {
+        let (status, event) = match t {
+            Transition::Fired(a) => (
+                firing.iter().find(|s| s.alert.key == a.key),
+                AlertEvent::Firing,
+            ),
+            Transition::Resolved(k) => (
+                resolved.iter().find(|s| s.alert.key == *k),
+                AlertEvent::Resolved,
+            ),
+        };
+        let Some(s) = status.filter(|s| s.alert.source != AlertSource::Kpi) else {
+            continue;
+        };
+        let n = AlertNotification::new(
+            event,
+            state.alerts.environment(),
+            Some(s.alert.clone()),
+            s.fired_at,
+            s.resolved_at,
+            payload_key,
+        );
+        if let Some(silence) = silenced_by(&held, &s.alert, now) {
+            state
+                .alerts
+                .held(
+                    &n,
+                    &format!("held by silence {} ({})", silence.id, silence.comment),
+                )
+                .await?;
+            continue;
+        }
+        state.alerts.notify(&n).await?;
+    }
+    Ok(())
+}
+
+async fn test_alert(State(state): State<AppState>) -> Result<Json<AlertNotification>> {
+    let n = AlertNotification::new(
+        AlertEvent::Test,
+        state.alerts.environment(),
+        None,
+        Utc::now(),
+        None,
+        payload_key,
+    );
+    match state.alerts.notify(&n).await? {
+        Some(_) => Ok(Json(n)),
+        None => Err(ValidationError::invalid(
+            "webhook",
+            "no webhook is set up: set KPI_ALERT_WEBHOOK_URL and KPI_ALERT_WEBHOOK_ENABLED=true"
+                .into(),
+        )
+        .into()),
+    }
 }
 
 /// Each lane's sustained decision; one lane that cannot be read makes the

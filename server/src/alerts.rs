@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use opsdeck_api::admin::Environment;
+use opsdeck_api::alerts::model::AlertNotification;
 use opsdeck_api::alerts::{KpiAlertPayload, KpiAlertsView, WebhookInfo, WebhookLog, paths};
 use opsdeck_api::console::LimitQuery;
 use opsdeck_api::kpi::{KpiAlertReport, KpiAlertThresholds, KpiRollups, evaluate_kpi_alerts};
@@ -295,6 +296,41 @@ impl Alerts {
             }
         }
         Ok(self.view())
+    }
+
+    /// Queue a notification of the alert model for the webhook (with the
+    /// same cooldown and idempotency as KPI payloads) and wake the sender.
+    /// `None` when no webhook is set up.
+    pub async fn notify(&self, n: &AlertNotification) -> Result<Option<Enqueued>> {
+        let Some(target) = self.args.webhook_target() else {
+            return Ok(None);
+        };
+        let cooldown = Duration::from_secs(self.args.kpi_alert_notify_cooldown_minutes * 60);
+        let queued = self
+            .outbox
+            .enqueue_alert(n, target.pin, cooldown, Utc::now().timestamp_millis())
+            .await?;
+        if let Enqueued::Queued(id) = queued {
+            tracing::info!(
+                outbox_id = id,
+                summary = n.summary(),
+                "alert notification queued for the webhook"
+            );
+            self.wake.notify_one();
+        }
+        Ok(Some(queued))
+    }
+
+    /// Log that `n` was not queued, and why (a silence held it).
+    pub async fn held(&self, n: &AlertNotification, why: &str) -> Result<()> {
+        self.outbox
+            .suppressed(&n.idempotency_key, why, Utc::now().timestamp_millis())
+            .await
+    }
+
+    /// The console's environment, as notifications name it.
+    pub fn environment(&self) -> Environment {
+        self.environment
     }
 
     /// Attempt every due delivery once. Returns how many were attempted.

@@ -89,6 +89,15 @@ pub enum Enqueued {
     Suppressed,
 }
 
+/// One row to queue: its idempotency key, the day it concerns, a summary
+/// for the log, and the body sent.
+struct Item {
+    key: String,
+    day: Option<String>,
+    summary: String,
+    body: String,
+}
+
 /// Handle to the outbox tables; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Outbox {
@@ -146,8 +155,46 @@ impl Outbox {
         cooldown: Duration,
         now_ms: i64,
     ) -> Result<Enqueued> {
+        let item = Item {
+            key: payload.idempotency_key.clone(),
+            day: payload
+                .alerts
+                .iter()
+                .map(|a| a.measurement.day)
+                .max()
+                .map(|d| d.to_string()),
+            summary: payload.summary(),
+            body: serde_json::to_string(&payload).unwrap_or_default(),
+        };
+        self.enqueue_item(item, pin, cooldown, now_ms).await
+    }
+
+    /// Queue a notification of the alert model, as [`Outbox::enqueue`] does a KPI payload.
+    pub async fn enqueue_alert(
+        &self,
+        n: &opsdeck_api::alerts::model::AlertNotification,
+        pin: String,
+        cooldown: Duration,
+        now_ms: i64,
+    ) -> Result<Enqueued> {
+        let item = Item {
+            key: n.idempotency_key.clone(),
+            day: None,
+            summary: n.summary(),
+            body: serde_json::to_string(n).unwrap_or_default(),
+        };
+        self.enqueue_item(item, pin, cooldown, now_ms).await
+    }
+
+    async fn enqueue_item(
+        &self,
+        item: Item,
+        pin: String,
+        cooldown: Duration,
+        now_ms: i64,
+    ) -> Result<Enqueued> {
         self.with(move |c| {
-            let key = payload.idempotency_key.clone();
+            let key = item.key.clone();
             let last: Option<i64> = c
                 .query_row(
                     "SELECT created_ms FROM webhook_outbox WHERE idempotency_key = ?1
@@ -174,20 +221,11 @@ impl Outbox {
                 )?;
                 return Ok(Enqueued::Suppressed);
             }
-            let day = payload.alerts.iter().map(|a| a.measurement.day).max();
-            let body = serde_json::to_string(&payload).unwrap_or_default();
             c.execute(
                 "INSERT INTO webhook_outbox (idempotency_key, created_ms, day, summary, payload,
                                              status, next_attempt_ms, target)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?2, ?6)",
-                params![
-                    key,
-                    now_ms,
-                    day.map(|d| d.to_string()),
-                    payload.summary(),
-                    body,
-                    pin
-                ],
+                params![key, now_ms, item.day, item.summary, item.body, pin],
             )?;
             let id = c.last_insert_rowid();
             log(
@@ -196,11 +234,18 @@ impl Outbox {
                 &key,
                 DeliveryEvent::Queued,
                 None,
-                Some(&payload.summary()),
+                Some(&item.summary),
             )?;
             Ok(Enqueued::Queued(id))
         })
         .await
+    }
+
+    /// Log that the notification with `key` was not queued, and why.
+    pub async fn suppressed(&self, key: &str, why: &str, now_ms: i64) -> Result<()> {
+        let (key, why) = (key.to_owned(), why.to_owned());
+        self.with(move |c| log(c, now_ms, &key, DeliveryEvent::Suppressed, None, Some(&why)))
+            .await
     }
 
     /// Pending rows due by `now_ms`, oldest first.

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::admin::AdminStatus;
+use crate::admin::{AdminStatus, Environment};
 use crate::kpi::{KpiAlert, Severity as KpiSeverity};
 use crate::other::OrOther;
 use crate::runs::RunOutcome;
@@ -240,6 +240,87 @@ pub struct SilenceRequest {
     pub ends_at: DateTime<Utc>,
 }
 
+/// What a notification says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertEvent {
+    /// The alert started firing (or fires louder).
+    Firing,
+    /// It resolved.
+    Resolved,
+    /// "Send test alert": nothing is wrong; the path works.
+    Test,
+}
+
+impl AlertEvent {
+    /// `firing`, `resolved`, `test`.
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertEvent::Firing => "firing",
+            AlertEvent::Resolved => "resolved",
+            AlertEvent::Test => "test",
+        }
+    }
+}
+
+/// What the webhook receives for an alert of the model: `kind`
+/// `opsdeck.alert` (KPI alerts keep their own `opsdeck.kpi_alert` for now).
+/// Never a secret: the alert's own fields and the console's environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertNotification {
+    /// Always `opsdeck.alert`.
+    pub kind: String,
+    /// Firing, resolved or a test.
+    pub event: AlertEvent,
+    /// The console's environment.
+    pub environment: Environment,
+    /// The alert; `None` for a test.
+    pub alert: Option<Alert>,
+    /// When it started firing (or when the test was sent).
+    pub fired_at: DateTime<Utc>,
+    /// When it resolved, on `resolved`.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The same notification has the same key: event, alert key and
+    /// firing start, hashed by `key` (the server's SHA-256).
+    pub idempotency_key: String,
+}
+
+impl AlertNotification {
+    /// The notification of `event` for `alert` (which fired at `fired_at`).
+    pub fn new(
+        event: AlertEvent,
+        environment: Environment,
+        alert: Option<Alert>,
+        fired_at: DateTime<Utc>,
+        resolved_at: Option<DateTime<Utc>>,
+        key: impl FnOnce(&[u8]) -> String,
+    ) -> Self {
+        let canonical = format!(
+            "{}|{}|{}",
+            event.key(),
+            alert.as_ref().map_or("test", |a| a.key.as_str()),
+            fired_at.timestamp_millis()
+        );
+        AlertNotification {
+            kind: "opsdeck.alert".into(),
+            event,
+            environment,
+            alert,
+            fired_at,
+            resolved_at,
+            idempotency_key: key(canonical.as_bytes()),
+        }
+    }
+
+    /// One line for the delivery log: `firing vp:vp.coder.primary:force_fallback`.
+    pub fn summary(&self) -> String {
+        match &self.alert {
+            Some(a) => format!("{} {}", self.event.key(), a.key),
+            None => "test alert from opsdeck".into(),
+        }
+    }
+}
+
 /// Paths of the alert model's API.
 pub mod paths {
     /// GET [`super::AlertsPage`].
@@ -248,6 +329,9 @@ pub mod paths {
     pub const ACK: &str = "/api/console/alerts/ack";
     /// POST [`super::SilenceRequest`] → [`super::Silence`].
     pub const SILENCES: &str = "/api/console/alerts/silences";
+    /// POST (no body) → the queued test's [`super::AlertNotification`]:
+    /// "Send test alert" through the same outbox and webhook.
+    pub const TEST: &str = "/api/console/alerts/test";
     /// POST (no body) → [`super::Silence`]: end silence `{id}` now.
     pub const SILENCE_EXPIRE: &str = "/api/console/alerts/silences/{id}/expire";
 }

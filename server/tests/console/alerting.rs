@@ -283,3 +283,80 @@ async fn admins_acknowledge_and_silence_viewers_and_read_only_consoles_may_not()
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_alert_reaches_the_webhook_once_firing_once_resolved_and_a_silence_holds_it() {
+    use crate::support::post;
+    use axum::http::StatusCode;
+    use opsdeck_server::alerting::notify;
+    let (r, hook) = crate::webhook::receiver().await;
+    let c = Console::new(|a| {
+        a.sim.sim_vp_force_fallback_rate = vec!["vp.coder.primary=0.4".parse().unwrap()];
+        a.alert_model.alert_sources = vec!["vp".into()];
+        a.alerts.kpi_alert_webhook_enabled = true;
+        a.alerts.kpi_alert_webhook_url = Some(hook.into());
+    })
+    .await;
+    let state = c.state();
+    let received = || r.alerts.lock().unwrap().clone();
+
+    // Fires: one notification; evaluated again, none more.
+    evaluate(state, Utc::now()).await.unwrap();
+    state.alerts.deliver_due().await.unwrap();
+    evaluate(state, Utc::now()).await.unwrap();
+    state.alerts.deliver_due().await.unwrap();
+    let got = received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].1["event"], "firing");
+    assert_eq!(
+        got[0].1["alert"]["key"],
+        "vp:vp.coder.primary:force_fallback"
+    );
+    assert_eq!(got[0].1["environment"], "DEVELOPMENT");
+
+    // Resolves: one resolved notification, with its own key.
+    let now = Utc::now();
+    let changes = apply(&state.store, vec![], vec![], now).await.unwrap();
+    notify(state, &changes, now).await.unwrap();
+    state.alerts.deliver_due().await.unwrap();
+    let got = received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].1["event"], "resolved");
+    assert_ne!(
+        got[0].0, got[1].0,
+        "firing and resolved are two notifications"
+    );
+
+    // Silenced: fires again on the page, but is held, and the log says by what.
+    let ends = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    let body = format!(
+        r#"{{"matchers":[{{"field":"source","value":"vp"}}],"comment":"lane maintenance","ends_at":"{ends}"}}"#
+    );
+    let (status, _, _) = c.send("127.0.0.1", post(paths::SILENCES, &body)).await;
+    assert_eq!(status, StatusCode::OK);
+    evaluate(state, Utc::now()).await.unwrap();
+    state.alerts.deliver_due().await.unwrap();
+    assert_eq!(received().len(), 2, "a silenced alert is not delivered");
+    let log = state.alerts.log(50).await.unwrap();
+    assert!(
+        log.events.iter().any(|e| e
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("held by silence"))),
+        "{log:?}"
+    );
+
+    // "Send test alert" takes the same path and says it is a test.
+    let (status, _, _) = c.send("127.0.0.1", post(paths::TEST, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    state.alerts.deliver_due().await.unwrap();
+    let got = received();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[2].1["event"], "test");
+    assert!(got[2].1["alert"].is_null());
+
+    // Without a webhook there is nothing to test.
+    let quiet = Console::new(|_| {}).await;
+    let (status, _, _) = quiet.send("127.0.0.1", post(paths::TEST, "")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

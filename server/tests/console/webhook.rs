@@ -21,13 +21,16 @@ use tokio::net::TcpListener;
 use crate::support::{TOKEN, TestConsole, get_json as get, wait_until};
 
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     /// Answer 503 to this many requests first.
     fail_first: Arc<AtomicUsize>,
     /// Answer this status to everything, when set.
     status: Arc<Mutex<Option<u16>>>,
     /// (Idempotency-Key, payload) of every accepted request.
     received: Arc<Mutex<Vec<(String, KpiAlertPayload)>>>,
+    /// (Idempotency-Key, body) of every accepted notification of the alert
+    /// model (`kind` `opsdeck.alert`), which other consoles' alerts may send.
+    pub(crate) alerts: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
     attempts: Arc<AtomicUsize>,
 }
 
@@ -43,7 +46,12 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     let key = headers["idempotency-key"].to_str().unwrap().to_owned();
-    let payload: KpiAlertPayload = serde_json::from_str(&body).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+    if value["kind"] == "opsdeck.alert" {
+        r.alerts.lock().unwrap().push((key, value));
+        return StatusCode::NO_CONTENT;
+    }
+    let payload: KpiAlertPayload = serde_json::from_value(value).unwrap();
     r.received.lock().unwrap().push((key, payload));
     StatusCode::NO_CONTENT
 }
@@ -53,7 +61,7 @@ async fn serve_receiver(r: Receiver, listener: TcpListener) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 }
 
-async fn receiver() -> (Receiver, String) {
+pub(crate) async fn receiver() -> (Receiver, String) {
     let r = Receiver::default();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
