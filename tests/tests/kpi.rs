@@ -200,6 +200,8 @@ async fn alert_panel_shows_a_shaped_drop_and_a_viewer_only_reads() {
     args.alerts.kpi_alert_webhook_enabled = true;
     args.alerts.kpi_alert_webhook_url =
         Some(format!("http://{}/hook", hook.local_addr().unwrap()).into());
+    // The receiver counts KPI payloads: no other source's alerts are sent to it.
+    args.alert_model.alert_sources = vec!["kpi".into()];
     let count = received.clone();
     let receiver = Router::new().route(
         "/hook",
