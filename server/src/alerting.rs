@@ -48,6 +48,8 @@ pub const MAX_LANES: usize = 64;
 pub const RESOLVED_SHOWN: u32 = 50;
 /// History rows kept; the oldest beyond are pruned.
 pub const KEEP_EVENTS: i64 = 100_000;
+/// Silences kept, ended ones included; the oldest beyond are pruned.
+pub const KEEP_SILENCES: i64 = 10_000;
 /// Sources this build evaluates.
 pub const EVALUATED: [AlertSource; 4] = [
     AlertSource::Kpi,
@@ -288,7 +290,13 @@ async fn silence(
                 "INSERT INTO alert_silences (created_at, ends_at, body) VALUES (?1, ?2, ?3)",
                 params![created, ends, body],
             )?;
-            Ok(c.last_insert_rowid())
+            let id = c.last_insert_rowid();
+            // Kept as history, but bounded: the newest KEEP_SILENCES.
+            c.execute(
+                "DELETE FROM alert_silences WHERE id <= ?1",
+                params![id - KEEP_SILENCES],
+            )?;
+            Ok(id)
         })
         .await?;
     Ok(Json(s))
