@@ -337,10 +337,9 @@ async fn expire(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Js
     Ok(Json(s))
 }
 
+/// A stored instant; the epoch for one that does not read (never written so).
 fn parse_time(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    crate::store::parse_time(s).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
 fn severity(key: &str) -> AlertSeverity {

@@ -131,10 +131,9 @@ fn now() -> String {
     time_text(Utc::now())
 }
 
+/// A stored instant; the epoch for one that does not read (never written so).
 fn parse_time(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    crate::store::parse_time(s).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
 /// (row id, repeats, newest time) to add to rows.

@@ -27,7 +27,7 @@ use crate::error::Result;
 use crate::evidence;
 use crate::guard::Caller;
 use crate::state::AppState;
-use crate::store::{Store, time_text};
+use crate::store::{Store, parse_time, time_text};
 
 /// Who the schedule's upstream reads and rows are by.
 pub const SCHEDULE_ACTOR: &str = "opsdeck-schedule";
@@ -86,12 +86,6 @@ struct Kept {
     follow_up_after: Option<String>,
     follow_up_since: Option<String>,
     follow_up_row: Option<i64>,
-}
-
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The lane's cadence as of `now`.

@@ -145,6 +145,14 @@ CREATE TABLE alert_silences (
 "#,
 ];
 
+/// An instant the store wrote with [`time_text`], read back; `None` when it
+/// is not one.
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// An instant as the store writes it: RFC 3339 in UTC with milliseconds and
 /// `Z`, so stored times sort (and compare in SQL) as text.
 pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
