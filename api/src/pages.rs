@@ -66,12 +66,44 @@ pub const PAGES: &[Page] = &[
         bundle: "runs",
         entry: "runs.html",
     },
+    Page {
+        path: ALERTS_PAGE,
+        nav: "Alerts",
+        title: "opsdeck · Alerts",
+        bundle: "alerts",
+        entry: "alerts.html",
+    },
 ];
 
 /// Where one run's page is: `/ops/runs/<run_id>` (run ids need no escaping:
 /// letters, digits and `.`, `_`, `:`, `-` only).
 pub fn run_page(run_id: &str) -> String {
     format!("/ops/runs/{run_id}")
+}
+
+/// The alerts page.
+pub const ALERTS_PAGE: &str = "/ops/alerts";
+
+/// Where one alert is shown: its row on `/ops/alerts`, history open.
+pub fn alert_page(key: &str) -> String {
+    let mut url = format!("{ALERTS_PAGE}?alert=");
+    percent_encode(&mut url, key, b"-_.~:");
+    url
+}
+
+/// Push `text` onto `out`, every byte but ASCII letters, digits and `keep`
+/// as `%XX`.
+pub fn percent_encode(out: &mut String, text: &str, keep: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
 }
 
 /// The page serving `path`: the one whose path is `path` or its nearest
@@ -104,6 +136,7 @@ mod tests {
             ("/ops/vpx", Some("index.html")),
             ("/ops/retention/x", Some("retention.html")),
             ("/ops/runs/smoke-1", Some("runs.html")),
+            ("/ops/alerts", Some("alerts.html")),
             ("/opsx", None),
             ("/", None),
         ] {

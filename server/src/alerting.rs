@@ -17,11 +17,13 @@
 use std::sync::Mutex;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use opsdeck_api::admin::{self, AdminStatus};
+use opsdeck_api::alerts::history::{self, AlertCounts, AlertHistory, HistoryEntry, HistoryEvent};
 use opsdeck_api::alerts::model::{
     AckRequest, Acknowledgement, Alert, AlertEvent, AlertNotification, AlertSeverity, AlertSource,
     AlertState, AlertStatus, AlertsPage, Silence, SilenceRequest, SilenceView, StopWindow,
@@ -34,6 +36,7 @@ use rusqlite::params;
 use tokio::task::JoinHandle;
 
 use crate::alerts::payload_key;
+use crate::console::parse_query;
 use crate::error::Result;
 use crate::evidence::actor_of;
 use crate::guard::Caller;
@@ -154,6 +157,9 @@ pub fn router() -> Router<AppState> {
         .route(paths::SILENCES, post(silence))
         .route(paths::SILENCE_EXPIRE, post(expire))
         .route(paths::TEST, post(test_alert))
+        .route(history::paths::HISTORY, get(alert_history))
+        .route(history::paths::COUNTS, get(counts))
+        .route(history::paths::TIMELINE, get(crate::timeline::timeline))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
@@ -232,14 +238,28 @@ async fn acknowledge(
     }
     let by = actor_of(&caller);
     let (key, note, at) = (ack.key.clone(), ack.note.clone(), time_text(Utc::now()));
+    let detail = match &note {
+        Some(n) => format!("by {by}: {n}"),
+        None => format!("by {by}"),
+    };
     let changed = state
         .store
         .with(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let changed = tx.execute(
                 "UPDATE alert_state SET ack_by = ?2, ack_at = ?3, ack_note = ?4
                  WHERE key = ?1 AND state = 'firing'",
                 params![key, by, at, note],
-            )
+            )?;
+            if changed > 0 {
+                tx.execute(
+                    "INSERT INTO alert_events (key, at, event, severity, detail)
+                     SELECT key, ?2, 'acknowledged', severity, ?3 FROM alert_state WHERE key = ?1",
+                    params![key, at, detail],
+                )?;
+            }
+            tx.commit()?;
+            Ok(changed)
         })
         .await?;
     if changed == 0 {
@@ -350,56 +370,70 @@ fn severity(key: &str) -> AlertSeverity {
     }
 }
 
+/// The columns [`stored`] reads, in its order.
+const STATUS_COLUMNS: &str = "state, fired_at, resolved_at, body, ack_by, ack_at, ack_note";
+
+/// One `alert_state` row selected with [`STATUS_COLUMNS`], as stored.
+type StoredRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<(String, String, Option<String>)>,
+);
+
+fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+    let ack = match (
+        r.get::<_, Option<String>>(4)?,
+        r.get::<_, Option<String>>(5)?,
+    ) {
+        (Some(by), Some(at)) => Some((by, at, r.get::<_, Option<String>>(6)?)),
+        _ => None,
+    };
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, ack))
+}
+
+/// The status a stored row says, or `None` for one stored unreadably.
+fn status_of((state, fired_at, resolved_at, body, ack): StoredRow) -> Option<AlertStatus> {
+    let Ok(alert) = serde_json::from_str::<Alert>(&body) else {
+        tracing::warn!("an alert row is stored unreadably; skipped");
+        return None;
+    };
+    Some(AlertStatus {
+        alert,
+        state: if state == "firing" {
+            AlertState::Firing
+        } else {
+            AlertState::Resolved
+        },
+        fired_at: parse_time(&fired_at),
+        resolved_at: resolved_at.as_deref().map(parse_time),
+        acknowledged: ack.map(|(by, at, note)| Acknowledgement {
+            by,
+            at: parse_time(&at),
+            note,
+        }),
+        silenced_by: None,
+        inhibited_by: None,
+    })
+}
+
 /// Firing alerts (critical first, then oldest first) and the newest resolved.
 pub async fn read(store: &Store) -> Result<(Vec<AlertStatus>, Vec<AlertStatus>)> {
     let rows = store
         .with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT state, fired_at, resolved_at, body, ack_by, ack_at, ack_note FROM alert_state
-                 WHERE state = 'firing'
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {STATUS_COLUMNS} FROM alert_state WHERE state = 'firing'
                  UNION ALL
-                 SELECT * FROM (SELECT state, fired_at, resolved_at, body, ack_by, ack_at, ack_note
-                     FROM alert_state WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1)",
-            )?;
-            stmt.query_map(params![RESOLVED_SHOWN], |r| {
-                let ack = match (r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?) {
-                    (Some(by), Some(at)) => Some((by, at, r.get::<_, Option<String>>(6)?)),
-                    _ => None,
-                };
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    ack,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
+                 SELECT * FROM (SELECT {STATUS_COLUMNS} FROM alert_state
+                     WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1)"
+            ))?;
+            stmt.query_map(params![RESOLVED_SHOWN], stored)?
+                .collect::<rusqlite::Result<Vec<_>>>()
         })
         .await?;
     let (mut firing, mut resolved) = (Vec::new(), Vec::new());
-    for (state, fired_at, resolved_at, body, ack) in rows {
-        let Ok(alert) = serde_json::from_str::<Alert>(&body) else {
-            tracing::warn!("an alert row is stored unreadably; skipped");
-            continue;
-        };
-        let status = AlertStatus {
-            alert,
-            state: if state == "firing" {
-                AlertState::Firing
-            } else {
-                AlertState::Resolved
-            },
-            fired_at: parse_time(&fired_at),
-            resolved_at: resolved_at.as_deref().map(parse_time),
-            acknowledged: ack.map(|(by, at, note)| Acknowledgement {
-                by,
-                at: parse_time(&at),
-                note,
-            }),
-            silenced_by: None,
-            inhibited_by: None,
-        };
+    for status in rows.into_iter().filter_map(status_of) {
         match status.state {
             AlertState::Firing => firing.push(status),
             AlertState::Resolved => resolved.push(status),
@@ -412,6 +446,105 @@ pub async fn read(store: &Store) -> Result<(Vec<AlertStatus>, Vec<AlertStatus>)>
             .then(a.fired_at.cmp(&b.fired_at))
     });
     Ok((firing, resolved))
+}
+
+/// The firing alerts, annotated with the silences holding them and the
+/// stops explaining them.
+async fn annotated_firing(store: &Store, now: DateTime<Utc>) -> Result<Vec<AlertStatus>> {
+    let (mut firing, _) = read(store).await?;
+    let silences = silences(store, now).await?;
+    annotate(&mut firing, &silences, now);
+    Ok(firing)
+}
+
+async fn counts(State(state): State<AppState>) -> Result<Json<AlertCounts>> {
+    let firing = annotated_firing(&state.store, Utc::now()).await?;
+    Ok(Json(AlertCounts::of(&firing)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    key: String,
+}
+
+async fn alert_history(
+    State(state): State<AppState>,
+    query: std::result::Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Json<AlertHistory>> {
+    let q = parse_query(query)?;
+    let now = Utc::now();
+    let unknown = || {
+        ValidationError::invalid(
+            "key",
+            format!(
+                "no alert has key {:?}",
+                q.key.chars().take(80).collect::<String>()
+            ),
+        )
+    };
+    if q.key.is_empty() || q.key.len() > 512 {
+        return Err(unknown().into());
+    }
+    let key = q.key.clone();
+    let (row, entries) = state
+        .store
+        .with(move |c| {
+            use rusqlite::OptionalExtension;
+            let row = c
+                .query_row(
+                    &format!("SELECT {STATUS_COLUMNS} FROM alert_state WHERE key = ?1"),
+                    params![key],
+                    stored,
+                )
+                .optional()?;
+            let entries = c
+                .prepare_cached(
+                    "SELECT at, event, severity, detail FROM alert_events WHERE key = ?1
+                     ORDER BY id DESC LIMIT ?2",
+                )?
+                .query_map(params![key, history::HISTORY_MAX], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((row, entries))
+        })
+        .await?;
+    let mut status = row.and_then(status_of).ok_or_else(unknown)?;
+    if status.state == AlertState::Firing {
+        let firing = annotated_firing(&state.store, now).await?;
+        if let Some(f) = firing.into_iter().find(|f| f.alert.key == status.alert.key) {
+            status = f;
+        }
+    }
+    let entries: Vec<HistoryEntry> = entries
+        .into_iter()
+        .filter_map(|(at, event, sev, detail)| {
+            Some(HistoryEntry {
+                at: parse_time(&at),
+                event: HistoryEvent::parse(&event)?,
+                severity: severity(&sev),
+                detail,
+            })
+        })
+        .collect();
+    let notified: Vec<String> = entries
+        .iter()
+        .filter(|e| e.event == HistoryEvent::Notified)
+        .filter_map(|e| e.detail.clone())
+        .collect();
+    let deliveries = state.alerts.log_of(notified, history::HISTORY_MAX).await?;
+    Ok(Json(AlertHistory {
+        key: q.key,
+        status,
+        entries,
+        deliveries,
+    }))
 }
 
 /// Keep what `raised` changes at `now`: new and louder keys fire, keys no
@@ -585,17 +718,36 @@ pub async fn notify(state: &AppState, changes: &[Transition], now: DateTime<Utc>
             payload_key,
         );
         if let Some(silence) = silenced_by(&held, &s.alert, now) {
-            state
-                .alerts
-                .held(
-                    &n,
-                    &format!("held by silence {} ({})", silence.id, silence.comment),
-                )
-                .await?;
+            let why = format!("held by silence {} ({})", silence.id, silence.comment);
+            state.alerts.held(&n, &why).await?;
+            record(&state.store, &s.alert, now, HistoryEvent::Held, why).await?;
             continue;
         }
-        state.alerts.notify(&n).await?;
+        if state.alerts.notify(&n).await?.is_some() {
+            let key = n.idempotency_key.clone();
+            record(&state.store, &s.alert, now, HistoryEvent::Notified, key).await?;
+        }
     }
+    Ok(())
+}
+
+/// Add `event` to `alert`'s history.
+async fn record(
+    store: &Store,
+    alert: &Alert,
+    now: DateTime<Utc>,
+    event: HistoryEvent,
+    detail: String,
+) -> Result<()> {
+    let (key, at, severity) = (alert.key.clone(), time_text(now), alert.severity.key());
+    store
+        .with(move |c| {
+            c.execute(
+                "INSERT INTO alert_events (key, at, event, severity, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key, at, event.key(), severity, detail],
+            )
+        })
+        .await?;
     Ok(())
 }
 

@@ -12,7 +12,9 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use opsdeck_api::admin::Environment;
 use opsdeck_api::alerts::model::AlertNotification;
-use opsdeck_api::alerts::{KpiAlertPayload, KpiAlertsView, WebhookInfo, WebhookLog, paths};
+use opsdeck_api::alerts::{
+    KpiAlertPayload, KpiAlertsView, WebhookInfo, WebhookLog, WebhookLogEntry, paths,
+};
 use opsdeck_api::console::LimitQuery;
 use opsdeck_api::kpi::{KpiAlertReport, KpiAlertThresholds, KpiRollups, evaluate_kpi_alerts};
 use sha2::{Digest, Sha256};
@@ -326,6 +328,11 @@ impl Alerts {
         self.outbox
             .suppressed(&n.idempotency_key, why, Utc::now().timestamp_millis())
             .await
+    }
+
+    /// The delivery log of the notifications with `keys`, newest first.
+    pub async fn log_of(&self, keys: Vec<String>, limit: u32) -> Result<Vec<WebhookLogEntry>> {
+        self.outbox.log_of(keys, limit).await
     }
 
     /// The console's environment, as notifications name it.

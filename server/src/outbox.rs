@@ -395,27 +395,53 @@ impl Outbox {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut stmt = c.prepare(
-                "SELECT id, at_ms, idempotency_key, event, status_code, detail
-                 FROM webhook_log ORDER BY id DESC LIMIT ?1",
-            )?;
-            let events = stmt
-                .query_map(params![limit], |r| {
-                    let event: String = r.get(3)?;
-                    Ok(WebhookLogEntry {
-                        id: r.get(0)?,
-                        at: ts(r.get(1)?),
-                        idempotency_key: r.get(2)?,
-                        event: parse_enum(&event).unwrap_or(DeliveryEvent::GaveUp),
-                        status_code: r.get(4)?,
-                        detail: r.get(5)?,
-                    })
-                })?
+            let events = c
+                .prepare(&format!(
+                    "SELECT {LOG_COLUMNS} FROM webhook_log ORDER BY id DESC LIMIT ?1"
+                ))?
+                .query_map(params![limit], log_entry)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(WebhookLog { deliveries, events })
         })
         .await
     }
+
+    /// The log lines of the notifications with `keys`, newest first, at most `limit`.
+    pub async fn log_of(&self, keys: Vec<String>, limit: u32) -> Result<Vec<WebhookLogEntry>> {
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {LOG_COLUMNS} FROM webhook_log WHERE idempotency_key = ?1
+                 ORDER BY id DESC LIMIT ?2"
+            ))?;
+            let mut all = Vec::new();
+            for key in keys.iter().take(limit as usize) {
+                all.extend(
+                    stmt.query_map(params![key, limit], log_entry)?
+                        .collect::<rusqlite::Result<Vec<_>>>()?,
+                );
+            }
+            all.sort_by(|a, b| b.id.cmp(&a.id));
+            all.dedup_by_key(|e| e.id);
+            all.truncate(limit as usize);
+            Ok(all)
+        })
+        .await
+    }
+}
+
+/// The columns [`log_entry`] reads, in its order.
+const LOG_COLUMNS: &str = "id, at_ms, idempotency_key, event, status_code, detail";
+
+fn log_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookLogEntry> {
+    let event: String = r.get(3)?;
+    Ok(WebhookLogEntry {
+        id: r.get(0)?,
+        at: ts(r.get(1)?),
+        idempotency_key: r.get(2)?,
+        event: parse_enum(&event).unwrap_or(DeliveryEvent::GaveUp),
+        status_code: r.get(4)?,
+        detail: r.get(5)?,
+    })
 }
 
 #[cfg(test)]

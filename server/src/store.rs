@@ -143,6 +143,17 @@ CREATE TABLE alert_silences (
     body       TEXT NOT NULL
 );
 "#,
+    // 7: an alert's history says who acknowledged it and which notification
+    // was queued or held; the history and the ops timeline read by key and
+    // by time.
+    r#"
+ALTER TABLE alert_events ADD COLUMN detail TEXT;
+CREATE INDEX alert_events_by_key ON alert_events (key, id);
+CREATE INDEX alert_events_by_time ON alert_events (at);
+CREATE INDEX webhook_log_by_key ON webhook_log (idempotency_key, id);
+CREATE INDEX webhook_log_by_time ON webhook_log (at_ms);
+CREATE INDEX vp_evidence_by_time ON vp_evidence (recorded_at);
+"#,
 ];
 
 /// An instant the store wrote with [`time_text`], read back; `None` when it

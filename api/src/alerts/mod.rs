@@ -2,6 +2,7 @@
 //! its payload, outbox and delivery log; [`model`] is the alert model every
 //! source is moving to.
 
+pub mod history;
 pub mod model;
 
 use chrono::{DateTime, NaiveDate, Utc};

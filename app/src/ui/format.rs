@@ -197,30 +197,15 @@ pub fn data_url(mime: &str, text: &str) -> String {
     out.push_str("data:");
     out.push_str(mime);
     out.push_str(";charset=utf-8,");
-    percent_encode(&mut out, text, b"-_.~()'!*:;/=+@$");
+    opsdeck_api::pages::percent_encode(&mut out, text, b"-_.~()'!*:;/=+@$");
     out
 }
 
 /// `text` as one value of a URL's query string (`?actor=…`).
 pub fn query_value(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    percent_encode(&mut out, text, b"-_.~:");
+    opsdeck_api::pages::percent_encode(&mut out, text, b"-_.~:");
     out
-}
-
-/// Push `text` onto `out`, every byte but ASCII letters, digits and `keep`
-/// as `%XX`.
-fn percent_encode(out: &mut String, text: &str, keep: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break.

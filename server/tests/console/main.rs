@@ -11,5 +11,6 @@ mod limits;
 mod loopback;
 mod store;
 mod support;
+mod timeline;
 mod vp;
 mod webhook;
