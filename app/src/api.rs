@@ -15,6 +15,13 @@ use opsdeck_api::admin::{
     self, AdminConfig, AdminStatus, ControlRequest, ControlResponse, EventsPage, RunMetrics,
     StartRunRequest, WorldResetResponse,
 };
+use opsdeck_api::alerts::history::{
+    self as alert_history_api, AlertCounts, AlertHistory, Timeline,
+};
+use opsdeck_api::alerts::model::{
+    self as alert_model, AckRequest, AlertNotification, AlertStatus, AlertsPage, Silence,
+    SilenceRequest,
+};
 use opsdeck_api::alerts::{self, KpiAlertsView, WebhookLog};
 use opsdeck_api::baseline::{self, BaselineCaptureRequest, BaselineList, BaselineSnapshot};
 use opsdeck_api::console::{self, AuditPage, Guard, Session};
@@ -588,6 +595,61 @@ pub async fn run_prod_checks(creds: &Credentials) -> Result<ProdCheckRun, ApiErr
 /// `POST /api/console/kpi/alerts/evaluate` (no body): evaluate now.
 pub async fn evaluate_kpi_alerts(creds: &Credentials) -> Result<KpiAlertsView, ApiError> {
     send(authorize(Request::post(alerts::paths::KPI_ALERTS_EVALUATE), creds).build())
+        .await?
+        .decode()
+}
+
+/// `GET /api/console/alerts`: firing, the newest resolved, silences.
+pub fn alerts_page() -> Read<AlertsPage> {
+    Read::new(alert_model::paths::ALERTS, None)
+}
+
+/// `GET /api/console/alerts/counts`: what the nav shows.
+pub fn alert_counts() -> Read<AlertCounts> {
+    Read::new(alert_history_api::paths::COUNTS, None)
+}
+
+/// `GET /api/console/alerts/history?key=`: one alert's history.
+pub fn alert_history(key: &str) -> Read<AlertHistory> {
+    Read::with_query(
+        alert_history_api::paths::HISTORY,
+        vec![("key", key.to_owned())],
+    )
+}
+
+/// `GET /api/console/alerts/timeline`: the newest entries since `since`.
+pub fn timeline(since: Option<DateTime<Utc>>, limit: u32) -> Read<Timeline> {
+    let mut query = vec![("limit", limit.to_string())];
+    if let Some(since) = since {
+        query.push((
+            "since",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ));
+    }
+    Read::with_query(alert_history_api::paths::TIMELINE, query)
+}
+
+/// `POST /api/console/alerts/ack`.
+pub async fn acknowledge(creds: &Credentials, ack: &AckRequest) -> Result<AlertStatus, ApiError> {
+    post(creds, alert_model::paths::ACK, ack).await
+}
+
+/// `POST /api/console/alerts/silences`.
+pub async fn silence(creds: &Credentials, req: &SilenceRequest) -> Result<Silence, ApiError> {
+    post(creds, alert_model::paths::SILENCES, req).await
+}
+
+/// `POST /api/console/alerts/silences/{id}/expire` (no body): end it now.
+pub async fn expire_silence(creds: &Credentials, id: i64) -> Result<Silence, ApiError> {
+    let path = alert_model::paths::SILENCE_EXPIRE.replace("{id}", &id.to_string());
+    send(authorize(Request::post(&path), creds).build())
+        .await?
+        .decode()
+}
+
+/// `POST /api/console/alerts/test` (no body): send a test notification.
+pub async fn send_test_alert(creds: &Credentials) -> Result<AlertNotification, ApiError> {
+    send(authorize(Request::post(alert_model::paths::TEST), creds).build())
         .await?
         .decode()
 }

@@ -7,6 +7,7 @@
 //! reactive plumbing. Each page of `opsdeck_api::pages::PAGES` is its own
 //! wasm bundle, a bin in `src/bin/` named after it.
 
+pub mod alerts;
 pub mod api;
 pub mod hooks;
 pub mod kpi;

@@ -298,14 +298,6 @@ pub fn merge(mut parts: Vec<Vec<TimelineEntry>>, limit: u32) -> (Vec<TimelineEnt
     (all, truncated)
 }
 
-/// Where on a chart's time axis an entry falls: its fraction of
-/// `[from, until)`, or `None` outside it.
-pub fn position(at: DateTime<Utc>, from: DateTime<Utc>, until: DateTime<Utc>) -> Option<f64> {
-    let span = (until - from).num_milliseconds();
-    let off = (at - from).num_milliseconds();
-    (span > 0 && (0..span).contains(&off)).then(|| off as f64 / span as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,15 +388,5 @@ mod tests {
         assert_eq!(all.len(), 3);
         assert_eq!(all[2].kind, TimelineKind::GuardrailStop);
         assert!(cut);
-    }
-
-    #[test]
-    fn positions_fall_inside_the_axis_only() {
-        let (from, until) = (t("2026-12-03T00:00:00Z"), t("2026-12-04T00:00:00Z"));
-        assert_eq!(position(from, from, until), Some(0.0));
-        assert_eq!(position(t("2026-12-03T12:00:00Z"), from, until), Some(0.5));
-        assert_eq!(position(until, from, until), None);
-        assert_eq!(position(t("2026-12-02T23:59:59Z"), from, until), None);
-        assert_eq!(position(from, from, from), None);
     }
 }

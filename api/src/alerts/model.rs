@@ -533,9 +533,12 @@ pub struct StopWindow {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// The stop that explains KPI alert `a`, if one does: a stop overlapping the
-/// days the alert is about. Only KPI alerts are inhibited, and only
-/// inhibited, never dropped: the page shows them as "inhibited by stop X".
+/// The stop that explains KPI alert `a`, if one does: a stop still in force
+/// at `now` (a run stopped by a guardrail takes the funnel down with it, so
+/// KPI alerts raised while it stays stopped are its consequence), or one that
+/// overlapped the days the alert is about. Only KPI alerts are inhibited,
+/// and only inhibited, never dropped: the page shows them as "inhibited by
+/// stop X".
 pub fn inhibited_by<'a>(
     a: &Alert,
     stops: &'a [StopWindow],
@@ -544,10 +547,11 @@ pub fn inhibited_by<'a>(
     if a.source != AlertSource::Kpi {
         return None;
     }
-    let period = a.period?;
-    stops
-        .iter()
-        .find(|s| period.overlaps(s.from, s.until.unwrap_or(now)))
+    stops.iter().find(|s| {
+        let until = s.until.unwrap_or(now);
+        let active = s.from <= now && s.until.is_none_or(|u| now < u);
+        active || a.period.is_some_and(|p| p.overlaps(s.from, until))
+    })
 }
 
 /// A KPI alert in the model: one per metric and day.
@@ -800,7 +804,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stop_inhibits_the_kpi_alerts_of_the_days_it_overlaps_only() {
+    fn a_stop_inhibits_kpi_alerts_while_it_holds_and_those_of_the_days_it_overlapped() {
         let mut kpi = alert("kpi:ctr:2026-02-15", AlertSeverity::Critical);
         kpi.source = AlertSource::Kpi;
         kpi.period = Some(AlertPeriod::day(
@@ -816,13 +820,24 @@ mod tests {
             inhibited_by(&kpi, &open, now).map(|s| s.run_id.as_str()),
             Some("run-7")
         );
-        // A stop that began after the day: not the day's explanation.
+        // A stop that began after the day and is over: not the day's explanation.
         let later = [StopWindow {
             run_id: "run-8".into(),
             from: at("2026-02-16T00:00:00Z"),
             until: Some(at("2026-02-16T01:00:00Z")),
         }];
         assert!(inhibited_by(&kpi, &later, now).is_none());
+        // One that began after the day and still holds: the alert fires
+        // during the stop, which explains it.
+        let stopped_now = [StopWindow {
+            run_id: "run-9".into(),
+            from: at("2026-02-16T09:00:00Z"),
+            until: None,
+        }];
+        assert_eq!(
+            inhibited_by(&kpi, &stopped_now, now).map(|s| s.run_id.as_str()),
+            Some("run-9")
+        );
         // Only KPI alerts are inhibited.
         let vp = alert("vp:a", AlertSeverity::Critical);
         assert!(inhibited_by(&vp, &open, now).is_none());

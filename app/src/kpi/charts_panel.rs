@@ -2,14 +2,17 @@
 //! KPI over the range with its trailing 7-day average.
 
 use leptos::prelude::*;
+use opsdeck_api::alerts::history::TIMELINE_MAX_LIMIT;
 use opsdeck_api::kpi::{KpiDay, KpiMetric};
 
-use crate::hooks::use_polled::PanelFrame;
+use crate::api;
+use crate::hooks::use_polled::{PanelFrame, use_polled_by};
 use crate::kpi::funnel_chart::{self, FunnelData};
 use crate::kpi::model;
 use crate::kpi::trend_chart::{self, TrendData};
 use crate::ui::chart::svg;
 use crate::ui::chart_figure::ChartFigure;
+use crate::ui::chart_marks::{ChartMarks, drawn, marks_on};
 use crate::ui::panel::Panel;
 
 /// `#panel-kpi-charts`.
@@ -36,6 +39,18 @@ pub fn KpiChartsPanel(
             None => "Funnel".into(),
         })
     });
+    // The ops timeline over the range's days, marked on every trend.
+    let axis = Memo::new(move |_| {
+        days.with(|d| TrendData::of(KpiMetric::LandingToRunCtr, d, range.get() as usize).starts())
+    });
+    let timeline =
+        use_polled_by(move || api::timeline(axis.with(|a| a.first().copied()), TIMELINE_MAX_LIMIT));
+    let marks = Memo::new(move |_| {
+        timeline.with(|t| {
+            t.map(|t| axis.with(|a| marks_on(t, a, chrono::Duration::days(1))))
+                .unwrap_or_default()
+        })
+    });
     let trends = move || {
         KpiMetric::ALL
             .into_iter()
@@ -44,9 +59,10 @@ pub fn KpiChartsPanel(
                     days.with(|d| TrendData::of(metric, d, range.get() as usize))
                 });
                 let chart = Memo::new(move |_| {
+                    let m = marks.with(|m| drawn(m));
                     data.with(|t| {
                         (!t.is_empty())
-                            .then(|| svg(|area| trend_chart::draw(area, t)))
+                            .then(|| svg(|area| trend_chart::draw(area, t, &m)))
                             .flatten()
                     })
                 });
@@ -84,6 +100,7 @@ pub fn KpiChartsPanel(
                 />
                 {trends()}
             </div>
+            <ChartMarks id="chart-kpi" marks />
         </Panel>
     }
 }

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use crate::kpi::model;
 use crate::ui::chart::{AVERAGE, DrawResult, SERIES};
 use crate::ui::format;
-use crate::ui::line_chart::{self as line, Line};
+use crate::ui::line_chart::{self as line, Line, Mark};
 
 /// What a trend chart draws: complete days, oldest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +47,22 @@ impl TrendData {
     }
 }
 
-/// Paint the daily series and its average on `area`.
-pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &TrendData) -> DrawResult<DB> {
+impl TrendData {
+    /// Where each day starts (UTC midnight), for the timeline's marks.
+    pub fn starts(&self) -> Vec<chrono::DateTime<chrono::Utc>> {
+        self.days
+            .iter()
+            .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+            .collect()
+    }
+}
+
+/// Paint the daily series, its average and `marks` on `area`.
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &TrendData,
+    marks: &[Mark],
+) -> DrawResult<DB> {
     let day = |i: usize| {
         data.days
             .get(i)
@@ -70,6 +84,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &TrendData)
             },
         ],
         &[],
+        marks,
         &day,
         &|v| format::percent(*v),
     )
@@ -126,7 +141,7 @@ mod tests {
     #[test]
     fn draws_both_lines_with_date_and_percent_labels() {
         let t = TrendData::of(KpiMetric::LandingToRunCtr, &newest_first(40), 30);
-        let svg = crate::ui::chart::svg(|area| draw(area, &t)).unwrap();
+        let svg = crate::ui::chart::svg(|area| draw(area, &t, &[])).unwrap();
         assert!(!svg.contains("style="), "inline style in {svg}");
         assert!(svg.matches("<polyline").count() >= 2, "{svg}");
         assert!(svg.contains("7-day average"));
@@ -134,6 +149,6 @@ mod tests {
         assert!(svg.contains('%'));
         // An empty series still draws its axes.
         let empty = TrendData::of(KpiMetric::D7, &newest_first(3), 30);
-        assert!(crate::ui::chart::svg(|area| draw(area, &empty)).is_some());
+        assert!(crate::ui::chart::svg(|area| draw(area, &empty, &[])).is_some());
     }
 }

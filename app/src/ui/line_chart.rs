@@ -31,6 +31,15 @@ pub struct Rule<'a> {
     pub color: RGBColor,
 }
 
+/// A vertical mark: an event at `x` (in point units) on the time axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mark {
+    /// Where.
+    pub x: f64,
+    /// Stroke colour.
+    pub color: RGBColor,
+}
+
 /// The runs of defined values as `(point index, value)` pairs: a gap in the
 /// data is a gap in the line, not a drop to zero.
 pub fn segments(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
@@ -104,12 +113,13 @@ pub fn frame<'a, DB: DrawingBackend>(
 /// What [`frame`] answers: a chart with `f64` on both axes.
 pub type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// Paint `lines` and `rules` on `area`; `x_label` names point `i` (only whole
-/// points get a label), `y_label` formats the value axis.
+/// Paint `lines`, `rules` and `marks` on `area`; `x_label` names point `i`
+/// (only whole points get a label), `y_label` formats the value axis.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     lines: &[Line<'_>],
     rules: &[Rule<'_>],
+    marks: &[Mark],
     x_label: &dyn Fn(usize) -> String,
     y_label: &dyn Fn(&f64) -> String,
 ) -> DrawResult<DB> {
@@ -135,6 +145,14 @@ pub fn draw<DB: DrawingBackend>(
             vec![(0.0, r.value), (last, r.value)],
             r.color.stroke_width(1),
         )))?;
+    }
+    // Marks under the lines, dashed from the axis to the top.
+    for m in marks {
+        let dash = top / 24.0;
+        chart.draw_series((0..24).step_by(2).map(|k| {
+            let y = f64::from(k) * dash;
+            PathElement::new(vec![(m.x, y), (m.x, y + dash)], m.color.stroke_width(2))
+        }))?;
     }
     // One column of pixels per point at most: more would only stack up.
     for l in lines {
@@ -176,14 +194,19 @@ mod tests {
                     value: 0.25,
                     color: crate::ui::chart::AVERAGE,
                 }],
+                &[Mark {
+                    x: 1.5,
+                    color: crate::ui::chart::INK,
+                }],
                 &|i| format!("p{i}"),
                 &|v| crate::ui::format::percent(*v),
             )
         })
         .unwrap();
         assert!(!svg.contains("style="), "{svg}");
-        // two runs of the series, the rule, and two legend strokes
-        assert!(svg.matches("<polyline").count() >= 5, "{svg}");
+        // two runs of the series, the rule, two legend strokes and the
+        // mark's twelve dashes
+        assert!(svg.matches("<polyline").count() >= 17, "{svg}");
         assert!(svg.contains("rate") && svg.contains("limit") && svg.contains("p2"));
     }
 }

@@ -7,6 +7,7 @@ pub mod action_panel;
 pub mod banner;
 pub mod chart;
 pub mod chart_figure;
+pub mod chart_marks;
 pub mod confirm_dialog;
 pub mod connect_bar;
 pub mod data_table;

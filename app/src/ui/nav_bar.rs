@@ -1,10 +1,48 @@
-//! The top navigation, one link per page of the list.
+//! The top navigation, one link per page of the list, the Alerts link with
+//! the count of firing alerts (polled on every page while connected).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-use opsdeck_api::pages::PAGES;
+use opsdeck_api::alerts::history::AlertCounts;
+use opsdeck_api::pages::{ALERTS_PAGE, PAGES};
 
+use crate::api;
+use crate::hooks::use_polled::{Polled, use_polled};
 use crate::shell::CurrentPage;
+
+/// `#nav-alerts-count`: how many alerts fire, and how many of them nobody
+/// has (not acknowledged, silenced or explained by a stop); hidden while
+/// none fire or before the first answer.
+#[component]
+fn AlertCount(counts: Polled<AlertCounts>) -> impl IntoView {
+    move || {
+        counts.with(|c| {
+            c.copied().filter(|c| c.firing > 0).map(|c| {
+                let class = if c.critical > 0 {
+                    "nav-count nav-count-critical"
+                } else {
+                    "nav-count"
+                };
+                let title = format!(
+                    "{} firing ({} critical), {} not yet acknowledged, silenced or explained by a stop",
+                    c.firing, c.critical, c.unhandled
+                );
+                view! {
+                    <span
+                        id="nav-alerts-count"
+                        class=class
+                        title=title.clone()
+                        aria-label=title
+                        data-firing=c.firing
+                        data-unhandled=c.unhandled
+                    >
+                        {c.firing}
+                    </span>
+                }
+            })
+        })
+    }
+}
 
 /// Brand and the list of pages, in the list's order. The page of this bundle
 /// is a client-side link; one in another bundle is a full page load
@@ -13,6 +51,7 @@ use crate::shell::CurrentPage;
 pub fn NavBar() -> impl IntoView {
     let bundle = use_context::<CurrentPage>().map(|c| c.0.bundle);
     let location = use_location();
+    let counts = use_polled(api::alert_counts());
     let items = PAGES
         .iter()
         .map(|page| {
@@ -23,6 +62,7 @@ pub fn NavBar() -> impl IntoView {
                 <li>
                     <a href=href rel=external aria-current=current>
                         {page.nav}
+                        {(href == ALERTS_PAGE).then(|| view! { <AlertCount counts /> })}
                     </a>
                 </li>
             }

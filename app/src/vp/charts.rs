@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::ui::chart::{AVERAGE, DrawResult, FONT, GRID, INK, SERIES};
 use crate::ui::format;
-use crate::ui::line_chart::{self as line, Line, Rule};
+use crate::ui::line_chart::{self as line, Line, Mark, Rule};
 
 /// The monitor band line (amber) and the investigate line (red).
 /// Name of the measure the latency chart records per draw
@@ -80,6 +80,7 @@ fn hour_label(starts: &[DateTime<Utc>], i: usize) -> String {
 pub fn draw_fallback<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &LaneSeries,
+    marks: &[Mark],
 ) -> DrawResult<DB> {
     let t = &data.thresholds;
     line::draw(
@@ -101,6 +102,7 @@ pub fn draw_fallback<DB: DrawingBackend>(
                 color: INVESTIGATE,
             },
         ],
+        marks,
         &|i| hour_label(&data.starts, i),
         &|v| format::percent(*v),
     )
@@ -110,6 +112,7 @@ pub fn draw_fallback<DB: DrawingBackend>(
 pub fn draw_latency<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &LaneSeries,
+    marks: &[Mark],
 ) -> DrawResult<DB> {
     line::draw(
         area,
@@ -130,6 +133,7 @@ pub fn draw_latency<DB: DrawingBackend>(
             value: data.thresholds.p95_latency_slo_seconds,
             color: INVESTIGATE,
         }],
+        marks,
         &|i| hour_label(&data.starts, i),
         &|v| format!("{} s", format::fixed(*v, 0)),
     )
@@ -221,13 +225,13 @@ mod tests {
     fn charts_draw_lines_rules_and_bars_without_inline_styles() {
         let s = LaneSeries::of(&series(), &VpThresholds::default());
         for svg in [
-            crate::ui::chart::svg(|a| draw_fallback(a, &s)).unwrap(),
-            crate::ui::chart::svg(|a| draw_latency(a, &s)).unwrap(),
+            crate::ui::chart::svg(|a| draw_fallback(a, &s, &[])).unwrap(),
+            crate::ui::chart::svg(|a| draw_latency(a, &s, &[])).unwrap(),
         ] {
             assert!(!svg.contains("style="), "{svg}");
             assert!(svg.matches("<polyline").count() >= 3, "{svg}");
         }
-        let fallback = crate::ui::chart::svg(|a| draw_fallback(a, &s)).unwrap();
+        let fallback = crate::ui::chart::svg(|a| draw_fallback(a, &s, &[])).unwrap();
         assert!(
             fallback.contains("investigate") && fallback.contains("20%"),
             "{fallback}"

@@ -3,11 +3,15 @@
 //! playbook's reading of the first two (section 3.2) under them.
 
 use leptos::prelude::*;
+use opsdeck_api::alerts::history::TIMELINE_MAX_LIMIT;
 use opsdeck_api::vp::{Trend, VpSeries, VpThresholds};
 
-use crate::hooks::use_polled::Polled;
+use crate::api;
+use crate::hooks::use_polled::{Polled, use_polled_by};
 use crate::ui::chart::{svg, svg_measured};
 use crate::ui::chart_figure::ChartFigure;
+use crate::ui::chart_marks::{ChartMarks, drawn as drawn_marks, marks_on};
+use crate::ui::line_chart::Mark;
 use crate::ui::panel::Panel;
 use crate::vp::charts::{self as vp_charts, LaneSeries};
 use crate::vp::model::{self, LaneSnapshot};
@@ -26,13 +30,35 @@ pub fn VpChartsPanel(
 ) -> impl IntoView {
     let data =
         Memo::new(move |_| series.with(|s| s.map(|s| thresholds.with(|t| LaneSeries::of(s, t)))));
-    let drawn = move |draw: fn(&LaneSeries) -> Option<String>| {
-        Memo::new(move |_| data.with(|d| d.as_ref().filter(|d| !d.is_empty()).and_then(draw)))
+    // The ops timeline over the same hours, marked on both charts.
+    let since =
+        Memo::new(move |_| data.with(|d| d.as_ref().and_then(|d| d.starts.first().copied())));
+    let timeline = use_polled_by(move || api::timeline(since.get(), TIMELINE_MAX_LIMIT));
+    let marks = Memo::new(move |_| {
+        let step = chrono::Duration::minutes(i64::from(
+            series.with(|s| s.map_or(60, |s| s.bucket_minutes)),
+        ));
+        timeline.with(|t| {
+            data.with(|d| match (t, d) {
+                (Some(t), Some(d)) => marks_on(t, &d.starts, step),
+                _ => Vec::new(),
+            })
+        })
+    });
+    let drawn = move |draw: fn(&LaneSeries, &[Mark]) -> Option<String>| {
+        Memo::new(move |_| {
+            let m = marks.with(|m| drawn_marks(m));
+            data.with(|d| {
+                d.as_ref()
+                    .filter(|d| !d.is_empty())
+                    .and_then(|d| draw(d, &m))
+            })
+        })
     };
-    let fallback = drawn(|d| svg(|a| vp_charts::draw_fallback(a, d)));
-    let latency = drawn(|d| {
+    let fallback = drawn(|d, m| svg(|a| vp_charts::draw_fallback(a, d, m)));
+    let latency = drawn(|d, m| {
         svg_measured(vp_charts::LATENCY_MEASURE, |a| {
-            vp_charts::draw_latency(a, d)
+            vp_charts::draw_latency(a, d, m)
         })
     });
     let mix = Memo::new(move |_| {
@@ -96,6 +122,7 @@ pub fn VpChartsPanel(
                     empty="No events"
                 />
             </div>
+            <ChartMarks id="chart-vp" marks />
             {reading}
         </Panel>
     }
