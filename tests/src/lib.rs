@@ -81,16 +81,102 @@ pub async fn refusals(base: &str) -> Vec<opsdeck_api::console::AuditRow> {
 
 /// The newest 200 audit rows of the console at `base`, newest first.
 pub async fn audit_rows(base: &str) -> Vec<opsdeck_api::console::AuditRow> {
-    let page: opsdeck_api::console::AuditPage = reqwest::Client::new()
-        .get(format!("{base}/api/console/audit?limit=200"))
+    let page: opsdeck_api::console::AuditPage =
+        read_json(base, "/api/console/audit?limit=200").await;
+    page.rows
+}
+
+/// `GET {base}{path_and_query}` with the admin token, read as `T`.
+pub async fn read_json<T: serde::de::DeserializeOwned>(base: &str, path_and_query: &str) -> T {
+    reqwest::Client::new()
+        .get(format!("{base}{path_and_query}"))
         .bearer_auth(TOKEN)
         .send()
         .await
-        .expect("the console answers")
+        .unwrap_or_else(|e| panic!("{path_and_query}: the console does not answer: {e}"))
         .json()
         .await
-        .expect("an audit page");
-    page.rows
+        .unwrap_or_else(|e| panic!("{path_and_query}: not the expected JSON: {e}"))
+}
+
+/// A webhook receiver on loopback (what is outside the system, as a real
+/// server): it answers 204 and keeps every JSON body with when it arrived.
+#[derive(Clone, Default)]
+pub struct Hook {
+    heard:
+        std::sync::Arc<std::sync::Mutex<Vec<(serde_json::Value, chrono::DateTime<chrono::Utc>)>>>,
+}
+
+impl Hook {
+    /// Start one; returns it and its URL.
+    pub async fn start() -> (Hook, String) {
+        use axum::routing::post;
+        let hook = Hook::default();
+        let keep = hook.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let keep = keep.clone();
+                async move {
+                    keep.heard.lock().unwrap().push((body, chrono::Utc::now()));
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (hook, url)
+    }
+
+    /// The `opsdeck.alert` notifications of `event` for alert `key` (`""`
+    /// for a test), with when each arrived.
+    pub fn alerts(&self, event: &str, key: &str) -> Vec<chrono::DateTime<chrono::Utc>> {
+        self.heard
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(b, _)| {
+                b["kind"] == "opsdeck.alert"
+                    && b["event"] == event
+                    && b["alert"]["key"].as_str().unwrap_or_default() == key
+            })
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
+    /// The `opsdeck.alert` notifications of `event` whose key starts with `prefix`.
+    pub fn alerts_by_prefix(
+        &self,
+        event: &str,
+        prefix: &str,
+    ) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+        self.heard
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(b, _)| b["kind"] == "opsdeck.alert" && b["event"] == event)
+            .filter_map(|(b, at)| {
+                let key = b["alert"]["key"].as_str()?.to_owned();
+                key.starts_with(prefix).then_some((key, *at))
+            })
+            .collect()
+    }
+
+    /// Every body heard, for a failure message.
+    pub fn dump(&self) -> String {
+        format!(
+            "{:?}",
+            self.heard
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(b, _)| b)
+                .collect::<Vec<_>>()
+        )
+    }
 }
 
 fn executable(env: &str, default: &str, what: &str) -> PathBuf {
