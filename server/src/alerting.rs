@@ -547,6 +547,7 @@ pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transi
         .collect();
     let changes = apply(&state.store, raised, kept, now).await?;
     notify(state, &changes, now).await?;
+    crate::alertmanager::on_transitions(state, &changes, now).await;
     let mut m = a.memory();
     m.evaluated_at = Some(now);
     m.unread = unread;

@@ -177,7 +177,7 @@ struct WebhookTarget {
 
 /// What went wrong reaching the receiver at `host`: the kind of failure and
 /// its root cause, never the URL (whose path is often the secret).
-fn describe(e: &reqwest::Error, host: &str) -> String {
+pub(crate) fn describe(e: &reqwest::Error, host: &str) -> String {
     let kind = if e.is_connect() {
         "could not reach"
     } else {

@@ -143,6 +143,18 @@ CREATE TABLE alert_silences (
     body       TEXT NOT NULL
 );
 "#,
+    // 7: each receiver's last success and last failure (Alertmanager's
+    // posts), for the alerts page, kept for the target they were made to.
+    r#"
+CREATE TABLE receiver_status (
+    receiver        TEXT PRIMARY KEY,
+    target          TEXT NOT NULL,
+    last_success_at TEXT,
+    last_failure_at TEXT,
+    last_failure    TEXT,
+    last_status     INTEGER
+);
+"#,
 ];
 
 /// An instant the store wrote with [`time_text`], read back; `None` when it
