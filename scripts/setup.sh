@@ -2,7 +2,8 @@
 # Install what opsdeck needs, skipping whatever is already there.
 #
 #   scripts/setup.sh            build tools: wasm32 target, Trunk, wasm-bindgen CLI, wasm-opt, leptosfmt
-#   scripts/setup.sh --browser  the same, plus Chromium and chromedriver for the browser tests
+#   scripts/setup.sh --browser  the same, plus Chromium and chromedriver for the browser tests,
+#                               and Alertmanager for the Alertmanager receiver's tests
 #
 # Everything comes from the package registries (crates.io, npm, Debian); no
 # build step downloads anything afterwards (Trunk.toml sets offline = true).
@@ -64,5 +65,23 @@ if [[ $browser -eq 1 ]]; then
         say "installing Chromium and chromedriver from Debian"
         sudo_if_needed apt-get update -qq
         sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+    fi
+    # The Alertmanager receiver's tests start the real one themselves, on a
+    # loopback port with a throwaway config. Its package would also start a
+    # daemon on :9093 where an init system lets it (and fail the install when
+    # that start fails), so unless the machine already has a policy-rc.d, one
+    # that denies service starts is in place for the install and removed after.
+    if [[ ! -x /usr/bin/prometheus-alertmanager ]]; then
+        say "installing Alertmanager from Debian (prometheus-alertmanager; its service is not started)"
+        sudo_if_needed apt-get update -qq
+        made_policy=0
+        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+            sudo_if_needed sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+            made_policy=1
+        fi
+        status=0
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager || status=$?
+        [[ $made_policy -eq 1 ]] && sudo_if_needed rm -f /usr/sbin/policy-rc.d
+        [[ $status -eq 0 ]] || exit "$status"
     fi
 fi

@@ -175,6 +175,13 @@ async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
             silence: s,
         })
         .collect();
+    let receivers = state
+        .alerts
+        .receiver()
+        .await?
+        .into_iter()
+        .chain(crate::alertmanager::view(&state).await?)
+        .collect();
     let m = state.alerting.memory();
     Ok(Json(AlertsPage {
         evaluated_at: m.evaluated_at,
@@ -182,6 +189,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
         firing,
         resolved,
         silences: views,
+        receivers,
     }))
 }
 
@@ -680,6 +688,7 @@ pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transi
         .collect();
     let changes = apply(&state.store, raised, kept, now).await?;
     notify(state, &changes, now).await?;
+    crate::alertmanager::on_transitions(state, &changes, now).await;
     let mut m = a.memory();
     m.evaluated_at = Some(now);
     m.unread = unread;

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use opsdeck_api::admin::Environment;
 use opsdeck_api::alerts::model::AlertNotification;
+use opsdeck_api::alerts::receiver::{ReceiverKind, ReceiverView};
 use opsdeck_api::alerts::{
     KpiAlertPayload, KpiAlertsView, WebhookInfo, WebhookLog, WebhookLogEntry, paths,
 };
@@ -179,7 +180,7 @@ struct WebhookTarget {
 
 /// What went wrong reaching the receiver at `host`: the kind of failure and
 /// its root cause, never the URL (whose path is often the secret).
-fn describe(e: &reqwest::Error, host: &str) -> String {
+pub(crate) fn describe(e: &reqwest::Error, host: &str) -> String {
     let kind = if e.is_connect() {
         "could not reach"
     } else {
@@ -328,6 +329,28 @@ impl Alerts {
         self.outbox
             .suppressed(&n.idempotency_key, why, Utc::now().timestamp_millis())
             .await
+    }
+
+    /// The webhook as the receivers' panel shows it, when one is set up.
+    pub async fn receiver(&self) -> Result<Option<ReceiverView>> {
+        let info = self.args.webhook_info();
+        let Some(target) = info.target.filter(|_| info.enabled) else {
+            return Ok(None);
+        };
+        let (ok, failed) = self.outbox.last_outcomes().await?;
+        let last = match (&ok, &failed) {
+            (Some(o), Some(f)) if f.id > o.id => Some(f),
+            (Some(o), _) => Some(o),
+            (None, f) => f.as_ref(),
+        };
+        Ok(Some(ReceiverView {
+            kind: ReceiverKind::Webhook,
+            target,
+            last_status: last.and_then(|e| e.status_code),
+            last_success_at: ok.map(|e| e.at),
+            last_failure_at: failed.as_ref().map(|e| e.at),
+            last_failure: failed.and_then(|e| e.detail),
+        }))
     }
 
     /// The delivery log of the notifications with `keys`, newest first.

@@ -245,6 +245,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub alert_model: crate::alerting::AlertModelArgs,
 
+    /// The Alertmanager receiver and the console's public URL alerts link to.
+    #[command(flatten)]
+    pub alertmanager: crate::alertmanager::AlertmanagerArgs,
+
     /// Take each VP lane's due snapshots into the evidence log at its
     /// monitoring cadence. Default: on with `--upstream`, off for the
     /// embedded sim (whose lanes nobody is watching).

@@ -6,6 +6,7 @@
 //! configuration, opens the store, starts the embedded sim and serves.
 
 pub mod alerting;
+pub mod alertmanager;
 pub mod alerts;
 pub mod audit;
 pub mod cadence;

@@ -429,6 +429,31 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// The newest delivery and the newest failed attempt (retried or given
+    /// up), for the receivers' panel.
+    pub async fn last_outcomes(
+        &self,
+    ) -> Result<(Option<WebhookLogEntry>, Option<WebhookLogEntry>)> {
+        self.with(|c| {
+            use rusqlite::OptionalExtension;
+            let newest = |events: &str| {
+                c.query_row(
+                    &format!(
+                        "SELECT {LOG_COLUMNS} FROM webhook_log WHERE event IN ({events})
+                         ORDER BY id DESC LIMIT 1"
+                    ),
+                    [],
+                    log_entry,
+                )
+                .optional()
+            };
+            Ok((newest("'delivered'")?, newest("'retrying', 'gave_up'")?))
+        })
+        .await
+    }
+}
+
 /// The columns [`log_entry`] reads, in its order.
 const LOG_COLUMNS: &str = "id, at_ms, idempotency_key, event, status_code, detail";
 

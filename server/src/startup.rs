@@ -168,6 +168,7 @@ fn check_args(args: &ServeArgs) -> Result<()> {
     args.alerts.validate().map_err(StartupError)?;
     args.prod_checks.validate().map_err(StartupError)?;
     args.alert_model.validate().map_err(StartupError)?;
+    args.alertmanager.validate().map_err(StartupError)?;
     args.vp.thresholds().map_err(StartupError)?;
     if args.upstream.is_none() {
         args.sim.validate().map_err(StartupError)?;
@@ -312,6 +313,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         vp_thresholds: args.vp.thresholds().map_err(StartupError)?,
         vp_scheduled: args.vp_scheduled(),
         alerting: crate::alerting::Alerting::new(&args.alert_model),
+        alertmanager: crate::alertmanager::Alertmanager::new(&args.alertmanager, args.bind)?,
         vp_schedule_error: Default::default(),
         web: WebAssets::load(&args.dist_dir),
         started: Instant::now(),
@@ -365,6 +367,7 @@ fn background_tasks(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     tasks.push(state.audit.spawn_maintenance());
     tasks.push(crate::prodchecks::spawn_schedule(state.clone()));
     tasks.push(crate::alerting::spawn(state.clone()));
+    tasks.extend(crate::alertmanager::spawn(state.clone()));
     if state.vp_scheduled {
         tasks.push(crate::cadence::spawn_schedule(state.clone()));
     }

@@ -44,6 +44,8 @@ pub struct Inner {
     pub vp_scheduled: bool,
     /// The alert model's settings and memory.
     pub alerting: crate::alerting::Alerting,
+    /// Where the alert model's alerts are posted besides the webhook, if anywhere.
+    pub alertmanager: Option<crate::alertmanager::Alertmanager>,
     /// Why the schedule's last look failed, while it does.
     pub vp_schedule_error: std::sync::Mutex<Option<String>>,
     /// The built browser app.

@@ -154,6 +154,18 @@ CREATE INDEX webhook_log_by_key ON webhook_log (idempotency_key, id);
 CREATE INDEX webhook_log_by_time ON webhook_log (at_ms);
 CREATE INDEX vp_evidence_by_time ON vp_evidence (recorded_at);
 "#,
+    // 8: each receiver's last success and last failure (Alertmanager's
+    // posts), for the alerts page, kept for the target they were made to.
+    r#"
+CREATE TABLE receiver_status (
+    receiver        TEXT PRIMARY KEY,
+    target          TEXT NOT NULL,
+    last_success_at TEXT,
+    last_failure_at TEXT,
+    last_failure    TEXT,
+    last_status     INTEGER
+);
+"#,
 ];
 
 /// An instant the store wrote with [`time_text`], read back; `None` when it

@@ -139,6 +139,19 @@ async fn a_guardrail_stop_alerts_once_is_handled_on_the_page_and_resolves_once()
     })
     .await;
     wait_heard(&heard, "test", "").await;
+    b.wait_text(
+        "#receiver-webhook [data-field='last-status']",
+        "the receiver's answer",
+        |t| t == "HTTP 204",
+    )
+    .await;
+    let success = b
+        .text("#receiver-webhook [data-field='last-success']")
+        .await;
+    assert_ne!(success, "never");
+    // The README's screenshot of the page mid-incident.
+    b.screenshot(&opsdeck_tests::workspace_root().join("docs/screenshot-alerts.png"))
+        .await;
     b.wait_text("#timeline-table", "the test delivery", |t| {
         t.contains("test alert from opsdeck")
     })

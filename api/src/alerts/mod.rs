@@ -1,9 +1,11 @@
 //! KPI alerts as the console serves them, and the critical-alert webhook:
 //! its payload, outbox and delivery log; [`model`] is the alert model every
-//! source is moving to.
+//! source is moving to, and [`receiver`] what its alerts look like to
+//! Alertmanager.
 
 pub mod history;
 pub mod model;
+pub mod receiver;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

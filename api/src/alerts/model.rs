@@ -200,6 +200,10 @@ pub struct AlertsPage {
     /// Silences in force or ending later, soonest ending first.
     #[serde(default)]
     pub silences: Vec<SilenceView>,
+    /// Where notifications go (the webhook, Alertmanager), each with its
+    /// last success and last failure.
+    #[serde(default)]
+    pub receivers: Vec<super::receiver::ReceiverView>,
 }
 
 /// A silence as the page lists it.

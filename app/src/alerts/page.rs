@@ -35,8 +35,6 @@ pub fn AlertsPage() -> impl IntoView {
     });
     let alerts = use_polled(api::alerts_page());
     let timeline = use_polled(api::timeline(None, TIMELINE_DEFAULT_LIMIT));
-    let webhook = use_polled(api::webhook_deliveries(api::PANEL_ROWS));
-    let kpi = use_polled(api::kpi_alerts());
     // "Silence…" on an alert's row fills the silence form's key.
     let silence_key = RwSignal::new(String::new());
     let open = Memo::new(move |_| filters.with(|f| f.alert.clone()));
@@ -47,7 +45,7 @@ pub fn AlertsPage() -> impl IntoView {
             <AlertListPanel alerts filters silence_key />
             {move || open.get().map(|key| view! { <AlertHistoryPanel key filters /> })}
             <SilencesPanel alerts silence_key />
-            <ReceiversPanel webhook kpi />
+            <ReceiversPanel alerts />
             <TimelinePanel timeline filters />
         </div>
     }

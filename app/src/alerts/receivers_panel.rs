@@ -1,10 +1,11 @@
-//! `#panel-receivers`: where notifications go, each receiver's last success
-//! and last failure from the delivery log, and "Send test alert", which
-//! takes the path a real alert takes and is labelled a test.
+//! `#panel-receivers`: where notifications go — the webhook through the
+//! outbox, Alertmanager's v2 API — each with its last success and last
+//! failure, and "Send test alert", which takes the path a real alert takes
+//! through the outbox and is labelled a test.
 
 use leptos::prelude::*;
-use opsdeck_api::alerts::model::AlertNotification;
-use opsdeck_api::alerts::{DeliveryEvent, KpiAlertsView, WebhookLog, WebhookLogEntry};
+use opsdeck_api::alerts::model::{AlertNotification, AlertsPage};
+use opsdeck_api::alerts::receiver::{ReceiverKind, ReceiverView};
 
 use crate::api;
 use crate::hooks::use_polled::Polled;
@@ -14,29 +15,50 @@ use crate::ui::kv_row::KvRow;
 use crate::ui::panel::Panel;
 use crate::ui::write_button::{WriteBlocked, WriteButton};
 
-fn outcome(e: Option<&WebhookLogEntry>) -> String {
-    e.map_or_else(
-        || "never".to_owned(),
-        |e| {
-            let code = e
-                .status_code
-                .map_or_else(String::new, |c| format!(" (HTTP {c})"));
-            let detail = e
-                .detail
-                .as_deref()
-                .map_or_else(String::new, |d| format!(": {d}"));
-            format!("{}{code}{detail}", format::utc(&e.at))
-        },
-    )
+fn kind(k: ReceiverKind) -> &'static str {
+    match k {
+        ReceiverKind::Webhook => "webhook",
+        ReceiverKind::Alertmanager => "alertmanager",
+    }
+}
+
+fn receiver(r: ReceiverView) -> impl IntoView {
+    let success = r
+        .last_success_at
+        .as_ref()
+        .map_or_else(|| "never".to_owned(), format::utc);
+    let failure = match (&r.last_failure_at, &r.last_failure) {
+        (Some(at), why) => format!(
+            "{}{}",
+            format::utc(at),
+            why.as_deref()
+                .map_or_else(String::new, |w| format!(": {w}"))
+        ),
+        (None, _) => "never".to_owned(),
+    };
+    let status = r
+        .last_status
+        .map_or_else(|| "—".to_owned(), |c| format!("HTTP {c}"));
+    let name = kind(r.kind);
+    let label = match r.kind {
+        ReceiverKind::Webhook => "Webhook",
+        ReceiverKind::Alertmanager => "Alertmanager",
+    };
+    view! {
+        <dl class="kv receiver" id=format!("receiver-{name}") data-receiver=name>
+            <KvRow label field="target" value=r.target stacked=true />
+            <KvRow label="Last success" field="last-success" value=success />
+            <KvRow label="Last failure" field="last-failure" value=failure stacked=true />
+            <KvRow label="Last answer" field="last-status" value=status />
+        </dl>
+    }
 }
 
 /// `#panel-receivers`.
 #[component]
 pub fn ReceiversPanel(
-    /// The delivery log.
-    webhook: Polled<WebhookLog>,
-    /// The KPI alerts view, for the webhook's settings.
-    kpi: Polled<KpiAlertsView>,
+    /// `GET /api/console/alerts` (its receivers).
+    alerts: Polled<AlertsPage>,
 ) -> impl IntoView {
     let test = use_admin_action(
         "send test alerts",
@@ -48,54 +70,27 @@ pub fn ReceiversPanel(
             ))
         },
     );
-    let target = move || {
-        kpi.with(|v| match v.map(|v| &v.webhook) {
-            None => "…".to_owned(),
-            Some(w) if w.enabled => w.target.clone().unwrap_or_else(|| "set".into()),
-            Some(_) => "off: set KPI_ALERT_WEBHOOK_ENABLED=true and KPI_ALERT_WEBHOOK_URL".into(),
-        })
-    };
-    let last = move |ok: bool| {
-        webhook.with(|l| {
-            outcome(l.and_then(|l| {
-                l.events.iter().find(|e| {
-                    if ok {
-                        e.event == DeliveryEvent::Delivered
-                    } else {
-                        matches!(e.event, DeliveryEvent::Retrying | DeliveryEvent::GaveUp)
-                    }
-                })
-            }))
-        })
-    };
+    let receivers = move || alerts.with(|p| p.map(|p| p.receivers.clone()).unwrap_or_default());
     view! {
-        <Panel id="panel-receivers" title="Receivers" frame=webhook.frame()>
-            <dl class="kv" id="receiver-webhook" data-receiver="webhook">
-                <KvRow
-                    label="Webhook"
-                    field="webhook-target"
-                    value=Signal::derive(target)
-                    stacked=true
-                />
-                <KvRow
-                    label="Last success"
-                    field="webhook-success"
-                    value=Signal::derive(move || last(true))
-                    stacked=true
-                />
-                <KvRow
-                    label="Last failure"
-                    field="webhook-failure"
-                    value=Signal::derive(move || last(false))
-                    stacked=true
-                />
-            </dl>
+        <Panel id="panel-receivers" title="Receivers" frame=alerts.frame()>
+            <Show
+                when=move || alerts.with(|p| p.is_some_and(|p| !p.receivers.is_empty()))
+                fallback=|| {
+                    view! {
+                        <p class="panel-empty" id="receivers-none">
+                            "No receiver is set up: alerts are shown here only. Set KPI_ALERT_WEBHOOK_ENABLED=true with KPI_ALERT_WEBHOOK_URL, or ALERTMANAGER_URL."
+                        </p>
+                    }
+                }
+            >
+                {move || receivers().into_iter().map(receiver).collect_view()}
+            </Show>
             <div class="button-row">
                 <WriteButton
                     id="btn-test-alert"
                     label="Send test alert"
                     busy_label="Sending…"
-                    hint="Queue a test notification through the outbox, as a real alert goes (labelled test)"
+                    hint="Queue a test notification for the webhook through the outbox, as a real alert goes (labelled test)"
                     blocked=test.blocked()
                     pending=test.pending()
                     on_click=Callback::new(move |()| test.dispatch(()))

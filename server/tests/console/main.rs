@@ -1,8 +1,10 @@
 //! The server's integration tests, one binary: handler tests (`oneshot`, no
 //! socket for the console), loopback tests (real sockets, the embedded sim or
-//! a stand-in platform), VP lanes (evidence log and cadence included) and the webhook, all on [`support`]'s fixture.
+//! a stand-in platform), VP lanes (evidence log and cadence included), the webhook and a
+//! real Alertmanager, all on [`support`]'s fixture.
 
 mod alerting;
+mod alertmanager;
 mod cadence;
 mod evidence;
 mod handlers;
