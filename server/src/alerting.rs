@@ -697,7 +697,8 @@ pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transi
 
 /// Queue the webhook notification of each transition: firing or resolved,
 /// unless a silence holds the alert (the delivery log says which). KPI
-/// alerts keep their own payload for now, so they are not sent twice.
+/// alerts fire with their own payload (the runbook's critical-alert
+/// webhook), so only a critical one's resolving is sent from here.
 pub async fn notify(state: &AppState, changes: &[Transition], now: DateTime<Utc>) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
@@ -715,7 +716,12 @@ pub async fn notify(state: &AppState, changes: &[Transition], now: DateTime<Utc>
                 AlertEvent::Resolved,
             ),
         };
-        let Some(s) = status.filter(|s| s.alert.source != AlertSource::Kpi) else {
+        // A critical KPI alert's firing went out as its own KPI payload;
+        // its clearing is said here, so a receiver hears that too.
+        let Some(s) = status.filter(|s| {
+            s.alert.source != AlertSource::Kpi
+                || (event == AlertEvent::Resolved && s.alert.severity == AlertSeverity::Critical)
+        }) else {
             continue;
         };
         let n = AlertNotification::new(

@@ -233,3 +233,40 @@ async fn a_guardrail_alert_is_a_stop_on_the_timeline_and_a_silence_hold_is_histo
     let counts: AlertCounts = c.read(paths::COUNTS).await;
     assert_eq!((counts.firing, counts.unhandled), (1, 0), "silenced");
 }
+
+#[tokio::test]
+async fn a_critical_kpi_alert_that_clears_says_so_once_and_its_firing_is_left_to_its_payload() {
+    let (r, hook) = crate::webhook::receiver().await;
+    let c = Console::new(|a| {
+        a.alert_model.alert_sources = vec!["upstream".into()];
+        a.alerts.kpi_alert_webhook_enabled = true;
+        a.alerts.kpi_alert_webhook_url = Some(hook.into());
+    })
+    .await;
+    let state = c.state();
+    let mut kpi = lane_alert();
+    kpi.source = AlertSource::Kpi;
+    kpi.key = "kpi:landing_to_run_ctr:2026-12-02".into();
+    let mut warn = kpi.clone();
+    warn.key = "kpi:d1:2026-12-02".into();
+    warn.severity = AlertSeverity::Warning;
+    let t0 = Utc::now();
+    let fired = apply(&state.store, vec![kpi.clone(), warn], vec![], t0)
+        .await
+        .unwrap();
+    notify(state, &fired, t0).await.unwrap();
+    state.alerts.deliver_due().await.unwrap();
+    assert!(
+        r.alerts.lock().unwrap().is_empty(),
+        "firing goes as the KPI payload"
+    );
+    let t1 = Utc::now();
+    let resolved = apply(&state.store, vec![], vec![], t1).await.unwrap();
+    assert_eq!(resolved.len(), 2);
+    notify(state, &resolved, t1).await.unwrap();
+    state.alerts.deliver_due().await.unwrap();
+    let got = r.alerts.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "the critical one only: {got:?}");
+    assert_eq!(got[0].1["event"], "resolved");
+    assert_eq!(got[0].1["alert"]["key"], kpi.key.as_str());
+}
