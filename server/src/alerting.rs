@@ -193,10 +193,9 @@ async fn list(State(state): State<AppState>) -> Result<Json<AlertsPage>> {
     }))
 }
 
-/// Mark each firing alert with the silence holding it and, for KPI alerts,
-/// the guardrail stop (a guardrail alert's firing span) that explains it.
-pub fn annotate(firing: &mut [AlertStatus], silences: &[Silence], now: DateTime<Utc>) {
-    let stops: Vec<StopWindow> = firing
+/// The guardrail stops of `firing` (each guardrail alert's firing span).
+fn stops(firing: &[AlertStatus]) -> Vec<StopWindow> {
+    firing
         .iter()
         .filter(|f| f.alert.source == AlertSource::Guardrail)
         .map(|f| StopWindow {
@@ -204,7 +203,43 @@ pub fn annotate(firing: &mut [AlertStatus], silences: &[Silence], now: DateTime<
             from: f.fired_at,
             until: f.resolved_at,
         })
-        .collect();
+        .collect()
+}
+
+/// What holds KPI notifications now: the silences in force and the
+/// guardrail stops that explain KPI alerts.
+#[derive(Debug, Default)]
+pub struct KpiHolds {
+    silences: Vec<Silence>,
+    stops: Vec<StopWindow>,
+    now: DateTime<Utc>,
+}
+
+impl KpiHolds {
+    /// Read them from the store at `now`.
+    pub async fn read(store: &Store, now: DateTime<Utc>) -> Result<KpiHolds> {
+        let (firing, _) = read(store).await?;
+        Ok(KpiHolds {
+            silences: silences(store, now).await?,
+            stops: stops(&firing),
+            now,
+        })
+    }
+
+    /// Why the KPI alert `k` is not to be sent, if it is not.
+    pub fn why(&self, k: &opsdeck_api::kpi::KpiAlert) -> Option<String> {
+        let a = kpi_alert(k);
+        if let Some(s) = silenced_by(&self.silences, &a, self.now) {
+            return Some(format!("held by silence {} ({})", s.id, s.comment));
+        }
+        inhibited_by(&a, &self.stops, self.now).map(|s| format!("inhibited by stop {}", s.run_id))
+    }
+}
+
+/// Mark each firing alert with the silence holding it and, for KPI alerts,
+/// the guardrail stop (a guardrail alert's firing span) that explains it.
+pub fn annotate(firing: &mut [AlertStatus], silences: &[Silence], now: DateTime<Utc>) {
+    let stops = stops(firing);
     for f in firing.iter_mut() {
         f.silenced_by = silenced_by(silences, &f.alert, now).map(|s| s.id);
         f.inhibited_by = inhibited_by(&f.alert, &stops, now).map(|s| s.run_id.clone());

@@ -17,11 +17,14 @@ use opsdeck_api::alerts::{
     KpiAlertPayload, KpiAlertsView, WebhookInfo, WebhookLog, WebhookLogEntry, paths,
 };
 use opsdeck_api::console::LimitQuery;
-use opsdeck_api::kpi::{KpiAlertReport, KpiAlertThresholds, KpiRollups, evaluate_kpi_alerts};
+use opsdeck_api::kpi::{
+    KpiAlertReport, KpiAlertThresholds, KpiRollups, Severity, evaluate_kpi_alerts,
+};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::alerting::KpiHolds;
 use crate::config::Secret;
 use crate::console::{bounded_limit, parse_query};
 use crate::error::Result;
@@ -261,8 +264,9 @@ impl Alerts {
     }
 
     /// Read the rollups, run the rule, keep the result, and queue critical
-    /// alerts for the webhook.
-    pub async fn evaluate(&self, upstream: &Upstream) -> Result<KpiAlertsView> {
+    /// alerts for the webhook, except those `holds` holds (a silence, or a
+    /// guardrail stop that explains them): the delivery log says why.
+    pub async fn evaluate(&self, upstream: &Upstream, holds: &KpiHolds) -> Result<KpiAlertsView> {
         let query = format!("days={EVALUATION_DAYS}");
         let rollups = match upstream
             .get_json::<KpiRollups>(opsdeck_api::kpi::paths::ROLLUPS, Some(&query), ALERTS_ACTOR)
@@ -285,8 +289,24 @@ impl Alerts {
             latest.report = Some(report.clone());
             latest.last_error = None;
         }
-        if let Some(target) = self.args.webhook_target()
-            && let Some(payload) = KpiAlertPayload::critical(self.environment, &report, payload_key)
+        let (held, sent): (Vec<_>, Vec<_>) = report
+            .alerts()
+            .filter(|a| a.severity == Severity::Critical)
+            .map(|a| (holds.why(a), a.clone()))
+            .partition(|(why, _)| why.is_some());
+        let target = self.args.webhook_target();
+        if target.is_some() {
+            for (why, a) in held {
+                let key = opsdeck_api::alerts::model::kpi_alert(&a).key;
+                let why = why.unwrap_or_default();
+                self.outbox
+                    .suppressed(&key, &why, now.timestamp_millis())
+                    .await?;
+            }
+        }
+        let sent = sent.into_iter().map(|(_, a)| a).collect();
+        if let Some(target) = target
+            && let Some(payload) = KpiAlertPayload::of(self.environment, sent, payload_key)
         {
             let cooldown = Duration::from_secs(self.args.kpi_alert_notify_cooldown_minutes * 60);
             if let Enqueued::Queued(id) = self
@@ -438,7 +458,10 @@ pub fn spawn_tasks(state: AppState) -> Vec<JoinHandle<()>> {
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
-                if let Err(e) = state.alerts.evaluate(&state.upstream).await {
+                let holds = KpiHolds::read(&state.store, Utc::now())
+                    .await
+                    .unwrap_or_default();
+                if let Err(e) = state.alerts.evaluate(&state.upstream, &holds).await {
                     tracing::warn!(error = %e, "scheduled KPI alert evaluation failed");
                 }
             }
@@ -471,7 +494,12 @@ async fn view(State(state): State<AppState>) -> Json<KpiAlertsView> {
 }
 
 async fn evaluate(State(state): State<AppState>) -> Result<Json<KpiAlertsView>> {
-    state.alerts.evaluate(&state.upstream).await.map(Json)
+    let holds = KpiHolds::read(&state.store, Utc::now()).await?;
+    state
+        .alerts
+        .evaluate(&state.upstream, &holds)
+        .await
+        .map(Json)
 }
 
 async fn deliveries(

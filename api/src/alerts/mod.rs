@@ -74,11 +74,23 @@ impl KpiAlertPayload {
         report: &KpiAlertReport,
         key: impl FnOnce(&[u8]) -> String,
     ) -> Option<KpiAlertPayload> {
-        let alerts: Vec<KpiAlert> = report
-            .alerts()
-            .filter(|a| a.severity == Severity::Critical)
-            .cloned()
-            .collect();
+        Self::of(
+            environment,
+            report
+                .alerts()
+                .filter(|a| a.severity == Severity::Critical)
+                .cloned()
+                .collect(),
+            key,
+        )
+    }
+
+    /// The payload of `alerts` (in metric order), or `None` when there are none.
+    pub fn of(
+        environment: Environment,
+        alerts: Vec<KpiAlert>,
+        key: impl FnOnce(&[u8]) -> String,
+    ) -> Option<KpiAlertPayload> {
         if alerts.is_empty() {
             return None;
         }
