@@ -641,7 +641,7 @@ async fn vp_alerts(state: &AppState) -> Result<Vec<Alert>> {
             .get_json(vp_api::paths::OPS_METRICS, Some(&query), EVALUATION_ACTOR)
             .await?;
         let sustained = m.assess(VpProfile::Sustained, &state.vp_thresholds);
-        out.extend(vp_alert(&lane.vp_id, &sustained));
+        out.extend(vp_alert(&lane.vp_id, &sustained, &state.vp_thresholds));
     }
     Ok(out)
 }

@@ -13,7 +13,9 @@ use crate::kpi::{KpiAlert, Severity as KpiSeverity};
 use crate::other::OrOther;
 use crate::runs::RunOutcome;
 use crate::validate::{self, ValidationError};
-use crate::vp::{VpAssessment, VpDecision};
+use crate::vp::{
+    FallbackBand, VpAssessment, VpCriterionName, VpDecision, VpThresholds, env as vp_env,
+};
 
 /// Where an alert comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -23,7 +25,8 @@ pub enum AlertSource {
     Kpi,
     /// A run was stopped by a guardrail (`simulation_stopped_guardrail`).
     Guardrail,
-    /// A VP lane's sustained decision says force fallback.
+    /// A VP lane's sustained decision says force fallback, or its fallback
+    /// rate is in the investigate band.
     Vp,
     /// A tenant's geocoding coverage is critical in the latest sweep.
     Geocoding,
@@ -576,32 +579,97 @@ pub fn kpi_alert(k: &KpiAlert) -> Alert {
     }
 }
 
-/// A VP lane whose sustained decision says force fallback: critical, with the
-/// criteria that said so and the playbook's step.
-pub fn vp_alert(vp_id: &str, sustained: &VpAssessment) -> Option<Alert> {
-    if sustained.decision != VpDecision::SustainedForceFallback {
-        return None;
-    }
-    Some(Alert {
-        source: AlertSource::Vp,
-        key: format!("vp:{vp_id}:force_fallback"),
-        severity: AlertSeverity::Critical,
-        summary: format!("{vp_id}: {}", sustained.decision.as_str()),
-        evidence: sustained
+/// A VP lane's alert, from its assessment (the server judges every lane by
+/// the sustained profile): critical when the decision is
+/// `SUSTAINED_FORCE_FALLBACK`, a warning when the fallback rate is in the
+/// runbook's `investigate` band without that decision, else none.
+///
+/// One key per lane (`vp:{vp_id}:force_fallback`) whichever it is, so the
+/// severity moves within the key: a warning turning critical fires again,
+/// once ([`transitions`]); critical easing to the warning changes nothing
+/// (no resolve, no second firing when it worsens again); only a lane that
+/// is neither resolves.
+///
+/// The sustained profile judges its critical fallback criterion against the
+/// same `VP_FALLBACK_INVESTIGATE_RATE`, so on a sustained assessment the band
+/// always comes with the force-fallback decision and reads critical; the
+/// warning is what an assessment in the band that does not force fallback
+/// raises (the rollout profile's `HOLD_SHADOW`).
+pub fn vp_alert(vp_id: &str, assessment: &VpAssessment, t: &VpThresholds) -> Option<Alert> {
+    let investigate = assessment.band == Some(FallbackBand::Investigate);
+    let force = assessment.decision == VpDecision::SustainedForceFallback;
+    let severity = match (force, investigate) {
+        (true, _) => AlertSeverity::Critical,
+        (false, true) => AlertSeverity::Warning,
+        (false, false) => return None,
+    };
+    // The band's evidence: the rate the fallback criteria measured, with
+    // their sample, against the band's threshold.
+    let band = assessment
+        .criteria
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.name,
+                VpCriterionName::FallbackRateCritical | VpCriterionName::FallbackRate
+            )
+        })
+        .find_map(|c| Some((c.measured?, c.sample)))
+        .filter(|_| investigate)
+        .map(|(rate, sample)| AlertEvidence {
+            name: "fallback_rate".into(),
+            measured: format!("{rate:.3}"),
+            threshold: format!(
+                ">= {:.3} ({})",
+                t.fallback_investigate_rate,
+                vp_env::FALLBACK_INVESTIGATE_RATE
+            ),
+            sample: Some(sample),
+        });
+    let rate = band
+        .as_ref()
+        .map(|e| format!("fallback rate {} in the investigate band", e.measured));
+    let mut evidence: Vec<AlertEvidence> = band.into_iter().collect();
+    evidence.extend(
+        assessment
             .failed()
             .filter(|c| c.critical)
+            // The band's entry says it already, readably.
+            .filter(|c| !(investigate && c.name == VpCriterionName::FallbackRateCritical))
             .map(|c| AlertEvidence {
                 name: c.name.as_str().into(),
                 measured: c.measured.map_or("n/a".into(), |v| format!("{v}")),
                 threshold: format!("{} {}", c.comparison.symbol(), c.threshold),
                 sample: Some(c.sample),
-            })
-            .collect(),
-        link: format!("/ops/vp?lane={vp_id}&profile=sustained"),
-        next_step: Some(
-            "Force the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate"
-                .into(),
+            }),
+    );
+    let (summary, next_step) = match (force, rate) {
+        (true, None) => (
+            format!("{vp_id}: {}", assessment.decision.as_str()),
+            "Force the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate",
         ),
+        (true, Some(rate)) => (
+            format!("{vp_id}: {} ({rate})", assessment.decision.as_str()),
+            "Inspect the top fallback payload errors in recent_events, force the lane to \
+             fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate",
+        ),
+        (false, rate) => (
+            format!(
+                "{vp_id}: {}",
+                rate.unwrap_or_else(|| "fallback rate in the investigate band".into())
+            ),
+            "Investigate now: inspect the top fallback payload errors in recent_events, and \
+             consider forcing the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1) until stable",
+        ),
+    };
+    Some(Alert {
+        source: AlertSource::Vp,
+        key: format!("vp:{vp_id}:force_fallback"),
+        severity,
+        summary,
+        evidence,
+        link: format!("/ops/vp?lane={vp_id}&profile=sustained"),
+        next_step: Some(next_step.into()),
         period: None,
     })
 }
@@ -852,7 +920,8 @@ mod tests {
                 criterion(VpCriterionName::FailedRateCritical, 0.01, true, true),
             ],
         };
-        let alert = vp_alert("vp.coder.primary", &a).unwrap();
+        let t = VpThresholds::default();
+        let alert = vp_alert("vp.coder.primary", &a, &t).unwrap();
         assert_eq!(alert.key, "vp:vp.coder.primary:force_fallback");
         assert_eq!(alert.severity, AlertSeverity::Critical);
         let named: Vec<&str> = alert.evidence.iter().map(|e| e.name.as_str()).collect();
@@ -863,7 +932,156 @@ mod tests {
             "/ops/vp?lane=vp.coder.primary&profile=sustained"
         );
         a.decision = VpDecision::SustainedWatch;
-        assert!(vp_alert("vp.coder.primary", &a).is_none());
+        assert!(vp_alert("vp.coder.primary", &a, &t).is_none());
+    }
+
+    /// A lane's aggregates: `missions` considered, `fallbacks` of them
+    /// falling back, every mission taking `p95` seconds.
+    fn lane(missions: u64, fallbacks: u64, p95: f64) -> crate::vp::VpAggregates {
+        use crate::vp::{VpFallback, VpLatency};
+        crate::vp::VpAggregates {
+            generated_at: at("2026-02-16T14:00:00Z"),
+            vp_id: "vp.coder.primary".into(),
+            mission_counts: [("completed".to_string(), missions)].into(),
+            event_counts: Default::default(),
+            session_event_counts: Default::default(),
+            fallback: VpFallback::from_counts(fallbacks, missions),
+            latency_seconds: VpLatency::from_samples(&vec![p95; missions as usize]),
+            recovery: Default::default(),
+            session_health: Default::default(),
+        }
+    }
+
+    /// `m` judged by `profile`, every considered mission listed and finished.
+    fn judged(profile: crate::vp::VpProfile, m: &crate::vp::VpAggregates) -> VpAssessment {
+        use crate::vp::VpMissionTally;
+        let t = VpThresholds::default();
+        let tally = VpMissionTally {
+            listed: m.fallback.missions_considered,
+            ..VpMissionTally::of(m, [], &t)
+        };
+        crate::vp::assess(profile, m, &tally, &t)
+    }
+
+    #[test]
+    fn a_lane_in_the_investigate_band_alerts_with_the_rate_its_sample_and_the_runbooks_step() {
+        use crate::vp::VpProfile::{Rollout, Sustained};
+        let t = VpThresholds::default();
+        // 4 of 20 is exactly VP_FALLBACK_INVESTIGATE_RATE: in the band, and
+        // the sustained profile forces fallback there.
+        let at_threshold = lane(20, 4, 10.0);
+        let sustained = judged(Sustained, &at_threshold);
+        assert_eq!(sustained.band, Some(FallbackBand::Investigate));
+        let a = vp_alert("vp.coder.primary", &sustained, &t).unwrap();
+        assert_eq!(
+            (a.key.as_str(), a.severity),
+            (
+                "vp:vp.coder.primary:force_fallback",
+                AlertSeverity::Critical
+            )
+        );
+        assert_eq!(
+            a.evidence[0],
+            AlertEvidence {
+                name: "fallback_rate".into(),
+                measured: "0.200".into(),
+                threshold: ">= 0.200 (VP_FALLBACK_INVESTIGATE_RATE)".into(),
+                sample: Some(20),
+            }
+        );
+        assert!(
+            !a.evidence
+                .iter()
+                .any(|e| e.name == "fallback_rate_critical"),
+            "said once: {:?}",
+            a.evidence
+        );
+        assert_eq!(
+            a.summary,
+            "vp.coder.primary: SUSTAINED_FORCE_FALLBACK (fallback rate 0.200 in the investigate band)"
+        );
+        let step = a.next_step.as_deref().unwrap();
+        assert!(
+            step.contains("recent_events") && step.contains("UA_CODER_VP_FORCE_FALLBACK=1"),
+            "{step}"
+        );
+        assert_eq!(a.link, "/ops/vp?lane=vp.coder.primary&profile=sustained");
+        // Just below it (4 of 21) the lane is only watched: no alert.
+        let below = judged(Sustained, &lane(21, 4, 10.0));
+        assert_eq!(below.band, Some(FallbackBand::Monitor));
+        assert!(vp_alert("vp.coder.primary", &below, &t).is_none());
+        // In the band without a force-fallback decision (the rollout
+        // profile's HOLD_SHADOW): a warning on the same key.
+        let held = judged(Rollout, &at_threshold);
+        assert_eq!(held.decision, VpDecision::HoldShadow);
+        let w = vp_alert("vp.coder.primary", &held, &t).unwrap();
+        assert_eq!(
+            (w.key.as_str(), w.severity),
+            (a.key.as_str(), AlertSeverity::Warning)
+        );
+        assert_eq!(w.evidence.len(), 1);
+        assert_eq!(
+            (w.evidence[0].measured.as_str(), w.evidence[0].sample),
+            ("0.200", Some(20))
+        );
+        assert!(w.next_step.unwrap().starts_with("Investigate now"));
+        // Forced by latency with a healthy rate: critical, no band evidence.
+        let slow = judged(Sustained, &lane(20, 0, 90.0));
+        let s = vp_alert("vp.coder.primary", &slow, &t).unwrap();
+        let named: Vec<&str> = s.evidence.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(named, ["p95_latency_critical"]);
+        assert_eq!(s.summary, "vp.coder.primary: SUSTAINED_FORCE_FALLBACK");
+    }
+
+    #[test]
+    fn a_lane_moving_between_the_band_and_force_fallback_fires_the_critical_once_and_resolves_once()
+    {
+        use crate::vp::VpProfile::{Rollout, Sustained};
+        let t = VpThresholds::default();
+        let m = lane(20, 5, 10.0);
+        let warning = vp_alert("lane", &judged(Rollout, &m), &t).unwrap();
+        let critical = vp_alert("lane", &judged(Sustained, &m), &t).unwrap();
+        let key = critical.key.clone();
+        let firing = |s| vec![(key.clone(), s)];
+        // Enters the band: the warning fires.
+        assert_eq!(
+            transitions(&[], std::slice::from_ref(&warning)),
+            vec![Transition::Fired(warning.clone())]
+        );
+        // Then force fallback: the critical fires, once.
+        assert_eq!(
+            transitions(
+                &firing(AlertSeverity::Warning),
+                std::slice::from_ref(&critical)
+            ),
+            vec![Transition::Fired(critical.clone())]
+        );
+        assert!(
+            transitions(
+                &firing(AlertSeverity::Critical),
+                std::slice::from_ref(&critical)
+            )
+            .is_empty()
+        );
+        // Back to the band alone, and into force fallback again: nothing.
+        assert!(
+            transitions(
+                &firing(AlertSeverity::Critical),
+                std::slice::from_ref(&warning)
+            )
+            .is_empty()
+        );
+        // Forced by latency instead of the rate: the same key, nothing.
+        let slow = vp_alert("lane", &judged(Sustained, &lane(20, 0, 95.0)), &t).unwrap();
+        assert!(transitions(&firing(AlertSeverity::Critical), &[slow]).is_empty());
+        // Healthy: resolves, once.
+        let healthy = judged(Sustained, &lane(40, 0, 10.0));
+        assert_eq!(healthy.decision, VpDecision::SustainedDefaultOnHealthy);
+        assert!(vp_alert("lane", &healthy, &t).is_none());
+        assert_eq!(
+            transitions(&firing(AlertSeverity::Critical), &[]),
+            vec![Transition::Resolved(key.clone())]
+        );
     }
 
     #[test]

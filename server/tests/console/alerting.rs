@@ -1,6 +1,7 @@
 //! The alert model on the server: alerts fire once and resolve once, keep
 //! their state across a restart, and come from the sources as they stand —
-//! a lane told to force fallback, a platform that cannot be reached.
+//! a lane told to force fallback or in the investigate band, a platform
+//! that cannot be reached.
 
 use chrono::{Duration, Utc};
 use opsdeck_api::alerts::model::{
@@ -105,10 +106,7 @@ async fn a_lane_told_to_force_fallback_fires_its_alert_and_viewers_read_it() {
         .expect("the VP alert fires");
     assert_eq!(vp.alert.severity, AlertSeverity::Critical);
     assert!(
-        vp.alert
-            .evidence
-            .iter()
-            .any(|e| e.name == "fallback_rate_critical"),
+        vp.alert.evidence.iter().any(|e| e.name == "fallback_rate"),
         "{:?}",
         vp.alert.evidence
     );
@@ -359,4 +357,62 @@ async fn an_alert_reaches_the_webhook_once_firing_once_resolved_and_a_silence_ho
     let quiet = Console::new(|_| {}).await;
     let (status, _, _) = quiet.send("127.0.0.1", post(paths::TEST, "")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The keys, with their severity, that `changes` fire.
+fn fired(changes: &[Transition]) -> Vec<(String, AlertSeverity)> {
+    changes
+        .iter()
+        .filter_map(|t| match t {
+            Transition::Fired(a) => Some((a.key.clone(), a.severity)),
+            Transition::Resolved(_) => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lane_in_the_investigate_band_fires_with_its_rate_and_a_lane_only_monitored_does_not() {
+    // 0.25 of vp.coder.primary's missions fall back: the investigate band,
+    // where the sustained profile forces fallback, so the lane's one alert
+    // is critical; 0.10 of vp.research.primary's: the monitor band, watched.
+    let c = Console::new(|a| {
+        a.sim.sim_vp_force_fallback_rate = vec![
+            "vp.coder.primary=0.25".parse().unwrap(),
+            "vp.research.primary=0.1".parse().unwrap(),
+        ];
+        a.alert_model.alert_sources = vec!["vp".into()];
+    })
+    .await;
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    let keys = fired(&changes);
+    assert_eq!(
+        keys,
+        [(
+            "vp:vp.coder.primary:force_fallback".to_string(),
+            AlertSeverity::Critical
+        )]
+    );
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let lane = &page.firing[0].alert;
+    let rate = &lane.evidence[0];
+    assert_eq!(rate.name, "fallback_rate");
+    assert_eq!(rate.threshold, ">= 0.200 (VP_FALLBACK_INVESTIGATE_RATE)");
+    let measured: f64 = rate.measured.parse().unwrap();
+    assert!((0.2..0.3).contains(&measured), "{rate:?}");
+    assert!(rate.sample.is_some_and(|n| n >= 20), "{rate:?}");
+    assert!(
+        lane.summary.contains("investigate band"),
+        "{}",
+        lane.summary
+    );
+    assert!(
+        lane.next_step
+            .as_deref()
+            .is_some_and(|s| s.contains("recent_events")),
+        "{:?}",
+        lane.next_step
+    );
+    assert_eq!(lane.link, "/ops/vp?lane=vp.coder.primary&profile=sustained");
+    // Evaluated again in the same band: nothing to send.
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
 }
