@@ -51,22 +51,24 @@ pub const KEEP_EVENTS: i64 = 100_000;
 /// Silences kept, ended ones included; the oldest beyond are pruned.
 pub const KEEP_SILENCES: i64 = 10_000;
 /// Sources this build evaluates.
-pub const EVALUATED: [AlertSource; 4] = [
+pub const EVALUATED: [AlertSource; 5] = [
     AlertSource::Kpi,
     AlertSource::Guardrail,
     AlertSource::Vp,
+    AlertSource::Geocoding,
     AlertSource::Upstream,
 ];
 
 /// Settings of the alert model.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AlertModelArgs {
-    /// Sources to evaluate, comma-separated: kpi, guardrail, vp, upstream.
+    /// Sources to evaluate, comma-separated: kpi, guardrail, vp, geocoding,
+    /// upstream. A source left out keeps its alerts' state.
     #[arg(
         long,
         env = "ALERT_SOURCES",
         value_delimiter = ',',
-        default_value = "kpi,guardrail,vp,upstream"
+        default_value = "kpi,guardrail,vp,geocoding,upstream"
     )]
     pub alert_sources: Vec<String>,
     /// Seconds between evaluations of the sources (10–3600).
@@ -90,7 +92,7 @@ impl AlertModelArgs {
                     "ALERT_SOURCES: {s} is not evaluated by this build yet"
                 )),
                 None => Err(format!(
-                    "ALERT_SOURCES: {s:?} is not a source; use kpi, guardrail, vp or upstream"
+                    "ALERT_SOURCES: {s:?} is not a source; use kpi, guardrail, vp, geocoding or upstream"
                 )),
             })
             .collect()
@@ -534,6 +536,12 @@ pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transi
             Err(e) => unread.push((AlertSource::Vp, e.public_message())),
         }
     }
+    if a.on(AlertSource::Geocoding) {
+        match geocoding_alerts_now(state).await {
+            Ok(alerts) => raised.extend(alerts),
+            Err(e) => unread.push((AlertSource::Geocoding, e.public_message())),
+        }
+    }
     if a.on(AlertSource::Kpi) {
         match state.alerts.view().report {
             Some(report) => raised.extend(report.alerts().map(kpi_alert)),
@@ -644,6 +652,23 @@ async fn vp_alerts(state: &AppState) -> Result<Vec<Alert>> {
         out.extend(vp_alert(&lane.vp_id, &sustained, &state.vp_thresholds));
     }
     Ok(out)
+}
+
+/// The critical tenants of the platform's geocoding reports (each tenant's
+/// newest, as the retention page reads them), capped and with their ids
+/// checked by the rule, so the platform's list cannot grow the state table.
+async fn geocoding_alerts_now(state: &AppState) -> Result<Vec<Alert>> {
+    use opsdeck_api::alerts::model::{GEOCODING_UNLISTED_KEY, geocoding_alerts};
+    use opsdeck_api::geocoding::{self, GeocodingReports};
+    let reports: GeocodingReports = state
+        .upstream
+        .get_json(geocoding::paths::GEOCODING, None, EVALUATION_ACTOR)
+        .await?;
+    let alerts = geocoding_alerts(&reports.reports);
+    if let Some(unlisted) = alerts.iter().find(|a| a.key == GEOCODING_UNLISTED_KEY) {
+        tracing::warn!(summary = %unlisted.summary, "critical geocoding tenants not raised one by one");
+    }
+    Ok(alerts)
 }
 
 /// Start the evaluation: once at once, then once per interval.

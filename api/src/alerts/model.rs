@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{AdminStatus, Environment};
+use crate::geocoding::{GeocodingReport, GeocodingStatus, defaults as geocoding_defaults};
 use crate::kpi::{KpiAlert, Severity as KpiSeverity};
 use crate::other::OrOther;
 use crate::runs::RunOutcome;
@@ -674,6 +675,125 @@ pub fn vp_alert(vp_id: &str, assessment: &VpAssessment, t: &VpThresholds) -> Opt
     })
 }
 
+/// Longest tenant id the geocoding source makes a key of.
+pub const TENANT_ID_MAX: usize = 64;
+/// Most tenants the geocoding source raises one by one in a cycle: the
+/// platform's list becomes rows of the console's state, so a platform
+/// listing a million critical tenants must not make a million of them.
+pub const GEOCODING_MAX_TENANTS: usize = 500;
+/// Key of the one alert counting the critical tenants not raised one by one.
+pub const GEOCODING_UNLISTED_KEY: &str = "geocoding:unlisted";
+
+/// Whether `tenant_id` may become part of a key, a link and a log line:
+/// 1–[`TENANT_ID_MAX`] letters, digits, `.`, `_`, `:` and `-`.
+pub fn keyable_tenant_id(tenant_id: &str) -> bool {
+    validate::identifier("tenant_id", tenant_id, TENANT_ID_MAX, "").is_ok()
+}
+
+const GEOCODING_NEXT_STEP: &str = "Pair the tenant's geocoding report with its retention summary \
+     on /ops/retention to see whether its weather joins degrade the plan";
+
+/// A tenant whose newest geocoding report says `critical`: a critical alert
+/// keyed by the tenant (`geocoding:tenant:{tenant_id}`), with the ratio
+/// against the critical threshold and the rows checked. The platform's
+/// status is the verdict (its thresholds may not be the defaults); any
+/// other status, one this build does not know included, raises nothing, and
+/// so does a tenant id [`keyable_tenant_id`] refuses.
+pub fn geocoding_alert(r: &GeocodingReport) -> Option<Alert> {
+    if !r.status.is(&GeocodingStatus::Critical) || !keyable_tenant_id(&r.tenant_id) {
+        return None;
+    }
+    let tenant = &r.tenant_id;
+    let measured = match r.checked_rows {
+        0 => format!("{:.3}", r.ratio),
+        n => format!("{:.3} ({} of {n} rows geocoded)", r.ratio, r.geocoded_rows),
+    };
+    let day = r.day.map(|d| format!(" on {d}")).unwrap_or_default();
+    Some(Alert {
+        source: AlertSource::Geocoding,
+        key: format!("geocoding:tenant:{tenant}"),
+        severity: AlertSeverity::Critical,
+        summary: format!(
+            "{tenant}: geocoding coverage {:.3} is critical{day}",
+            r.ratio
+        ),
+        evidence: vec![AlertEvidence {
+            name: "geocoding_ratio".into(),
+            measured,
+            threshold: format!(
+                "< {:.2} (GEOCODING_WARNING_MIN_RATIO, unless the platform sets another)",
+                geocoding_defaults::WARNING_MIN_RATIO
+            ),
+            sample: (r.checked_rows > 0).then_some(r.checked_rows),
+        }],
+        // The page takes no tenant in its URL; the geocoding panel lists it.
+        link: "/ops/retention".into(),
+        next_step: Some(GEOCODING_NEXT_STEP.into()),
+        period: None,
+    })
+}
+
+/// The geocoding source: [`geocoding_alert`] of each tenant's newest report,
+/// by tenant id, a tenant listed twice once, at most
+/// [`GEOCODING_MAX_TENANTS`] of them. Critical tenants not raised one by one
+/// (beyond the cap, or with an id no key is made of) are counted in one more
+/// alert, [`GEOCODING_UNLISTED_KEY`], so neither the cap nor a bad id hides
+/// them silently.
+pub fn geocoding_alerts(reports: &[GeocodingReport]) -> Vec<Alert> {
+    let critical = reports
+        .iter()
+        .filter(|r| r.status.is(&GeocodingStatus::Critical));
+    let (mut keyable, unkeyable): (Vec<&GeocodingReport>, Vec<&GeocodingReport>) =
+        critical.partition(|r| keyable_tenant_id(&r.tenant_id));
+    keyable.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
+    keyable.dedup_by(|a, b| a.tenant_id == b.tenant_id);
+    let beyond = keyable.len().saturating_sub(GEOCODING_MAX_TENANTS);
+    let mut out: Vec<Alert> = keyable
+        .iter()
+        .take(GEOCODING_MAX_TENANTS)
+        .filter_map(|r| geocoding_alert(r))
+        .collect();
+    let unlisted = beyond + unkeyable.len();
+    if unlisted > 0 {
+        let mut evidence = Vec::new();
+        if beyond > 0 {
+            evidence.push(AlertEvidence {
+                name: "critical_tenants_beyond_cap".into(),
+                measured: beyond.to_string(),
+                threshold: format!("at most {GEOCODING_MAX_TENANTS} tenants raised one by one"),
+                sample: None,
+            });
+        }
+        if !unkeyable.is_empty() {
+            evidence.push(AlertEvidence {
+                name: "critical_tenants_with_unusable_ids".into(),
+                measured: unkeyable.len().to_string(),
+                threshold: format!(
+                    "tenant ids of 1–{TENANT_ID_MAX} letters, digits, '.', '_', ':' and '-'"
+                ),
+                sample: None,
+            });
+        }
+        out.push(Alert {
+            source: AlertSource::Geocoding,
+            key: GEOCODING_UNLISTED_KEY.into(),
+            severity: AlertSeverity::Critical,
+            summary: format!(
+                "{unlisted} more tenants with critical geocoding coverage, not raised one by one"
+            ),
+            evidence,
+            link: "/ops/retention".into(),
+            next_step: Some(
+                "Read every critical tenant in the geocoding panel on /ops/retention; tenant ids \
+                 the console refuses point at the platform's reports"
+                    .into(),
+            ),
+            period: None,
+        });
+    }
+    out
+}
+
 /// The run a guardrail stopped, while it stays stopped: critical, with what
 /// was measured. Resuming (or a new run) ends it.
 pub fn guardrail_alert(status: &AdminStatus) -> Option<Alert> {
@@ -1082,6 +1202,148 @@ mod tests {
             transitions(&firing(AlertSeverity::Critical), &[]),
             vec![Transition::Resolved(key.clone())]
         );
+    }
+
+    fn geo(tenant: &str, geocoded: u64, checked: u64) -> GeocodingReport {
+        GeocodingReport::from_counts(
+            tenant,
+            crate::testing::date("2026-03-01"),
+            geocoded,
+            checked,
+            at("2026-03-01T03:00:00Z"),
+            &crate::geocoding::GeocodingThresholds::default(),
+        )
+    }
+
+    #[test]
+    fn a_tenant_critical_in_its_newest_report_raises_a_critical_alert_keyed_by_the_tenant() {
+        let a = geocoding_alert(&geo("juniper-kids", 731, 1000)).unwrap();
+        assert_eq!(
+            (a.source, a.key.as_str(), a.severity),
+            (
+                AlertSource::Geocoding,
+                "geocoding:tenant:juniper-kids",
+                AlertSeverity::Critical
+            )
+        );
+        assert_eq!(
+            a.evidence,
+            vec![AlertEvidence {
+                name: "geocoding_ratio".into(),
+                measured: "0.731 (731 of 1000 rows geocoded)".into(),
+                threshold: "< 0.80 (GEOCODING_WARNING_MIN_RATIO, unless the platform sets another)"
+                    .into(),
+                sample: Some(1000),
+            }]
+        );
+        assert_eq!(
+            a.summary,
+            "juniper-kids: geocoding coverage 0.731 is critical on 2026-03-01"
+        );
+        assert_eq!(a.link, "/ops/retention");
+        assert!(a.next_step.unwrap().contains("retention summary"));
+        // Exactly at GEOCODING_WARNING_MIN_RATIO is a warning: nothing; just below, critical.
+        assert!(geocoding_alert(&geo("juniper-kids", 800, 1000)).is_none());
+        assert!(geocoding_alert(&geo("juniper-kids", 799, 1000)).is_some());
+        assert!(geocoding_alert(&geo("acme-outdoor", 990, 1000)).is_none());
+        // The platform's status is the verdict, whatever the ratio.
+        let mut r = geo("juniper-kids", 900, 1000);
+        r.status = GeocodingStatus::Critical.into();
+        assert!(geocoding_alert(&r).is_some());
+        r.status = OrOther::Other("severe".into());
+        assert!(
+            geocoding_alert(&r).is_none(),
+            "an unknown status is not critical"
+        );
+        // Nothing checked: the ratio without a sample.
+        let empty = geocoding_alert(&geo("cedar-home", 0, 0)).unwrap();
+        assert_eq!(
+            (
+                empty.evidence[0].measured.as_str(),
+                empty.evidence[0].sample
+            ),
+            ("0.000", None)
+        );
+    }
+
+    #[test]
+    fn tenant_ids_that_cannot_be_keys_are_counted_not_raised() {
+        let longest = "t".repeat(TENANT_ID_MAX);
+        let reports: Vec<GeocodingReport> = [
+            "",
+            "two words",
+            "ten/ant",
+            "évian",
+            "<script>",
+            "line\nbreak",
+            &"t".repeat(TENANT_ID_MAX + 1),
+            &longest,
+            "unlisted",
+        ]
+        .iter()
+        .map(|id| geo(id, 100, 1000))
+        .collect();
+        let alerts = geocoding_alerts(&reports);
+        let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        let long_key = format!("geocoding:tenant:{longest}");
+        assert_eq!(
+            keys,
+            [
+                long_key.as_str(),
+                "geocoding:tenant:unlisted",
+                GEOCODING_UNLISTED_KEY
+            ]
+        );
+        let unlisted = alerts.last().unwrap();
+        assert_eq!(unlisted.severity, AlertSeverity::Critical);
+        assert_eq!(
+            unlisted.summary,
+            "7 more tenants with critical geocoding coverage, not raised one by one"
+        );
+        assert_eq!(unlisted.evidence.len(), 1);
+        assert_eq!(
+            (
+                unlisted.evidence[0].name.as_str(),
+                unlisted.evidence[0].measured.as_str()
+            ),
+            ("critical_tenants_with_unusable_ids", "7")
+        );
+        // Bad ids of tenants that are not critical are nobody's concern here.
+        assert!(geocoding_alerts(&[geo("two words", 990, 1000)]).is_empty());
+    }
+
+    #[test]
+    fn one_cycle_raises_at_most_the_cap_the_first_by_tenant_id_and_counts_the_rest() {
+        let mut reports: Vec<GeocodingReport> = (0..GEOCODING_MAX_TENANTS + 2)
+            .rev()
+            .map(|i| geo(&format!("tenant-{i:04}"), 100, 1000))
+            .collect();
+        // Listed twice: one tenant, one alert.
+        reports.push(geo("tenant-0000", 50, 1000));
+        reports.push(geo("healthy", 990, 1000));
+        let alerts = geocoding_alerts(&reports);
+        assert_eq!(alerts.len(), GEOCODING_MAX_TENANTS + 1);
+        assert_eq!(alerts[0].key, "geocoding:tenant:tenant-0000");
+        assert_eq!(
+            alerts[GEOCODING_MAX_TENANTS - 1].key,
+            format!("geocoding:tenant:tenant-{:04}", GEOCODING_MAX_TENANTS - 1)
+        );
+        let unlisted = &alerts[GEOCODING_MAX_TENANTS];
+        assert_eq!(unlisted.key, GEOCODING_UNLISTED_KEY);
+        assert_eq!(
+            (
+                unlisted.evidence[0].name.as_str(),
+                unlisted.evidence[0].measured.as_str()
+            ),
+            ("critical_tenants_beyond_cap", "2")
+        );
+        // At the cap exactly: every tenant, and no count of the rest.
+        let at_cap: Vec<GeocodingReport> = (0..GEOCODING_MAX_TENANTS)
+            .map(|i| geo(&format!("tenant-{i:04}"), 100, 1000))
+            .collect();
+        let alerts = geocoding_alerts(&at_cap);
+        assert_eq!(alerts.len(), GEOCODING_MAX_TENANTS);
+        assert!(alerts.iter().all(|a| a.key != GEOCODING_UNLISTED_KEY));
     }
 
     #[test]

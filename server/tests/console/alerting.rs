@@ -1,12 +1,15 @@
 //! The alert model on the server: alerts fire once and resolve once, keep
 //! their state across a restart, and come from the sources as they stand —
-//! a lane told to force fallback or in the investigate band, a platform
-//! that cannot be reached.
+//! a lane told to force fallback or in the investigate band, a tenant whose
+//! geocoding is critical, a platform that cannot be reached.
+
+use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
 use opsdeck_api::alerts::model::{
     Alert, AlertSeverity, AlertSource, AlertState, AlertsPage, Transition, paths,
 };
+use opsdeck_api::geocoding::{GeocodingReport, GeocodingReports, GeocodingThresholds};
 use opsdeck_server::alerting::{apply, evaluate};
 
 use crate::support::{Console, TestConsole, get_json};
@@ -359,6 +362,53 @@ async fn an_alert_reaches_the_webhook_once_firing_once_resolved_and_a_silence_ho
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// A stand-in platform for the sources the embedded sim cannot turn at
+/// will: its geocoding reports (`None`: a 500).
+#[derive(Clone, Default)]
+struct Platform {
+    geocoding: Arc<Mutex<Option<GeocodingReports>>>,
+}
+
+impl Platform {
+    fn tenants(&self, reports: Vec<GeocodingReport>) {
+        *self.geocoding.lock().unwrap() = Some(GeocodingReports::new(reports));
+    }
+
+    async fn serve(&self) -> String {
+        use axum::extract::State;
+        use axum::http::StatusCode;
+        use axum::response::IntoResponse;
+        use axum::routing::get;
+        let app = axum::Router::new()
+            .route(
+                opsdeck_api::geocoding::paths::GEOCODING,
+                get(|State(p): State<Platform>| async move {
+                    match p.geocoding.lock().unwrap().clone() {
+                        Some(r) => axum::Json(r).into_response(),
+                        None => (StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"down\"}")
+                            .into_response(),
+                    }
+                }),
+            )
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
+
+fn geocoding(tenant: &str, geocoded: u64) -> GeocodingReport {
+    GeocodingReport::from_counts(
+        tenant,
+        Utc::now().date_naive(),
+        geocoded,
+        1000,
+        Utc::now(),
+        &GeocodingThresholds::default(),
+    )
+}
+
 /// The keys, with their severity, that `changes` fire.
 fn fired(changes: &[Transition]) -> Vec<(String, AlertSeverity)> {
     changes
@@ -368,6 +418,114 @@ fn fired(changes: &[Transition]) -> Vec<(String, AlertSeverity)> {
             Transition::Resolved(_) => None,
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_critical_geocoding_tenant_fires_and_resolves_when_the_sweep_says_ok() {
+    let platform = Platform::default();
+    platform.tenants(vec![
+        geocoding("acme-outdoor", 990),
+        geocoding("evergreen-pets", 870),
+        geocoding("juniper-kids", 731),
+        // A name no key is made of: counted, not raised.
+        geocoding("../../etc/passwd", 10),
+    ]);
+    let url = platform.serve().await;
+    let c = Console::from(
+        TestConsole::new()
+            .remote(&url)
+            .with(|a| a.alert_model.alert_sources = vec!["geocoding".into()]),
+    )
+    .await;
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    assert_eq!(
+        fired(&changes),
+        [
+            (
+                "geocoding:tenant:juniper-kids".to_string(),
+                AlertSeverity::Critical
+            ),
+            ("geocoding:unlisted".to_string(), AlertSeverity::Critical)
+        ]
+    );
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    assert!(page.unread.is_empty(), "{:?}", page.unread);
+    let tenant = page
+        .firing
+        .iter()
+        .find(|f| f.alert.key == "geocoding:tenant:juniper-kids")
+        .unwrap();
+    assert_eq!(tenant.alert.source, AlertSource::Geocoding);
+    assert_eq!(tenant.alert.evidence[0].sample, Some(1000));
+    assert_eq!(
+        tenant.alert.evidence[0].measured,
+        "0.731 (731 of 1000 rows geocoded)"
+    );
+    assert_eq!(tenant.alert.link, "/ops/retention");
+    // Evaluated again as it was: nothing new.
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+
+    // The next sweep says ok: it resolves, once.
+    platform.tenants(vec![
+        geocoding("acme-outdoor", 990),
+        geocoding("juniper-kids", 960),
+    ]);
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    let mut resolved: Vec<&Transition> = changes.iter().collect();
+    resolved.sort_by_key(|t| format!("{t:?}"));
+    assert_eq!(
+        resolved,
+        [
+            &Transition::Resolved("geocoding:tenant:juniper-kids".into()),
+            &Transition::Resolved("geocoding:unlisted".into()),
+        ]
+    );
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn alert_sources_without_geocoding_keep_geocodings_state_and_so_does_a_failed_read() {
+    let platform = Platform::default();
+    platform.tenants(vec![geocoding("juniper-kids", 731)]);
+    let url = platform.serve().await;
+    let console = TestConsole::new()
+        .remote(&url)
+        .with(|a| a.alert_model.alert_sources = vec!["geocoding".into()]);
+    let key = "geocoding:tenant:juniper-kids";
+    {
+        let p = console.prepare().await;
+        let changes = evaluate(&p.state, Utc::now()).await.unwrap();
+        assert_eq!(
+            fired(&changes),
+            [(key.to_string(), AlertSeverity::Critical)]
+        );
+    }
+    // Switched off while the platform says ok: it is not read, so it keeps firing.
+    platform.tenants(vec![geocoding("juniper-kids", 960)]);
+    let console = console.with(|a| {
+        a.alert_model.alert_sources = vec!["upstream".into()];
+    });
+    {
+        let p = console.prepare().await;
+        assert!(evaluate(&p.state, Utc::now()).await.unwrap().is_empty());
+        let (firing, _) = opsdeck_server::alerting::read(&p.state.store)
+            .await
+            .unwrap();
+        assert!(firing.iter().any(|f| f.alert.key == key), "{firing:?}");
+    }
+    // On again but unreadable: unread, with why, and still firing.
+    *platform.geocoding.lock().unwrap() = None;
+    let console = console.with(|a| a.alert_model.alert_sources = vec!["geocoding".into()]);
+    let c = Console::from(console).await;
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let unread: Vec<AlertSource> = page.unread.iter().map(|(s, _)| *s).collect();
+    assert_eq!(unread, [AlertSource::Geocoding], "{:?}", page.unread);
+    assert!(page.firing.iter().any(|f| f.alert.key == key));
+    // Read again: the platform's ok resolves it.
+    platform.tenants(vec![geocoding("juniper-kids", 960)]);
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    assert_eq!(changes, [Transition::Resolved(key.into())]);
 }
 
 #[tokio::test]
