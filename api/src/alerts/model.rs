@@ -12,6 +12,7 @@ use crate::admin::{AdminStatus, Environment};
 use crate::geocoding::{GeocodingReport, GeocodingStatus, defaults as geocoding_defaults};
 use crate::kpi::{KpiAlert, Severity as KpiSeverity};
 use crate::other::OrOther;
+use crate::prodchecks::{CheckName, CheckStatus, ProdCheckRun};
 use crate::runs::RunOutcome;
 use crate::validate::{self, ValidationError};
 use crate::vp::{
@@ -33,7 +34,7 @@ pub enum AlertSource {
     Geocoding,
     /// The console cannot reach its platform.
     Upstream,
-    /// A prod guardrail check failed.
+    /// A prod guardrail check failed (on a PRODUCTION console).
     ProdChecks,
 }
 
@@ -794,6 +795,80 @@ pub fn geocoding_alerts(reports: &[GeocodingReport]) -> Vec<Alert> {
     out
 }
 
+/// Runs of the prod checks a check the newest runs skipped is looked for in.
+pub const PROD_CHECK_LOOKBACK: usize = 20;
+
+/// The prod checks source, on a PRODUCTION console only (in DEVELOPMENT
+/// writes are meant to be on, so the checks fail there by design): a
+/// critical alert per check that failed, keyed by the check
+/// (`prod_checks:{check}`), with what it saw and the runbook's step.
+///
+/// `runs` are the newest first. Each check is judged by the newest run that
+/// passed or failed it: a run that skipped it (a run was active, so there
+/// was no idle to check and no harmless probe to send) says nothing, so the
+/// check keeps the verdict it had, neither resolving nor firing on no news.
+/// Passing again resolves.
+pub fn prod_check_alerts(environment: Environment, runs: &[ProdCheckRun]) -> Vec<Alert> {
+    if environment != Environment::Production {
+        return Vec::new();
+    }
+    let judged = |r: &&crate::prodchecks::CheckResult| {
+        r.status.is(&CheckStatus::Pass) || r.status.is(&CheckStatus::Fail)
+    };
+    CheckName::ALL
+        .into_iter()
+        .filter_map(|name| {
+            let (run, result) = runs.iter().find_map(|run| {
+                run.results
+                    .iter()
+                    .filter(judged)
+                    .find(|r| r.name.is(&name))
+                    .map(|r| (run, r))
+            })?;
+            if !result.status.is(&CheckStatus::Fail) {
+                return None;
+            }
+            let (expected, next_step) = match name {
+                CheckName::StatusWriteDisabled => (
+                    "admin_write_enabled=false",
+                    "PRODUCTION is expected read-only: set ADMIN_WRITE_ENABLED=false on the \
+                     platform's backend, then run the checks again",
+                ),
+                CheckName::WriteProbeRefused => (
+                    "403",
+                    "Write endpoints should return 403 in PRODUCTION: set \
+                     ADMIN_WRITE_ENABLED=false on the platform's backend, then run the checks again",
+                ),
+                CheckName::IdleWhileInactive => (
+                    "0 actions and 0 LLM calls",
+                    "Check the worker logs: with SIMULATION_ACTIVE=false they should show idle \
+                     behaviour, no simulation loop traffic",
+                ),
+            };
+            Some(Alert {
+                source: AlertSource::ProdChecks,
+                key: format!("prod_checks:{name}"),
+                severity: AlertSeverity::Critical,
+                summary: format!(
+                    "Prod check failed: {} (run {} at {})",
+                    name.describe(),
+                    run.id,
+                    run.at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                evidence: vec![AlertEvidence {
+                    name: name.as_str().into(),
+                    measured: result.evidence.clone(),
+                    threshold: expected.into(),
+                    sample: None,
+                }],
+                link: "/ops#panel-prod-checks".into(),
+                next_step: Some(next_step.into()),
+                period: None,
+            })
+        })
+        .collect()
+}
+
 /// The run a guardrail stopped, while it stays stopped: critical, with what
 /// was measured. Resuming (or a new run) ends it.
 pub fn guardrail_alert(status: &AdminStatus) -> Option<Alert> {
@@ -1344,6 +1419,103 @@ mod tests {
         let alerts = geocoding_alerts(&at_cap);
         assert_eq!(alerts.len(), GEOCODING_MAX_TENANTS);
         assert!(alerts.iter().all(|a| a.key != GEOCODING_UNLISTED_KEY));
+    }
+
+    fn run(id: i64, results: Vec<crate::prodchecks::CheckResult>) -> ProdCheckRun {
+        ProdCheckRun {
+            id,
+            at: at("2026-12-02T10:00:00Z") + Duration::minutes(15 * id),
+            trigger: OrOther::Known(crate::prodchecks::Trigger::Schedule),
+            actor: None,
+            passed: crate::prodchecks::passed(&results),
+            results,
+            reading: None,
+        }
+    }
+
+    fn platform(writes: bool, active: bool) -> AdminStatus {
+        serde_json::from_value(serde_json::json!({
+            "environment": "PRODUCTION", "admin_write_enabled": writes,
+            "simulation_active": active, "simulation_paused": false,
+            "run_id": active.then_some("prod-1"),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failed_prod_check_raises_a_critical_alert_on_a_production_console_only() {
+        use crate::prodchecks::{judge_probe, judge_status};
+        let p = "/api/admin/control/run/pause";
+        let failed = run(
+            2,
+            vec![
+                judge_status(&platform(true, false)),
+                judge_probe(p, 403, None),
+            ],
+        );
+        let alerts = prod_check_alerts(Environment::Production, std::slice::from_ref(&failed));
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            (a.source, a.key.as_str(), a.severity),
+            (
+                AlertSource::ProdChecks,
+                "prod_checks:status_write_disabled",
+                AlertSeverity::Critical
+            )
+        );
+        assert_eq!(
+            a.evidence,
+            vec![AlertEvidence {
+                name: "status_write_disabled".into(),
+                measured: "admin_write_enabled=true (environment PRODUCTION)".into(),
+                threshold: "admin_write_enabled=false".into(),
+                sample: None,
+            }]
+        );
+        assert_eq!(
+            a.summary,
+            "Prod check failed: /api/admin/status returns admin_write_enabled=false \
+             (run 2 at 2026-12-02 10:30:00 UTC)"
+        );
+        assert!(
+            a.next_step
+                .as_deref()
+                .unwrap()
+                .contains("ADMIN_WRITE_ENABLED=false")
+        );
+        assert_eq!(a.link, "/ops#panel-prod-checks");
+        // In DEVELOPMENT the checks fail by design: nothing.
+        assert!(
+            prod_check_alerts(Environment::Development, std::slice::from_ref(&failed)).is_empty()
+        );
+        // Passing again: nothing raised, so the alert resolves.
+        let passed = run(3, vec![judge_status(&platform(false, false))]);
+        assert!(prod_check_alerts(Environment::Production, &[passed, failed]).is_empty());
+        assert!(prod_check_alerts(Environment::Production, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_check_the_newest_run_skipped_keeps_the_verdict_it_had() {
+        use crate::prodchecks::{judge_probe, probe_skipped};
+        let p = "/api/admin/control/run/pause";
+        let accepted = run(1, vec![judge_probe(p, 200, None)]);
+        let skipped = run(2, vec![probe_skipped(&platform(true, true))]);
+        let alerts = prod_check_alerts(
+            Environment::Production,
+            &[skipped.clone(), accepted.clone()],
+        );
+        let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["prod_checks:write_probe_refused"]);
+        assert_eq!(
+            alerts[0].evidence[0].measured,
+            format!("POST {p} sent to the platform answered 200")
+        );
+        // Refused since: passing resolves, whatever came after.
+        let refused = run(0, vec![judge_probe(p, 403, None)]);
+        assert!(prod_check_alerts(Environment::Production, &[skipped.clone(), refused]).is_empty());
+        // Skipped in every run read: no news, nothing raised.
+        assert!(prod_check_alerts(Environment::Production, &[skipped]).is_empty());
     }
 
     #[test]

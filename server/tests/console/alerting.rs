@@ -1,11 +1,14 @@
 //! The alert model on the server: alerts fire once and resolve once, keep
 //! their state across a restart, and come from the sources as they stand —
 //! a lane told to force fallback or in the investigate band, a tenant whose
-//! geocoding is critical, a platform that cannot be reached.
+//! geocoding is critical, a prod check that failed on a PRODUCTION console,
+//! a platform that cannot be reached.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
+use opsdeck_api::admin::Environment;
 use opsdeck_api::alerts::model::{
     Alert, AlertSeverity, AlertSource, AlertState, AlertsPage, Transition, paths,
 };
@@ -363,10 +366,12 @@ async fn an_alert_reaches_the_webhook_once_firing_once_resolved_and_a_silence_ho
 }
 
 /// A stand-in platform for the sources the embedded sim cannot turn at
-/// will: its geocoding reports (`None`: a 500).
+/// will: its geocoding reports (`None`: a 500), and whether its admin writes
+/// are on (its status says so, and a Pause is accepted rather than refused).
 #[derive(Clone, Default)]
 struct Platform {
     geocoding: Arc<Mutex<Option<GeocodingReports>>>,
+    writes: Arc<AtomicBool>,
 }
 
 impl Platform {
@@ -378,7 +383,8 @@ impl Platform {
         use axum::extract::State;
         use axum::http::StatusCode;
         use axum::response::IntoResponse;
-        use axum::routing::get;
+        use axum::routing::{get, post};
+        use opsdeck_api::admin::paths as admin;
         let app = axum::Router::new()
             .route(
                 opsdeck_api::geocoding::paths::GEOCODING,
@@ -387,6 +393,42 @@ impl Platform {
                         Some(r) => axum::Json(r).into_response(),
                         None => (StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"down\"}")
                             .into_response(),
+                    }
+                }),
+            )
+            .route(
+                admin::STATUS,
+                get(|State(p): State<Platform>| async move {
+                    axum::Json(serde_json::json!({
+                        "environment": "PRODUCTION",
+                        "admin_write_enabled": p.writes.load(Ordering::SeqCst),
+                        "simulation_active": false, "simulation_paused": true, "run_id": null,
+                    }))
+                }),
+            )
+            .route(
+                admin::METRICS_RUN,
+                get(|| async {
+                    axum::Json(serde_json::json!({
+                        "generated_at": Utc::now(), "run_id": null,
+                        "runtime_actions": 40, "proposal_actions": 3, "vote_actions": 9,
+                        "forum_actions": 2, "llm_calls_today": 11, "llm_spend_today_usd": 0.01,
+                        "llm_daily_budget_usd_hard": 25.0, "provider_calls_window": 0,
+                        "provider_failures_window": 0, "provider_window_seconds": 300,
+                        "db_pool_in_use": 0, "db_pool_size": 20,
+                    }))
+                }),
+            )
+            .route(
+                admin::RUN_PAUSE,
+                post(|State(p): State<Platform>| async move {
+                    if p.writes.load(Ordering::SeqCst) {
+                        (StatusCode::OK, "{\"ok\":true}")
+                    } else {
+                        (
+                            StatusCode::FORBIDDEN,
+                            "{\"error\":\"Admin writes are disabled\"}",
+                        )
                     }
                 }),
             )
@@ -503,7 +545,7 @@ async fn alert_sources_without_geocoding_keep_geocodings_state_and_so_does_a_fai
     // Switched off while the platform says ok: it is not read, so it keeps firing.
     platform.tenants(vec![geocoding("juniper-kids", 960)]);
     let console = console.with(|a| {
-        a.alert_model.alert_sources = vec!["upstream".into()];
+        a.alert_model.alert_sources = vec!["upstream".into(), "prod_checks".into()];
     });
     {
         let p = console.prepare().await;
@@ -573,4 +615,101 @@ async fn a_lane_in_the_investigate_band_fires_with_its_rate_and_a_lane_only_moni
     assert_eq!(lane.link, "/ops/vp?lane=vp.coder.primary&profile=sustained");
     // Evaluated again in the same band: nothing to send.
     assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_prod_check_fires_on_a_production_console_and_resolves_when_it_passes() {
+    use opsdeck_api::prodchecks::Trigger;
+    let platform = Platform::default();
+    platform.writes.store(true, Ordering::SeqCst);
+    let url = platform.serve().await;
+    let c = Console::from(TestConsole::new().remote(&url).with(|a| {
+        a.alert_model.alert_sources = vec!["prod_checks".into()];
+        a.prod_checks.prod_check_idle_sample_seconds = 1;
+    }))
+    .await;
+    let state = c.state();
+    assert_eq!(state.environment, Environment::Production);
+    // No run yet: nothing to judge.
+    assert!(evaluate(state, Utc::now()).await.unwrap().is_empty());
+    let run = state
+        .prod_checks
+        .run(state, Trigger::Demand, None)
+        .await
+        .unwrap();
+    assert!(!run.passed, "{run:?}");
+    let changes = evaluate(state, Utc::now()).await.unwrap();
+    let mut keys = fired(&changes);
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            (
+                "prod_checks:status_write_disabled".to_string(),
+                AlertSeverity::Critical
+            ),
+            (
+                "prod_checks:write_probe_refused".to_string(),
+                AlertSeverity::Critical
+            ),
+        ]
+    );
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let probe = page
+        .firing
+        .iter()
+        .find(|f| f.alert.key == "prod_checks:write_probe_refused")
+        .unwrap();
+    assert_eq!(
+        probe.alert.evidence[0].measured,
+        "POST /api/admin/control/run/pause sent to the platform answered 200"
+    );
+    assert!(
+        probe
+            .alert
+            .next_step
+            .as_deref()
+            .is_some_and(|s| s.contains("ADMIN_WRITE_ENABLED=false")),
+        "{:?}",
+        probe.alert.next_step
+    );
+
+    // The platform fixed: the next run passes, and both resolve.
+    platform.writes.store(false, Ordering::SeqCst);
+    let run = state
+        .prod_checks
+        .run(state, Trigger::Demand, None)
+        .await
+        .unwrap();
+    assert!(run.passed, "{run:?}");
+    let changes = evaluate(state, Utc::now()).await.unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(
+        changes
+            .iter()
+            .all(|t| matches!(t, Transition::Resolved(k) if k.starts_with("prod_checks:")))
+    );
+}
+
+#[tokio::test]
+async fn failed_prod_checks_on_a_development_console_raise_nothing() {
+    use opsdeck_api::prodchecks::Trigger;
+    // The embedded sim in DEVELOPMENT has writes on, as it should: the
+    // checks fail there by design.
+    let c = Console::new(|a| {
+        a.alert_model.alert_sources = vec!["prod_checks".into()];
+        a.prod_checks.prod_check_idle_sample_seconds = 1;
+    })
+    .await;
+    let state = c.state();
+    assert_eq!(state.environment, Environment::Development);
+    let run = state
+        .prod_checks
+        .run(state, Trigger::Demand, None)
+        .await
+        .unwrap();
+    assert!(!run.passed, "{run:?}");
+    assert!(evaluate(state, Utc::now()).await.unwrap().is_empty());
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    assert!(page.firing.is_empty() && page.unread.is_empty(), "{page:?}");
 }
