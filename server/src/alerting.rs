@@ -53,23 +53,19 @@ pub const RESOLVED_SHOWN: u32 = 50;
 pub const KEEP_EVENTS: i64 = 100_000;
 /// Silences kept, ended ones included; the oldest beyond are pruned.
 pub const KEEP_SILENCES: i64 = 10_000;
-/// Sources this build evaluates.
-pub const EVALUATED: [AlertSource; 4] = [
-    AlertSource::Kpi,
-    AlertSource::Guardrail,
-    AlertSource::Vp,
-    AlertSource::Upstream,
-];
+/// Sources this build evaluates: every one.
+pub const EVALUATED: [AlertSource; 6] = AlertSource::ALL;
 
 /// Settings of the alert model.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AlertModelArgs {
-    /// Sources to evaluate, comma-separated: kpi, guardrail, vp, upstream.
+    /// Sources to evaluate, comma-separated: kpi, guardrail, vp, geocoding,
+    /// upstream, prod_checks. A source left out keeps its alerts' state.
     #[arg(
         long,
         env = "ALERT_SOURCES",
         value_delimiter = ',',
-        default_value = "kpi,guardrail,vp,upstream"
+        default_value = "kpi,guardrail,vp,geocoding,upstream,prod_checks"
     )]
     pub alert_sources: Vec<String>,
     /// Seconds between evaluations of the sources (10–3600).
@@ -93,7 +89,7 @@ impl AlertModelArgs {
                     "ALERT_SOURCES: {s} is not evaluated by this build yet"
                 )),
                 None => Err(format!(
-                    "ALERT_SOURCES: {s:?} is not a source; use kpi, guardrail, vp or upstream"
+                    "ALERT_SOURCES: {s:?} is not a source; use kpi, guardrail, vp, geocoding, upstream or prod_checks"
                 )),
             })
             .collect()
@@ -710,6 +706,18 @@ pub async fn evaluate(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Transi
             Err(e) => unread.push((AlertSource::Vp, e.public_message())),
         }
     }
+    if a.on(AlertSource::Geocoding) {
+        match geocoding_alerts_now(state).await {
+            Ok(alerts) => raised.extend(alerts),
+            Err(e) => unread.push((AlertSource::Geocoding, e.public_message())),
+        }
+    }
+    if a.on(AlertSource::ProdChecks) {
+        match prod_check_alerts_now(state).await {
+            Ok(alerts) => raised.extend(alerts),
+            Err(e) => unread.push((AlertSource::ProdChecks, e.public_message())),
+        }
+    }
     if a.on(AlertSource::Kpi) {
         match state.alerts.view().report {
             Some(report) => raised.extend(report.alerts().map(kpi_alert)),
@@ -843,9 +851,34 @@ async fn vp_alerts(state: &AppState) -> Result<Vec<Alert>> {
             .get_json(vp_api::paths::OPS_METRICS, Some(&query), EVALUATION_ACTOR)
             .await?;
         let sustained = m.assess(VpProfile::Sustained, &state.vp_thresholds);
-        out.extend(vp_alert(&lane.vp_id, &sustained));
+        out.extend(vp_alert(&lane.vp_id, &sustained, &state.vp_thresholds));
     }
     Ok(out)
+}
+
+/// The critical tenants of the platform's geocoding reports (each tenant's
+/// newest, as the retention page reads them), capped and with their ids
+/// checked by the rule, so the platform's list cannot grow the state table.
+async fn geocoding_alerts_now(state: &AppState) -> Result<Vec<Alert>> {
+    use opsdeck_api::alerts::model::{GEOCODING_UNLISTED_KEY, geocoding_alerts};
+    use opsdeck_api::geocoding::{self, GeocodingReports};
+    let reports: GeocodingReports = state
+        .upstream
+        .get_json(geocoding::paths::GEOCODING, None, EVALUATION_ACTOR)
+        .await?;
+    let alerts = geocoding_alerts(&reports.reports);
+    if let Some(unlisted) = alerts.iter().find(|a| a.key == GEOCODING_UNLISTED_KEY) {
+        tracing::warn!(summary = %unlisted.summary, "critical geocoding tenants not raised one by one");
+    }
+    Ok(alerts)
+}
+
+/// The failed checks of the newest prod check runs, read from the store
+/// where the checks keep them (no upstream read), on a PRODUCTION console.
+async fn prod_check_alerts_now(state: &AppState) -> Result<Vec<Alert>> {
+    use opsdeck_api::alerts::model::{PROD_CHECK_LOOKBACK, prod_check_alerts};
+    let runs = state.prod_checks.recent(PROD_CHECK_LOOKBACK as u32).await?;
+    Ok(prod_check_alerts(state.environment, &runs))
 }
 
 /// Start the evaluation: once at once, then once per interval.

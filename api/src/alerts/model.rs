@@ -9,11 +9,15 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{AdminStatus, Environment};
+use crate::geocoding::{GeocodingReport, GeocodingStatus, defaults as geocoding_defaults};
 use crate::kpi::{KpiAlert, Severity as KpiSeverity};
 use crate::other::OrOther;
+use crate::prodchecks::{CheckName, CheckStatus, ProdCheckRun};
 use crate::runs::RunOutcome;
 use crate::validate::{self, ValidationError};
-use crate::vp::{VpAssessment, VpDecision};
+use crate::vp::{
+    FallbackBand, VpAssessment, VpCriterionName, VpDecision, VpThresholds, env as vp_env,
+};
 
 /// Where an alert comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -23,13 +27,14 @@ pub enum AlertSource {
     Kpi,
     /// A run was stopped by a guardrail (`simulation_stopped_guardrail`).
     Guardrail,
-    /// A VP lane's sustained decision says force fallback.
+    /// A VP lane's sustained decision says force fallback, or its fallback
+    /// rate is in the investigate band.
     Vp,
     /// A tenant's geocoding coverage is critical in the latest sweep.
     Geocoding,
     /// The console cannot reach its platform.
     Upstream,
-    /// A prod guardrail check failed.
+    /// A prod guardrail check failed (on a PRODUCTION console).
     ProdChecks,
 }
 
@@ -584,34 +589,292 @@ pub fn kpi_alert(k: &KpiAlert) -> Alert {
     }
 }
 
-/// A VP lane whose sustained decision says force fallback: critical, with the
-/// criteria that said so and the playbook's step.
-pub fn vp_alert(vp_id: &str, sustained: &VpAssessment) -> Option<Alert> {
-    if sustained.decision != VpDecision::SustainedForceFallback {
-        return None;
-    }
-    Some(Alert {
-        source: AlertSource::Vp,
-        key: format!("vp:{vp_id}:force_fallback"),
-        severity: AlertSeverity::Critical,
-        summary: format!("{vp_id}: {}", sustained.decision.as_str()),
-        evidence: sustained
+/// A VP lane's alert, from its assessment (the server judges every lane by
+/// the sustained profile): critical when the decision is
+/// `SUSTAINED_FORCE_FALLBACK`, a warning when the fallback rate is in the
+/// runbook's `investigate` band without that decision, else none.
+///
+/// One key per lane (`vp:{vp_id}:force_fallback`) whichever it is, so the
+/// severity moves within the key: a warning turning critical fires again,
+/// once ([`transitions`]); critical easing to the warning changes nothing
+/// (no resolve, no second firing when it worsens again); only a lane that
+/// is neither resolves.
+///
+/// The sustained profile judges its critical fallback criterion against the
+/// same `VP_FALLBACK_INVESTIGATE_RATE`, so on a sustained assessment the band
+/// always comes with the force-fallback decision and reads critical; the
+/// warning is what an assessment in the band that does not force fallback
+/// raises (the rollout profile's `HOLD_SHADOW`).
+pub fn vp_alert(vp_id: &str, assessment: &VpAssessment, t: &VpThresholds) -> Option<Alert> {
+    let investigate = assessment.band == Some(FallbackBand::Investigate);
+    let force = assessment.decision == VpDecision::SustainedForceFallback;
+    let severity = match (force, investigate) {
+        (true, _) => AlertSeverity::Critical,
+        (false, true) => AlertSeverity::Warning,
+        (false, false) => return None,
+    };
+    // The band's evidence: the rate the fallback criteria measured, with
+    // their sample, against the band's threshold.
+    let band = assessment
+        .criteria
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.name,
+                VpCriterionName::FallbackRateCritical | VpCriterionName::FallbackRate
+            )
+        })
+        .find_map(|c| Some((c.measured?, c.sample)))
+        .filter(|_| investigate)
+        .map(|(rate, sample)| AlertEvidence {
+            name: "fallback_rate".into(),
+            measured: format!("{rate:.3}"),
+            threshold: format!(
+                ">= {:.3} ({})",
+                t.fallback_investigate_rate,
+                vp_env::FALLBACK_INVESTIGATE_RATE
+            ),
+            sample: Some(sample),
+        });
+    let rate = band
+        .as_ref()
+        .map(|e| format!("fallback rate {} in the investigate band", e.measured));
+    let mut evidence: Vec<AlertEvidence> = band.into_iter().collect();
+    evidence.extend(
+        assessment
             .failed()
             .filter(|c| c.critical)
+            // The band's entry says it already, readably.
+            .filter(|c| !(investigate && c.name == VpCriterionName::FallbackRateCritical))
             .map(|c| AlertEvidence {
                 name: c.name.as_str().into(),
                 measured: c.measured.map_or("n/a".into(), |v| format!("{v}")),
                 threshold: format!("{} {}", c.comparison.symbol(), c.threshold),
                 sample: Some(c.sample),
-            })
-            .collect(),
-        link: format!("/ops/vp?lane={vp_id}&profile=sustained"),
-        next_step: Some(
-            "Force the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate"
-                .into(),
+            }),
+    );
+    let (summary, next_step) = match (force, rate) {
+        (true, None) => (
+            format!("{vp_id}: {}", assessment.decision.as_str()),
+            "Force the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate",
         ),
+        (true, Some(rate)) => (
+            format!("{vp_id}: {} ({rate})", assessment.decision.as_str()),
+            "Inspect the top fallback payload errors in recent_events, force the lane to \
+             fallback (UA_CODER_VP_FORCE_FALLBACK=1), recover, then re-evaluate",
+        ),
+        (false, rate) => (
+            format!(
+                "{vp_id}: {}",
+                rate.unwrap_or_else(|| "fallback rate in the investigate band".into())
+            ),
+            "Investigate now: inspect the top fallback payload errors in recent_events, and \
+             consider forcing the lane to fallback (UA_CODER_VP_FORCE_FALLBACK=1) until stable",
+        ),
+    };
+    Some(Alert {
+        source: AlertSource::Vp,
+        key: format!("vp:{vp_id}:force_fallback"),
+        severity,
+        summary,
+        evidence,
+        link: format!("/ops/vp?lane={vp_id}&profile=sustained"),
+        next_step: Some(next_step.into()),
         period: None,
     })
+}
+
+/// Longest tenant id the geocoding source makes a key of.
+pub const TENANT_ID_MAX: usize = 64;
+/// Most tenants the geocoding source raises one by one in a cycle: the
+/// platform's list becomes rows of the console's state, so a platform
+/// listing a million critical tenants must not make a million of them.
+pub const GEOCODING_MAX_TENANTS: usize = 500;
+/// Key of the one alert counting the critical tenants not raised one by one.
+pub const GEOCODING_UNLISTED_KEY: &str = "geocoding:unlisted";
+
+/// Whether `tenant_id` may become part of a key, a link and a log line:
+/// 1–[`TENANT_ID_MAX`] letters, digits, `.`, `_`, `:` and `-`.
+pub fn keyable_tenant_id(tenant_id: &str) -> bool {
+    validate::identifier("tenant_id", tenant_id, TENANT_ID_MAX, "").is_ok()
+}
+
+const GEOCODING_NEXT_STEP: &str = "Pair the tenant's geocoding report with its retention summary \
+     on /ops/retention to see whether its weather joins degrade the plan";
+
+/// A tenant whose newest geocoding report says `critical`: a critical alert
+/// keyed by the tenant (`geocoding:tenant:{tenant_id}`), with the ratio
+/// against the critical threshold and the rows checked. The platform's
+/// status is the verdict (its thresholds may not be the defaults); any
+/// other status, one this build does not know included, raises nothing, and
+/// so does a tenant id [`keyable_tenant_id`] refuses.
+pub fn geocoding_alert(r: &GeocodingReport) -> Option<Alert> {
+    if !r.status.is(&GeocodingStatus::Critical) || !keyable_tenant_id(&r.tenant_id) {
+        return None;
+    }
+    let tenant = &r.tenant_id;
+    let measured = match r.checked_rows {
+        0 => format!("{:.3}", r.ratio),
+        n => format!("{:.3} ({} of {n} rows geocoded)", r.ratio, r.geocoded_rows),
+    };
+    let day = r.day.map(|d| format!(" on {d}")).unwrap_or_default();
+    Some(Alert {
+        source: AlertSource::Geocoding,
+        key: format!("geocoding:tenant:{tenant}"),
+        severity: AlertSeverity::Critical,
+        summary: format!(
+            "{tenant}: geocoding coverage {:.3} is critical{day}",
+            r.ratio
+        ),
+        evidence: vec![AlertEvidence {
+            name: "geocoding_ratio".into(),
+            measured,
+            threshold: format!(
+                "< {:.2} (GEOCODING_WARNING_MIN_RATIO, unless the platform sets another)",
+                geocoding_defaults::WARNING_MIN_RATIO
+            ),
+            sample: (r.checked_rows > 0).then_some(r.checked_rows),
+        }],
+        // The page takes no tenant in its URL; the geocoding panel lists it.
+        link: "/ops/retention".into(),
+        next_step: Some(GEOCODING_NEXT_STEP.into()),
+        period: None,
+    })
+}
+
+/// The geocoding source: [`geocoding_alert`] of each tenant's newest report,
+/// by tenant id, a tenant listed twice once, at most
+/// [`GEOCODING_MAX_TENANTS`] of them. Critical tenants not raised one by one
+/// (beyond the cap, or with an id no key is made of) are counted in one more
+/// alert, [`GEOCODING_UNLISTED_KEY`], so neither the cap nor a bad id hides
+/// them silently.
+pub fn geocoding_alerts(reports: &[GeocodingReport]) -> Vec<Alert> {
+    let critical = reports
+        .iter()
+        .filter(|r| r.status.is(&GeocodingStatus::Critical));
+    let (mut keyable, unkeyable): (Vec<&GeocodingReport>, Vec<&GeocodingReport>) =
+        critical.partition(|r| keyable_tenant_id(&r.tenant_id));
+    keyable.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
+    keyable.dedup_by(|a, b| a.tenant_id == b.tenant_id);
+    let beyond = keyable.len().saturating_sub(GEOCODING_MAX_TENANTS);
+    let mut out: Vec<Alert> = keyable
+        .iter()
+        .take(GEOCODING_MAX_TENANTS)
+        .filter_map(|r| geocoding_alert(r))
+        .collect();
+    let unlisted = beyond + unkeyable.len();
+    if unlisted > 0 {
+        let mut evidence = Vec::new();
+        if beyond > 0 {
+            evidence.push(AlertEvidence {
+                name: "critical_tenants_beyond_cap".into(),
+                measured: beyond.to_string(),
+                threshold: format!("at most {GEOCODING_MAX_TENANTS} tenants raised one by one"),
+                sample: None,
+            });
+        }
+        if !unkeyable.is_empty() {
+            evidence.push(AlertEvidence {
+                name: "critical_tenants_with_unusable_ids".into(),
+                measured: unkeyable.len().to_string(),
+                threshold: format!(
+                    "tenant ids of 1–{TENANT_ID_MAX} letters, digits, '.', '_', ':' and '-'"
+                ),
+                sample: None,
+            });
+        }
+        out.push(Alert {
+            source: AlertSource::Geocoding,
+            key: GEOCODING_UNLISTED_KEY.into(),
+            severity: AlertSeverity::Critical,
+            summary: format!(
+                "{unlisted} more tenants with critical geocoding coverage, not raised one by one"
+            ),
+            evidence,
+            link: "/ops/retention".into(),
+            next_step: Some(
+                "Read every critical tenant in the geocoding panel on /ops/retention; tenant ids \
+                 the console refuses point at the platform's reports"
+                    .into(),
+            ),
+            period: None,
+        });
+    }
+    out
+}
+
+/// Runs of the prod checks a check the newest runs skipped is looked for in.
+pub const PROD_CHECK_LOOKBACK: usize = 20;
+
+/// The prod checks source, on a PRODUCTION console only (in DEVELOPMENT
+/// writes are meant to be on, so the checks fail there by design): a
+/// critical alert per check that failed, keyed by the check
+/// (`prod_checks:{check}`), with what it saw and the runbook's step.
+///
+/// `runs` are the newest first. Each check is judged by the newest run that
+/// passed or failed it: a run that skipped it (a run was active, so there
+/// was no idle to check and no harmless probe to send) says nothing, so the
+/// check keeps the verdict it had, neither resolving nor firing on no news.
+/// Passing again resolves.
+pub fn prod_check_alerts(environment: Environment, runs: &[ProdCheckRun]) -> Vec<Alert> {
+    if environment != Environment::Production {
+        return Vec::new();
+    }
+    let judged = |r: &&crate::prodchecks::CheckResult| {
+        r.status.is(&CheckStatus::Pass) || r.status.is(&CheckStatus::Fail)
+    };
+    CheckName::ALL
+        .into_iter()
+        .filter_map(|name| {
+            let (run, result) = runs.iter().find_map(|run| {
+                run.results
+                    .iter()
+                    .filter(judged)
+                    .find(|r| r.name.is(&name))
+                    .map(|r| (run, r))
+            })?;
+            if !result.status.is(&CheckStatus::Fail) {
+                return None;
+            }
+            let (expected, next_step) = match name {
+                CheckName::StatusWriteDisabled => (
+                    "admin_write_enabled=false",
+                    "PRODUCTION is expected read-only: set ADMIN_WRITE_ENABLED=false on the \
+                     platform's backend, then run the checks again",
+                ),
+                CheckName::WriteProbeRefused => (
+                    "403",
+                    "Write endpoints should return 403 in PRODUCTION: set \
+                     ADMIN_WRITE_ENABLED=false on the platform's backend, then run the checks again",
+                ),
+                CheckName::IdleWhileInactive => (
+                    "0 actions and 0 LLM calls",
+                    "Check the worker logs: with SIMULATION_ACTIVE=false they should show idle \
+                     behaviour, no simulation loop traffic",
+                ),
+            };
+            Some(Alert {
+                source: AlertSource::ProdChecks,
+                key: format!("prod_checks:{name}"),
+                severity: AlertSeverity::Critical,
+                summary: format!(
+                    "Prod check failed: {} (run {} at {})",
+                    name.describe(),
+                    run.id,
+                    run.at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                evidence: vec![AlertEvidence {
+                    name: name.as_str().into(),
+                    measured: result.evidence.clone(),
+                    threshold: expected.into(),
+                    sample: None,
+                }],
+                link: "/ops#panel-prod-checks".into(),
+                next_step: Some(next_step.into()),
+                period: None,
+            })
+        })
+        .collect()
 }
 
 /// The run a guardrail stopped, while it stays stopped: critical, with what
@@ -871,7 +1134,8 @@ mod tests {
                 criterion(VpCriterionName::FailedRateCritical, 0.01, true, true),
             ],
         };
-        let alert = vp_alert("vp.coder.primary", &a).unwrap();
+        let t = VpThresholds::default();
+        let alert = vp_alert("vp.coder.primary", &a, &t).unwrap();
         assert_eq!(alert.key, "vp:vp.coder.primary:force_fallback");
         assert_eq!(alert.severity, AlertSeverity::Critical);
         let named: Vec<&str> = alert.evidence.iter().map(|e| e.name.as_str()).collect();
@@ -882,7 +1146,395 @@ mod tests {
             "/ops/vp?lane=vp.coder.primary&profile=sustained"
         );
         a.decision = VpDecision::SustainedWatch;
-        assert!(vp_alert("vp.coder.primary", &a).is_none());
+        assert!(vp_alert("vp.coder.primary", &a, &t).is_none());
+    }
+
+    /// A lane's aggregates: `missions` considered, `fallbacks` of them
+    /// falling back, every mission taking `p95` seconds.
+    fn lane(missions: u64, fallbacks: u64, p95: f64) -> crate::vp::VpAggregates {
+        use crate::vp::{VpFallback, VpLatency};
+        crate::vp::VpAggregates {
+            generated_at: at("2026-02-16T14:00:00Z"),
+            vp_id: "vp.coder.primary".into(),
+            mission_counts: [("completed".to_string(), missions)].into(),
+            event_counts: Default::default(),
+            session_event_counts: Default::default(),
+            fallback: VpFallback::from_counts(fallbacks, missions),
+            latency_seconds: VpLatency::from_samples(&vec![p95; missions as usize]),
+            recovery: Default::default(),
+            session_health: Default::default(),
+        }
+    }
+
+    /// `m` judged by `profile`, every considered mission listed and finished.
+    fn judged(profile: crate::vp::VpProfile, m: &crate::vp::VpAggregates) -> VpAssessment {
+        use crate::vp::VpMissionTally;
+        let t = VpThresholds::default();
+        let tally = VpMissionTally {
+            listed: m.fallback.missions_considered,
+            ..VpMissionTally::of(m, [], &t)
+        };
+        crate::vp::assess(profile, m, &tally, &t)
+    }
+
+    #[test]
+    fn a_lane_in_the_investigate_band_alerts_with_the_rate_its_sample_and_the_runbooks_step() {
+        use crate::vp::VpProfile::{Rollout, Sustained};
+        let t = VpThresholds::default();
+        // 4 of 20 is exactly VP_FALLBACK_INVESTIGATE_RATE: in the band, and
+        // the sustained profile forces fallback there.
+        let at_threshold = lane(20, 4, 10.0);
+        let sustained = judged(Sustained, &at_threshold);
+        assert_eq!(sustained.band, Some(FallbackBand::Investigate));
+        let a = vp_alert("vp.coder.primary", &sustained, &t).unwrap();
+        assert_eq!(
+            (a.key.as_str(), a.severity),
+            (
+                "vp:vp.coder.primary:force_fallback",
+                AlertSeverity::Critical
+            )
+        );
+        assert_eq!(
+            a.evidence[0],
+            AlertEvidence {
+                name: "fallback_rate".into(),
+                measured: "0.200".into(),
+                threshold: ">= 0.200 (VP_FALLBACK_INVESTIGATE_RATE)".into(),
+                sample: Some(20),
+            }
+        );
+        assert!(
+            !a.evidence
+                .iter()
+                .any(|e| e.name == "fallback_rate_critical"),
+            "said once: {:?}",
+            a.evidence
+        );
+        assert_eq!(
+            a.summary,
+            "vp.coder.primary: SUSTAINED_FORCE_FALLBACK (fallback rate 0.200 in the investigate band)"
+        );
+        let step = a.next_step.as_deref().unwrap();
+        assert!(
+            step.contains("recent_events") && step.contains("UA_CODER_VP_FORCE_FALLBACK=1"),
+            "{step}"
+        );
+        assert_eq!(a.link, "/ops/vp?lane=vp.coder.primary&profile=sustained");
+        // Just below it (4 of 21) the lane is only watched: no alert.
+        let below = judged(Sustained, &lane(21, 4, 10.0));
+        assert_eq!(below.band, Some(FallbackBand::Monitor));
+        assert!(vp_alert("vp.coder.primary", &below, &t).is_none());
+        // In the band without a force-fallback decision (the rollout
+        // profile's HOLD_SHADOW): a warning on the same key.
+        let held = judged(Rollout, &at_threshold);
+        assert_eq!(held.decision, VpDecision::HoldShadow);
+        let w = vp_alert("vp.coder.primary", &held, &t).unwrap();
+        assert_eq!(
+            (w.key.as_str(), w.severity),
+            (a.key.as_str(), AlertSeverity::Warning)
+        );
+        assert_eq!(w.evidence.len(), 1);
+        assert_eq!(
+            (w.evidence[0].measured.as_str(), w.evidence[0].sample),
+            ("0.200", Some(20))
+        );
+        assert!(w.next_step.unwrap().starts_with("Investigate now"));
+        // Forced by latency with a healthy rate: critical, no band evidence.
+        let slow = judged(Sustained, &lane(20, 0, 90.0));
+        let s = vp_alert("vp.coder.primary", &slow, &t).unwrap();
+        let named: Vec<&str> = s.evidence.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(named, ["p95_latency_critical"]);
+        assert_eq!(s.summary, "vp.coder.primary: SUSTAINED_FORCE_FALLBACK");
+    }
+
+    #[test]
+    fn a_lane_moving_between_the_band_and_force_fallback_fires_the_critical_once_and_resolves_once()
+    {
+        use crate::vp::VpProfile::{Rollout, Sustained};
+        let t = VpThresholds::default();
+        let m = lane(20, 5, 10.0);
+        let warning = vp_alert("lane", &judged(Rollout, &m), &t).unwrap();
+        let critical = vp_alert("lane", &judged(Sustained, &m), &t).unwrap();
+        let key = critical.key.clone();
+        let firing = |s| vec![(key.clone(), s)];
+        // Enters the band: the warning fires.
+        assert_eq!(
+            transitions(&[], std::slice::from_ref(&warning)),
+            vec![Transition::Fired(warning.clone())]
+        );
+        // Then force fallback: the critical fires, once.
+        assert_eq!(
+            transitions(
+                &firing(AlertSeverity::Warning),
+                std::slice::from_ref(&critical)
+            ),
+            vec![Transition::Fired(critical.clone())]
+        );
+        assert!(
+            transitions(
+                &firing(AlertSeverity::Critical),
+                std::slice::from_ref(&critical)
+            )
+            .is_empty()
+        );
+        // Back to the band alone, and into force fallback again: nothing.
+        assert!(
+            transitions(
+                &firing(AlertSeverity::Critical),
+                std::slice::from_ref(&warning)
+            )
+            .is_empty()
+        );
+        // Forced by latency instead of the rate: the same key, nothing.
+        let slow = vp_alert("lane", &judged(Sustained, &lane(20, 0, 95.0)), &t).unwrap();
+        assert!(transitions(&firing(AlertSeverity::Critical), &[slow]).is_empty());
+        // Healthy: resolves, once.
+        let healthy = judged(Sustained, &lane(40, 0, 10.0));
+        assert_eq!(healthy.decision, VpDecision::SustainedDefaultOnHealthy);
+        assert!(vp_alert("lane", &healthy, &t).is_none());
+        assert_eq!(
+            transitions(&firing(AlertSeverity::Critical), &[]),
+            vec![Transition::Resolved(key.clone())]
+        );
+    }
+
+    fn geo(tenant: &str, geocoded: u64, checked: u64) -> GeocodingReport {
+        GeocodingReport::from_counts(
+            tenant,
+            crate::testing::date("2026-03-01"),
+            geocoded,
+            checked,
+            at("2026-03-01T03:00:00Z"),
+            &crate::geocoding::GeocodingThresholds::default(),
+        )
+    }
+
+    #[test]
+    fn a_tenant_critical_in_its_newest_report_raises_a_critical_alert_keyed_by_the_tenant() {
+        let a = geocoding_alert(&geo("juniper-kids", 731, 1000)).unwrap();
+        assert_eq!(
+            (a.source, a.key.as_str(), a.severity),
+            (
+                AlertSource::Geocoding,
+                "geocoding:tenant:juniper-kids",
+                AlertSeverity::Critical
+            )
+        );
+        assert_eq!(
+            a.evidence,
+            vec![AlertEvidence {
+                name: "geocoding_ratio".into(),
+                measured: "0.731 (731 of 1000 rows geocoded)".into(),
+                threshold: "< 0.80 (GEOCODING_WARNING_MIN_RATIO, unless the platform sets another)"
+                    .into(),
+                sample: Some(1000),
+            }]
+        );
+        assert_eq!(
+            a.summary,
+            "juniper-kids: geocoding coverage 0.731 is critical on 2026-03-01"
+        );
+        assert_eq!(a.link, "/ops/retention");
+        assert!(a.next_step.unwrap().contains("retention summary"));
+        // Exactly at GEOCODING_WARNING_MIN_RATIO is a warning: nothing; just below, critical.
+        assert!(geocoding_alert(&geo("juniper-kids", 800, 1000)).is_none());
+        assert!(geocoding_alert(&geo("juniper-kids", 799, 1000)).is_some());
+        assert!(geocoding_alert(&geo("acme-outdoor", 990, 1000)).is_none());
+        // The platform's status is the verdict, whatever the ratio.
+        let mut r = geo("juniper-kids", 900, 1000);
+        r.status = GeocodingStatus::Critical.into();
+        assert!(geocoding_alert(&r).is_some());
+        r.status = OrOther::Other("severe".into());
+        assert!(
+            geocoding_alert(&r).is_none(),
+            "an unknown status is not critical"
+        );
+        // Nothing checked: the ratio without a sample.
+        let empty = geocoding_alert(&geo("cedar-home", 0, 0)).unwrap();
+        assert_eq!(
+            (
+                empty.evidence[0].measured.as_str(),
+                empty.evidence[0].sample
+            ),
+            ("0.000", None)
+        );
+    }
+
+    #[test]
+    fn tenant_ids_that_cannot_be_keys_are_counted_not_raised() {
+        let longest = "t".repeat(TENANT_ID_MAX);
+        let reports: Vec<GeocodingReport> = [
+            "",
+            "two words",
+            "ten/ant",
+            "évian",
+            "<script>",
+            "line\nbreak",
+            &"t".repeat(TENANT_ID_MAX + 1),
+            &longest,
+            "unlisted",
+        ]
+        .iter()
+        .map(|id| geo(id, 100, 1000))
+        .collect();
+        let alerts = geocoding_alerts(&reports);
+        let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        let long_key = format!("geocoding:tenant:{longest}");
+        assert_eq!(
+            keys,
+            [
+                long_key.as_str(),
+                "geocoding:tenant:unlisted",
+                GEOCODING_UNLISTED_KEY
+            ]
+        );
+        let unlisted = alerts.last().unwrap();
+        assert_eq!(unlisted.severity, AlertSeverity::Critical);
+        assert_eq!(
+            unlisted.summary,
+            "7 more tenants with critical geocoding coverage, not raised one by one"
+        );
+        assert_eq!(unlisted.evidence.len(), 1);
+        assert_eq!(
+            (
+                unlisted.evidence[0].name.as_str(),
+                unlisted.evidence[0].measured.as_str()
+            ),
+            ("critical_tenants_with_unusable_ids", "7")
+        );
+        // Bad ids of tenants that are not critical are nobody's concern here.
+        assert!(geocoding_alerts(&[geo("two words", 990, 1000)]).is_empty());
+    }
+
+    #[test]
+    fn one_cycle_raises_at_most_the_cap_the_first_by_tenant_id_and_counts_the_rest() {
+        let mut reports: Vec<GeocodingReport> = (0..GEOCODING_MAX_TENANTS + 2)
+            .rev()
+            .map(|i| geo(&format!("tenant-{i:04}"), 100, 1000))
+            .collect();
+        // Listed twice: one tenant, one alert.
+        reports.push(geo("tenant-0000", 50, 1000));
+        reports.push(geo("healthy", 990, 1000));
+        let alerts = geocoding_alerts(&reports);
+        assert_eq!(alerts.len(), GEOCODING_MAX_TENANTS + 1);
+        assert_eq!(alerts[0].key, "geocoding:tenant:tenant-0000");
+        assert_eq!(
+            alerts[GEOCODING_MAX_TENANTS - 1].key,
+            format!("geocoding:tenant:tenant-{:04}", GEOCODING_MAX_TENANTS - 1)
+        );
+        let unlisted = &alerts[GEOCODING_MAX_TENANTS];
+        assert_eq!(unlisted.key, GEOCODING_UNLISTED_KEY);
+        assert_eq!(
+            (
+                unlisted.evidence[0].name.as_str(),
+                unlisted.evidence[0].measured.as_str()
+            ),
+            ("critical_tenants_beyond_cap", "2")
+        );
+        // At the cap exactly: every tenant, and no count of the rest.
+        let at_cap: Vec<GeocodingReport> = (0..GEOCODING_MAX_TENANTS)
+            .map(|i| geo(&format!("tenant-{i:04}"), 100, 1000))
+            .collect();
+        let alerts = geocoding_alerts(&at_cap);
+        assert_eq!(alerts.len(), GEOCODING_MAX_TENANTS);
+        assert!(alerts.iter().all(|a| a.key != GEOCODING_UNLISTED_KEY));
+    }
+
+    fn run(id: i64, results: Vec<crate::prodchecks::CheckResult>) -> ProdCheckRun {
+        ProdCheckRun {
+            id,
+            at: at("2026-12-02T10:00:00Z") + Duration::minutes(15 * id),
+            trigger: OrOther::Known(crate::prodchecks::Trigger::Schedule),
+            actor: None,
+            passed: crate::prodchecks::passed(&results),
+            results,
+            reading: None,
+        }
+    }
+
+    fn platform(writes: bool, active: bool) -> AdminStatus {
+        serde_json::from_value(serde_json::json!({
+            "environment": "PRODUCTION", "admin_write_enabled": writes,
+            "simulation_active": active, "simulation_paused": false,
+            "run_id": active.then_some("prod-1"),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failed_prod_check_raises_a_critical_alert_on_a_production_console_only() {
+        use crate::prodchecks::{judge_probe, judge_status};
+        let p = "/api/admin/control/run/pause";
+        let failed = run(
+            2,
+            vec![
+                judge_status(&platform(true, false)),
+                judge_probe(p, 403, None),
+            ],
+        );
+        let alerts = prod_check_alerts(Environment::Production, std::slice::from_ref(&failed));
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            (a.source, a.key.as_str(), a.severity),
+            (
+                AlertSource::ProdChecks,
+                "prod_checks:status_write_disabled",
+                AlertSeverity::Critical
+            )
+        );
+        assert_eq!(
+            a.evidence,
+            vec![AlertEvidence {
+                name: "status_write_disabled".into(),
+                measured: "admin_write_enabled=true (environment PRODUCTION)".into(),
+                threshold: "admin_write_enabled=false".into(),
+                sample: None,
+            }]
+        );
+        assert_eq!(
+            a.summary,
+            "Prod check failed: /api/admin/status returns admin_write_enabled=false \
+             (run 2 at 2026-12-02 10:30:00 UTC)"
+        );
+        assert!(
+            a.next_step
+                .as_deref()
+                .unwrap()
+                .contains("ADMIN_WRITE_ENABLED=false")
+        );
+        assert_eq!(a.link, "/ops#panel-prod-checks");
+        // In DEVELOPMENT the checks fail by design: nothing.
+        assert!(
+            prod_check_alerts(Environment::Development, std::slice::from_ref(&failed)).is_empty()
+        );
+        // Passing again: nothing raised, so the alert resolves.
+        let passed = run(3, vec![judge_status(&platform(false, false))]);
+        assert!(prod_check_alerts(Environment::Production, &[passed, failed]).is_empty());
+        assert!(prod_check_alerts(Environment::Production, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_check_the_newest_run_skipped_keeps_the_verdict_it_had() {
+        use crate::prodchecks::{judge_probe, probe_skipped};
+        let p = "/api/admin/control/run/pause";
+        let accepted = run(1, vec![judge_probe(p, 200, None)]);
+        let skipped = run(2, vec![probe_skipped(&platform(true, true))]);
+        let alerts = prod_check_alerts(
+            Environment::Production,
+            &[skipped.clone(), accepted.clone()],
+        );
+        let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["prod_checks:write_probe_refused"]);
+        assert_eq!(
+            alerts[0].evidence[0].measured,
+            format!("POST {p} sent to the platform answered 200")
+        );
+        // Refused since: passing resolves, whatever came after.
+        let refused = run(0, vec![judge_probe(p, 403, None)]);
+        assert!(prod_check_alerts(Environment::Production, &[skipped.clone(), refused]).is_empty());
+        // Skipped in every run read: no news, nothing raised.
+        assert!(prod_check_alerts(Environment::Production, &[skipped]).is_empty());
     }
 
     #[test]

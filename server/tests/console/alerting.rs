@@ -1,11 +1,18 @@
 //! The alert model on the server: alerts fire once and resolve once, keep
 //! their state across a restart, and come from the sources as they stand —
-//! a lane told to force fallback, a platform that cannot be reached.
+//! a lane told to force fallback or in the investigate band, a tenant whose
+//! geocoding is critical, a prod check that failed on a PRODUCTION console,
+//! a platform that cannot be reached.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
+use opsdeck_api::admin::Environment;
 use opsdeck_api::alerts::model::{
     Alert, AlertSeverity, AlertSource, AlertState, AlertsPage, Transition, paths,
 };
+use opsdeck_api::geocoding::{GeocodingReport, GeocodingReports, GeocodingThresholds};
 use opsdeck_server::alerting::{apply, evaluate};
 
 use crate::support::{Console, TestConsole, get_json};
@@ -105,10 +112,7 @@ async fn a_lane_told_to_force_fallback_fires_its_alert_and_viewers_read_it() {
         .expect("the VP alert fires");
     assert_eq!(vp.alert.severity, AlertSeverity::Critical);
     assert!(
-        vp.alert
-            .evidence
-            .iter()
-            .any(|e| e.name == "fallback_rate_critical"),
+        vp.alert.evidence.iter().any(|e| e.name == "fallback_rate"),
         "{:?}",
         vp.alert.evidence
     );
@@ -359,4 +363,353 @@ async fn an_alert_reaches_the_webhook_once_firing_once_resolved_and_a_silence_ho
     let quiet = Console::new(|_| {}).await;
     let (status, _, _) = quiet.send("127.0.0.1", post(paths::TEST, "")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A stand-in platform for the sources the embedded sim cannot turn at
+/// will: its geocoding reports (`None`: a 500), and whether its admin writes
+/// are on (its status says so, and a Pause is accepted rather than refused).
+#[derive(Clone, Default)]
+struct Platform {
+    geocoding: Arc<Mutex<Option<GeocodingReports>>>,
+    writes: Arc<AtomicBool>,
+}
+
+impl Platform {
+    fn tenants(&self, reports: Vec<GeocodingReport>) {
+        *self.geocoding.lock().unwrap() = Some(GeocodingReports::new(reports));
+    }
+
+    async fn serve(&self) -> String {
+        use axum::extract::State;
+        use axum::http::StatusCode;
+        use axum::response::IntoResponse;
+        use axum::routing::{get, post};
+        use opsdeck_api::admin::paths as admin;
+        let app = axum::Router::new()
+            .route(
+                opsdeck_api::geocoding::paths::GEOCODING,
+                get(|State(p): State<Platform>| async move {
+                    match p.geocoding.lock().unwrap().clone() {
+                        Some(r) => axum::Json(r).into_response(),
+                        None => (StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"down\"}")
+                            .into_response(),
+                    }
+                }),
+            )
+            .route(
+                admin::STATUS,
+                get(|State(p): State<Platform>| async move {
+                    axum::Json(serde_json::json!({
+                        "environment": "PRODUCTION",
+                        "admin_write_enabled": p.writes.load(Ordering::SeqCst),
+                        "simulation_active": false, "simulation_paused": true, "run_id": null,
+                    }))
+                }),
+            )
+            .route(
+                admin::METRICS_RUN,
+                get(|| async {
+                    axum::Json(serde_json::json!({
+                        "generated_at": Utc::now(), "run_id": null,
+                        "runtime_actions": 40, "proposal_actions": 3, "vote_actions": 9,
+                        "forum_actions": 2, "llm_calls_today": 11, "llm_spend_today_usd": 0.01,
+                        "llm_daily_budget_usd_hard": 25.0, "provider_calls_window": 0,
+                        "provider_failures_window": 0, "provider_window_seconds": 300,
+                        "db_pool_in_use": 0, "db_pool_size": 20,
+                    }))
+                }),
+            )
+            .route(
+                admin::RUN_PAUSE,
+                post(|State(p): State<Platform>| async move {
+                    if p.writes.load(Ordering::SeqCst) {
+                        (StatusCode::OK, "{\"ok\":true}")
+                    } else {
+                        (
+                            StatusCode::FORBIDDEN,
+                            "{\"error\":\"Admin writes are disabled\"}",
+                        )
+                    }
+                }),
+            )
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
+
+fn geocoding(tenant: &str, geocoded: u64) -> GeocodingReport {
+    GeocodingReport::from_counts(
+        tenant,
+        Utc::now().date_naive(),
+        geocoded,
+        1000,
+        Utc::now(),
+        &GeocodingThresholds::default(),
+    )
+}
+
+/// The keys, with their severity, that `changes` fire.
+fn fired(changes: &[Transition]) -> Vec<(String, AlertSeverity)> {
+    changes
+        .iter()
+        .filter_map(|t| match t {
+            Transition::Fired(a) => Some((a.key.clone(), a.severity)),
+            Transition::Resolved(_) => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_critical_geocoding_tenant_fires_and_resolves_when_the_sweep_says_ok() {
+    let platform = Platform::default();
+    platform.tenants(vec![
+        geocoding("acme-outdoor", 990),
+        geocoding("evergreen-pets", 870),
+        geocoding("juniper-kids", 731),
+        // A name no key is made of: counted, not raised.
+        geocoding("../../etc/passwd", 10),
+    ]);
+    let url = platform.serve().await;
+    let c = Console::from(
+        TestConsole::new()
+            .remote(&url)
+            .with(|a| a.alert_model.alert_sources = vec!["geocoding".into()]),
+    )
+    .await;
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    assert_eq!(
+        fired(&changes),
+        [
+            (
+                "geocoding:tenant:juniper-kids".to_string(),
+                AlertSeverity::Critical
+            ),
+            ("geocoding:unlisted".to_string(), AlertSeverity::Critical)
+        ]
+    );
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    assert!(page.unread.is_empty(), "{:?}", page.unread);
+    let tenant = page
+        .firing
+        .iter()
+        .find(|f| f.alert.key == "geocoding:tenant:juniper-kids")
+        .unwrap();
+    assert_eq!(tenant.alert.source, AlertSource::Geocoding);
+    assert_eq!(tenant.alert.evidence[0].sample, Some(1000));
+    assert_eq!(
+        tenant.alert.evidence[0].measured,
+        "0.731 (731 of 1000 rows geocoded)"
+    );
+    assert_eq!(tenant.alert.link, "/ops/retention");
+    // Evaluated again as it was: nothing new.
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+
+    // The next sweep says ok: it resolves, once.
+    platform.tenants(vec![
+        geocoding("acme-outdoor", 990),
+        geocoding("juniper-kids", 960),
+    ]);
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    let mut resolved: Vec<&Transition> = changes.iter().collect();
+    resolved.sort_by_key(|t| format!("{t:?}"));
+    assert_eq!(
+        resolved,
+        [
+            &Transition::Resolved("geocoding:tenant:juniper-kids".into()),
+            &Transition::Resolved("geocoding:unlisted".into()),
+        ]
+    );
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn alert_sources_without_geocoding_keep_geocodings_state_and_so_does_a_failed_read() {
+    let platform = Platform::default();
+    platform.tenants(vec![geocoding("juniper-kids", 731)]);
+    let url = platform.serve().await;
+    let console = TestConsole::new()
+        .remote(&url)
+        .with(|a| a.alert_model.alert_sources = vec!["geocoding".into()]);
+    let key = "geocoding:tenant:juniper-kids";
+    {
+        let p = console.prepare().await;
+        let changes = evaluate(&p.state, Utc::now()).await.unwrap();
+        assert_eq!(
+            fired(&changes),
+            [(key.to_string(), AlertSeverity::Critical)]
+        );
+    }
+    // Switched off while the platform says ok: it is not read, so it keeps firing.
+    platform.tenants(vec![geocoding("juniper-kids", 960)]);
+    let console = console.with(|a| {
+        a.alert_model.alert_sources = vec!["upstream".into(), "prod_checks".into()];
+    });
+    {
+        let p = console.prepare().await;
+        assert!(evaluate(&p.state, Utc::now()).await.unwrap().is_empty());
+        let (firing, _) = opsdeck_server::alerting::read(&p.state.store)
+            .await
+            .unwrap();
+        assert!(firing.iter().any(|f| f.alert.key == key), "{firing:?}");
+    }
+    // On again but unreadable: unread, with why, and still firing.
+    *platform.geocoding.lock().unwrap() = None;
+    let console = console.with(|a| a.alert_model.alert_sources = vec!["geocoding".into()]);
+    let c = Console::from(console).await;
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let unread: Vec<AlertSource> = page.unread.iter().map(|(s, _)| *s).collect();
+    assert_eq!(unread, [AlertSource::Geocoding], "{:?}", page.unread);
+    assert!(page.firing.iter().any(|f| f.alert.key == key));
+    // Read again: the platform's ok resolves it.
+    platform.tenants(vec![geocoding("juniper-kids", 960)]);
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    assert_eq!(changes, [Transition::Resolved(key.into())]);
+}
+
+#[tokio::test]
+async fn a_lane_in_the_investigate_band_fires_with_its_rate_and_a_lane_only_monitored_does_not() {
+    // 0.25 of vp.coder.primary's missions fall back: the investigate band,
+    // where the sustained profile forces fallback, so the lane's one alert
+    // is critical; 0.10 of vp.research.primary's: the monitor band, watched.
+    let c = Console::new(|a| {
+        a.sim.sim_vp_force_fallback_rate = vec![
+            "vp.coder.primary=0.25".parse().unwrap(),
+            "vp.research.primary=0.1".parse().unwrap(),
+        ];
+        a.alert_model.alert_sources = vec!["vp".into()];
+    })
+    .await;
+    let changes = evaluate(c.state(), Utc::now()).await.unwrap();
+    let keys = fired(&changes);
+    assert_eq!(
+        keys,
+        [(
+            "vp:vp.coder.primary:force_fallback".to_string(),
+            AlertSeverity::Critical
+        )]
+    );
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let lane = &page.firing[0].alert;
+    let rate = &lane.evidence[0];
+    assert_eq!(rate.name, "fallback_rate");
+    assert_eq!(rate.threshold, ">= 0.200 (VP_FALLBACK_INVESTIGATE_RATE)");
+    let measured: f64 = rate.measured.parse().unwrap();
+    assert!((0.2..0.3).contains(&measured), "{rate:?}");
+    assert!(rate.sample.is_some_and(|n| n >= 20), "{rate:?}");
+    assert!(
+        lane.summary.contains("investigate band"),
+        "{}",
+        lane.summary
+    );
+    assert!(
+        lane.next_step
+            .as_deref()
+            .is_some_and(|s| s.contains("recent_events")),
+        "{:?}",
+        lane.next_step
+    );
+    assert_eq!(lane.link, "/ops/vp?lane=vp.coder.primary&profile=sustained");
+    // Evaluated again in the same band: nothing to send.
+    assert!(evaluate(c.state(), Utc::now()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_prod_check_fires_on_a_production_console_and_resolves_when_it_passes() {
+    use opsdeck_api::prodchecks::Trigger;
+    let platform = Platform::default();
+    platform.writes.store(true, Ordering::SeqCst);
+    let url = platform.serve().await;
+    let c = Console::from(TestConsole::new().remote(&url).with(|a| {
+        a.alert_model.alert_sources = vec!["prod_checks".into()];
+        a.prod_checks.prod_check_idle_sample_seconds = 1;
+    }))
+    .await;
+    let state = c.state();
+    assert_eq!(state.environment, Environment::Production);
+    // No run yet: nothing to judge.
+    assert!(evaluate(state, Utc::now()).await.unwrap().is_empty());
+    let run = state
+        .prod_checks
+        .run(state, Trigger::Demand, None)
+        .await
+        .unwrap();
+    assert!(!run.passed, "{run:?}");
+    let changes = evaluate(state, Utc::now()).await.unwrap();
+    let mut keys = fired(&changes);
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            (
+                "prod_checks:status_write_disabled".to_string(),
+                AlertSeverity::Critical
+            ),
+            (
+                "prod_checks:write_probe_refused".to_string(),
+                AlertSeverity::Critical
+            ),
+        ]
+    );
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    let probe = page
+        .firing
+        .iter()
+        .find(|f| f.alert.key == "prod_checks:write_probe_refused")
+        .unwrap();
+    assert_eq!(
+        probe.alert.evidence[0].measured,
+        "POST /api/admin/control/run/pause sent to the platform answered 200"
+    );
+    assert!(
+        probe
+            .alert
+            .next_step
+            .as_deref()
+            .is_some_and(|s| s.contains("ADMIN_WRITE_ENABLED=false")),
+        "{:?}",
+        probe.alert.next_step
+    );
+
+    // The platform fixed: the next run passes, and both resolve.
+    platform.writes.store(false, Ordering::SeqCst);
+    let run = state
+        .prod_checks
+        .run(state, Trigger::Demand, None)
+        .await
+        .unwrap();
+    assert!(run.passed, "{run:?}");
+    let changes = evaluate(state, Utc::now()).await.unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(
+        changes
+            .iter()
+            .all(|t| matches!(t, Transition::Resolved(k) if k.starts_with("prod_checks:")))
+    );
+}
+
+#[tokio::test]
+async fn failed_prod_checks_on_a_development_console_raise_nothing() {
+    use opsdeck_api::prodchecks::Trigger;
+    // The embedded sim in DEVELOPMENT has writes on, as it should: the
+    // checks fail there by design.
+    let c = Console::new(|a| {
+        a.alert_model.alert_sources = vec!["prod_checks".into()];
+        a.prod_checks.prod_check_idle_sample_seconds = 1;
+    })
+    .await;
+    let state = c.state();
+    assert_eq!(state.environment, Environment::Development);
+    let run = state
+        .prod_checks
+        .run(state, Trigger::Demand, None)
+        .await
+        .unwrap();
+    assert!(!run.passed, "{run:?}");
+    assert!(evaluate(state, Utc::now()).await.unwrap().is_empty());
+    let page: AlertsPage = c.read(paths::ALERTS).await;
+    assert!(page.firing.is_empty() && page.unread.is_empty(), "{page:?}");
 }

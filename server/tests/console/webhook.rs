@@ -75,6 +75,9 @@ fn alerting(hook: &str) -> TestConsole {
     TestConsole::new().with(|a| {
         a.sim.sim_kpi_drop_metric = vec![KpiMetric::LandingToRunCtr];
         a.sim.sim_kpi_drop_pct = 60.0;
+        // KPI payloads only: the alert model's own sources (the sim's world
+        // has a tenant whose geocoding is critical) send to the same hook.
+        a.alert_model.alert_sources = vec!["kpi".into()];
         a.alerts.kpi_alert_webhook_enabled = true;
         a.alerts.kpi_alert_webhook_url = Some(hook.into());
         a.alerts.kpi_alert_webhook_backoff_ms = 100;
