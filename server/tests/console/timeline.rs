@@ -270,3 +270,51 @@ async fn a_critical_kpi_alert_that_clears_says_so_once_and_its_firing_is_left_to
     assert_eq!(got[0].1["event"], "resolved");
     assert_eq!(got[0].1["alert"]["key"], kpi.key.as_str());
 }
+
+#[tokio::test]
+async fn a_silenced_kpi_alert_is_left_out_of_the_kpi_payload_and_the_log_says_by_what() {
+    use opsdeck_api::alerts::paths as kpi_paths;
+    use opsdeck_api::kpi::KpiMetric;
+    let (r, hook) = crate::webhook::receiver().await;
+    let c = Console::new(|a| {
+        a.sim.sim_kpi_drop_metric = vec![KpiMetric::LandingToRunCtr];
+        a.sim.sim_kpi_drop_pct = 60.0;
+        a.alert_model.alert_sources = vec!["kpi".into()];
+        a.alerts.kpi_alert_webhook_enabled = true;
+        a.alerts.kpi_alert_webhook_url = Some(hook.into());
+    })
+    .await;
+    let state = c.state();
+    let ends = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    let body = format!(
+        r#"{{"matchers":[{{"field":"source","value":"kpi"}}],"comment":"funnel redesign","ends_at":"{ends}"}}"#
+    );
+    let (status, _, _) = c
+        .send("127.0.0.1", post(model::paths::SILENCES, &body))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, out) = c
+        .send("127.0.0.1", post(kpi_paths::KPI_ALERTS_EVALUATE, ""))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
+    state.alerts.deliver_due().await.unwrap();
+    assert!(
+        r.received.lock().unwrap().is_empty(),
+        "the silenced KPI alert was sent"
+    );
+    let log = state.alerts.log(50).await.unwrap();
+    let held = log
+        .events
+        .iter()
+        .find(|e| {
+            e.event == DeliveryEvent::Suppressed
+                && e.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("funnel redesign"))
+        })
+        .unwrap_or_else(|| panic!("no held line in {log:?}"));
+    assert!(
+        held.idempotency_key.starts_with("kpi:landing_to_run_ctr:"),
+        "{held:?}"
+    );
+}

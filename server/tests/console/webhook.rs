@@ -27,7 +27,7 @@ pub(crate) struct Receiver {
     /// Answer this status to everything, when set.
     status: Arc<Mutex<Option<u16>>>,
     /// (Idempotency-Key, payload) of every accepted request.
-    received: Arc<Mutex<Vec<(String, KpiAlertPayload)>>>,
+    pub(crate) received: Arc<Mutex<Vec<(String, KpiAlertPayload)>>>,
     /// (Idempotency-Key, body) of every accepted notification of the alert
     /// model (`kind` `opsdeck.alert`), which other consoles' alerts may send.
     pub(crate) alerts: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
