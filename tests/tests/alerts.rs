@@ -149,7 +149,11 @@ async fn a_guardrail_stop_alerts_once_is_handled_on_the_page_and_resolves_once()
         .text("#receiver-webhook [data-field='last-success']")
         .await;
     assert_ne!(success, "never");
-    // The README's screenshot of the page mid-incident.
+    // The README's screenshot of the page mid-incident, from its top.
+    b.client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
     b.screenshot(&opsdeck_tests::workspace_root().join("docs/screenshot-alerts.png"))
         .await;
     b.wait_text("#timeline-table", "the test delivery", |t| {

@@ -73,7 +73,18 @@ pub fn SilencesPanel(
                 .unwrap_or_default(),
         )
     });
-    let problem = move || request.with(|r| r.as_ref().err().cloned());
+    // Said once something is typed or chosen: an untouched form is not wrong yet.
+    let touched = move || {
+        !(source.with(String::is_empty)
+            && severity.with(String::is_empty)
+            && silence_key.with(|k| k.trim().is_empty())
+            && comment.with(|c| c.trim().is_empty()))
+    };
+    let problem = move || {
+        touched()
+            .then(|| request.with(|r| r.as_ref().err().cloned()))
+            .flatten()
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Ok(req) = request.get_untracked() {
