@@ -30,6 +30,14 @@ async fn wait_heard(hook: &Hook, event: &str, key: &str) {
     }
 }
 
+/// The stop was heard firing once and resolving once.
+fn heard_once(hook: &Hook) {
+    for event in ["firing", "resolved"] {
+        let n = hook.alerts(event, STOP_KEY).len();
+        assert_eq!(n, 1, "{event} heard {n} times: {}", hook.dump());
+    }
+}
+
 async fn confirm(b: &Browser, prefix: &str, expect: &str) {
     b.wait_text(&format!("#{prefix}-text"), expect, |t| t.contains(expect))
         .await;
@@ -211,18 +219,7 @@ async fn a_guardrail_stop_alerts_once_is_handled_on_the_page_and_resolves_once()
     b.goto(&format!("{base}/ops/alerts?state=resolved")).await;
     b.wait_attr(GUARDRAIL_ROW, "data-bucket", "resolved").await;
     b.close().await;
-    assert_eq!(
-        heard.alerts("firing", STOP_KEY).len(),
-        1,
-        "{}",
-        heard.dump()
-    );
-    assert_eq!(
-        heard.alerts("resolved", STOP_KEY).len(),
-        1,
-        "{}",
-        heard.dump()
-    );
+    heard_once(&heard);
 
     // A restart keeps every state and sends nothing again.
     drop(console);
@@ -237,17 +234,6 @@ async fn a_guardrail_stop_alerts_once_is_handled_on_the_page_and_resolves_once()
     assert_eq!(stop.state, AlertState::Resolved);
     assert!(stop.acknowledged.is_some(), "its acknowledgement too");
     assert_eq!(page.silences.len(), 1, "and the silence");
-    assert_eq!(
-        heard.alerts("firing", STOP_KEY).len(),
-        1,
-        "{}",
-        heard.dump()
-    );
-    assert_eq!(
-        heard.alerts("resolved", STOP_KEY).len(),
-        1,
-        "{}",
-        heard.dump()
-    );
+    heard_once(&heard);
     assert_eq!(heard.alerts("test", "").len(), 1, "{}", heard.dump());
 }
