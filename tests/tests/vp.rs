@@ -605,6 +605,20 @@ async fn the_evidence_log_pages_back_and_filters_the_schedules_own_rows() {
     let console = start_console(&args).await;
     let base = console.url();
     let http = reqwest::Client::new();
+    // The schedule's first look runs beside the console's other start-up
+    // reads: its row must be in before ours, or ours make the lane not due.
+    let deadline = std::time::Instant::now() + opsdeck_tests::PAGE_TIMEOUT;
+    while !evidence_log(&base)
+        .await
+        .iter()
+        .any(|r| r.decision_taken == opsdeck_api::vp::DecisionTaken::NoDecision)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the schedule took no snapshot"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     for i in 0..52 {
         let r = http
             .post(format!("{base}{}", paths::CONSOLE_EVIDENCE))
