@@ -420,7 +420,7 @@ impl Outbox {
                         .collect::<rusqlite::Result<Vec<_>>>()?,
                 );
             }
-            all.sort_by(|a, b| b.id.cmp(&a.id));
+            all.sort_by_key(|e| std::cmp::Reverse(e.id));
             all.dedup_by_key(|e| e.id);
             all.truncate(limit as usize);
             Ok(all)

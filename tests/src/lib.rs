@@ -99,12 +99,14 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(base: &str, path_and_quer
         .unwrap_or_else(|e| panic!("{path_and_query}: not the expected JSON: {e}"))
 }
 
+/// One body a [`Hook`] heard, and when.
+type HeardBody = (serde_json::Value, chrono::DateTime<chrono::Utc>);
+
 /// A webhook receiver on loopback (what is outside the system, as a real
 /// server): it answers 204 and keeps every JSON body with when it arrived.
 #[derive(Clone, Default)]
 pub struct Hook {
-    heard:
-        std::sync::Arc<std::sync::Mutex<Vec<(serde_json::Value, chrono::DateTime<chrono::Utc>)>>>,
+    heard: std::sync::Arc<std::sync::Mutex<Vec<HeardBody>>>,
 }
 
 impl Hook {

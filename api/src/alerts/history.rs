@@ -292,7 +292,7 @@ pub fn merge(mut parts: Vec<Vec<TimelineEntry>>, limit: u32) -> (Vec<TimelineEnt
     let total: usize = parts.iter().map(Vec::len).sum();
     let mut all: Vec<TimelineEntry> = parts.drain(..).flatten().collect();
     // Stable, so entries of one instant keep their sources' order.
-    all.sort_by(|a, b| b.at.cmp(&a.at));
+    all.sort_by_key(|e| std::cmp::Reverse(e.at));
     all.truncate(limit as usize);
     let truncated = total > all.len();
     (all, truncated)
