@@ -308,20 +308,39 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css} within {PAGE_TIMEOUT:?}: {e}"))
     }
 
+    /// Read the element matching `css` with `read`, finding it again when
+    /// the page re-rendered it between the find and the read (a stale
+    /// element: a polled panel redraws on every refresh).
+    async fn read_element<T, F, Fut>(
+        &self,
+        css: &str,
+        read: F,
+    ) -> Result<T, fantoccini::error::CmdError>
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            match read(self.find(css).await).await {
+                Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css)
-            .await
-            .text()
+        self.read_element(css, |e| async move { e.text().await })
             .await
             .unwrap_or_else(|e| panic!("cannot read {css}: {e}"))
     }
 
     /// An attribute of the element matching `css`.
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        self.find(css)
-            .await
-            .attr(name)
+        self.read_element(css, |e| async move { e.attr(name).await })
             .await
             .unwrap_or_else(|e| panic!("cannot read {css}[{name}]: {e}"))
     }
