@@ -401,12 +401,9 @@ fn parse_time(s: &str) -> DateTime<Utc> {
     crate::store::parse_time(s).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
+/// A stored severity; critical for one that does not read (never written so).
 fn severity(key: &str) -> AlertSeverity {
-    if key == AlertSeverity::Warning.key() {
-        AlertSeverity::Warning
-    } else {
-        AlertSeverity::Critical
-    }
+    AlertSeverity::parse(key).unwrap_or(AlertSeverity::Critical)
 }
 
 /// The columns [`stored`] reads, in its order.

@@ -43,7 +43,7 @@ use crate::store::{Store, parse_time, time_text};
 /// Time allowed for one post to Alertmanager.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(5);
 /// The `receiver_status` row of Alertmanager.
-pub const RECEIVER: &str = "alertmanager";
+pub const RECEIVER: &str = ReceiverKind::Alertmanager.key();
 /// Most alerts in one post; more go in several.
 const MAX_BATCH: usize = 500;
 /// Longest error text kept for the page.

@@ -78,6 +78,14 @@ pub enum AlertSeverity {
 }
 
 impl AlertSeverity {
+    /// Both, quieter first.
+    pub const ALL: [AlertSeverity; 2] = [AlertSeverity::Warning, AlertSeverity::Critical];
+
+    /// The severity spelt `s`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<AlertSeverity> {
+        Self::ALL.into_iter().find(|x| x.key() == s)
+    }
+
     /// `warning` or `critical`.
     pub fn key(self) -> &'static str {
         match self {
@@ -473,7 +481,7 @@ impl Silence {
         for m in &self.matchers {
             let known = match m.field {
                 MatchField::Source => AlertSource::parse(&m.value).is_some(),
-                MatchField::Severity => ["warning", "critical"].contains(&m.value.as_str()),
+                MatchField::Severity => AlertSeverity::parse(&m.value).is_some(),
                 MatchField::Key => !m.value.is_empty() && m.value != "*",
             };
             if !known {

@@ -172,6 +172,16 @@ pub enum ReceiverKind {
     Alertmanager,
 }
 
+impl ReceiverKind {
+    /// The wire spelling: `webhook`, `alertmanager`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            ReceiverKind::Webhook => "webhook",
+            ReceiverKind::Alertmanager => "alertmanager",
+        }
+    }
+}
+
 /// A receiver as the alerts page shows it: where alerts go and how the
 /// last attempts went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

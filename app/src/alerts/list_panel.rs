@@ -3,9 +3,9 @@
 //! row, Acknowledge (confirmed, with an optional note) and Silence.
 
 use leptos::prelude::*;
-use opsdeck_api::alerts::model::{AckRequest, AlertSource, AlertStatus, AlertsPage};
+use opsdeck_api::alerts::model::{AckRequest, AlertSeverity, AlertSource, AlertStatus, AlertsPage};
 
-use crate::alerts::model::{Bucket, Filters, parse_severity, state_text};
+use crate::alerts::model::{Bucket, Filters, state_text};
 use crate::api;
 use crate::hooks::use_polled::Polled;
 use crate::hooks::use_write::use_write;
@@ -35,7 +35,7 @@ fn FilterBar(filters: Memo<Filters>) -> impl IntoView {
             match group {
                 "state" => f.bucket = value.and_then(Bucket::parse),
                 "source" => f.source = value.and_then(AlertSource::parse),
-                _ => f.severity = value.and_then(parse_severity),
+                _ => f.severity = value.and_then(AlertSeverity::parse),
             }
             f.href()
         };

@@ -68,13 +68,6 @@ impl Bucket {
     }
 }
 
-/// The severity named `key`.
-pub fn parse_severity(key: &str) -> Option<AlertSeverity> {
-    [AlertSeverity::Warning, AlertSeverity::Critical]
-        .into_iter()
-        .find(|s| s.key() == key)
-}
-
 /// The page's filters, as its URL keeps them (`?state=&source=&severity=`),
 /// the alert whose history is open (`alert=`) and the timeline's kind
 /// (`kind=`). Values the page does not know are dropped, not guessed at.
@@ -107,7 +100,7 @@ impl Filters {
         Filters {
             bucket: state.and_then(Bucket::parse),
             source: source.and_then(AlertSource::parse),
-            severity: severity.and_then(parse_severity),
+            severity: severity.and_then(AlertSeverity::parse),
             alert: alert
                 .filter(|k| !k.is_empty() && k.len() <= KEY_MAX)
                 .map(str::to_owned),
@@ -198,7 +191,7 @@ pub fn silence_request(
         });
     }
     if !severity.is_empty() {
-        parse_severity(severity).ok_or_else(|| format!("{severity:?} is not a severity"))?;
+        AlertSeverity::parse(severity).ok_or_else(|| format!("{severity:?} is not a severity"))?;
         matchers.push(Matcher {
             field: MatchField::Severity,
             value: severity.to_owned(),

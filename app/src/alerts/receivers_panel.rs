@@ -15,13 +15,6 @@ use crate::ui::kv_row::KvRow;
 use crate::ui::panel::Panel;
 use crate::ui::write_button::{WriteBlocked, WriteButton};
 
-fn kind(k: ReceiverKind) -> &'static str {
-    match k {
-        ReceiverKind::Webhook => "webhook",
-        ReceiverKind::Alertmanager => "alertmanager",
-    }
-}
-
 fn receiver(r: ReceiverView) -> impl IntoView {
     let success = r
         .last_success_at
@@ -39,7 +32,7 @@ fn receiver(r: ReceiverView) -> impl IntoView {
     let status = r
         .last_status
         .map_or_else(|| "—".to_owned(), |c| format!("HTTP {c}"));
-    let name = kind(r.kind);
+    let name = r.kind.key();
     let label = match r.kind {
         ReceiverKind::Webhook => "Webhook",
         ReceiverKind::Alertmanager => "Alertmanager",
