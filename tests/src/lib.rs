@@ -14,6 +14,8 @@ use opsdeck_server::Running;
 use opsdeck_server::config::ServeArgs;
 use tokio::net::TcpListener;
 
+pub mod counting;
+
 /// The console token every harness server uses.
 pub const TOKEN: &str = "e2e-admin-token-01";
 
