@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh            build tools: wasm32 target, Trunk, wasm-bindgen CLI, wasm-opt, leptosfmt
 #   scripts/setup.sh --browser  the same, plus Chromium and chromedriver for the browser tests,
-#                               and Alertmanager for the Alertmanager receiver's tests
+#                               and Alertmanager and promtool for the receiver's and /metrics' tests
 #
 # Everything comes from the package registries (crates.io, npm, Debian); no
 # build step downloads anything afterwards (Trunk.toml sets offline = true).
@@ -67,12 +67,13 @@ if [[ $browser -eq 1 ]]; then
         sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
     fi
     # The Alertmanager receiver's tests start the real one themselves, on a
-    # loopback port with a throwaway config. Its package would also start a
-    # daemon on :9093 where an init system lets it (and fail the install when
+    # loopback port with a throwaway config; the /metrics test runs Prometheus'
+    # `promtool check metrics` on what the console serves. The packages would
+    # also start daemons (:9093, :9090) where an init system lets it (and fail the install when
     # that start fails), so unless the machine already has a policy-rc.d, one
     # that denies service starts is in place for the install and removed after.
-    if [[ ! -x /usr/bin/prometheus-alertmanager ]]; then
-        say "installing Alertmanager from Debian (prometheus-alertmanager; its service is not started)"
+    if [[ ! -x /usr/bin/prometheus-alertmanager || ! -x /usr/bin/promtool ]]; then
+        say "installing Alertmanager and promtool from Debian (prometheus-alertmanager, prometheus; their services are not started)"
         sudo_if_needed apt-get update -qq
         made_policy=0
         if [[ ! -e /usr/sbin/policy-rc.d ]]; then
@@ -80,7 +81,7 @@ if [[ $browser -eq 1 ]]; then
             made_policy=1
         fi
         status=0
-        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager || status=$?
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager prometheus || status=$?
         [[ $made_policy -eq 1 ]] && sudo_if_needed rm -f /usr/sbin/policy-rc.d
         [[ $status -eq 0 ]] || exit "$status"
     fi

@@ -13,8 +13,12 @@ pub mod paths {
     pub const SESSION: &str = "/api/console/session";
     /// GET: [`super::AuditPage`]; query `limit` (1–500, default 50).
     pub const AUDIT: &str = "/api/console/audit";
-    /// GET: [`super::Health`]; no token needed.
+    /// GET: [`super::Health`]; no token needed. Liveness: 200 while the
+    /// process serves.
     pub const HEALTHZ: &str = "/healthz";
+    /// GET: [`super::Readiness`]; no token needed. 200 when ready for
+    /// traffic, 503 saying why not.
+    pub const READYZ: &str = "/readyz";
 }
 
 /// Largest `limit` the console's list endpoints accept.
@@ -90,7 +94,7 @@ impl fmt::Display for Guard {
 }
 
 /// What a console token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads everything, writes when the write guard passes (`ADMIN_API_TOKEN`).
@@ -179,6 +183,48 @@ pub struct UpstreamInfo {
     pub mode: UpstreamMode,
     /// Base URL the server calls; admins only (viewers get `None`).
     pub url: Option<String>,
+    /// The console's breaker in front of it.
+    #[serde(default)]
+    pub breaker: BreakerView,
+}
+
+/// Where the upstream breaker stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerPhase {
+    /// Calls go through.
+    #[default]
+    Closed,
+    /// Calls are answered at once with 503 until `retry_at`.
+    Open,
+    /// One probe call is deciding whether to close.
+    HalfOpen,
+}
+
+impl BreakerPhase {
+    /// The word used on the wire, in `/metrics` and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakerPhase::Closed => "closed",
+            BreakerPhase::Open => "open",
+            BreakerPhase::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// The upstream breaker's state, as the session, `/readyz` and 503s report it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakerView {
+    /// Closed, open or half-open.
+    pub phase: BreakerPhase,
+    /// When it last opened (kept while it stays open or half-open).
+    pub since: Option<DateTime<Utc>>,
+    /// Failures in a row, as counted now.
+    pub consecutive_failures: u32,
+    /// While open: when the next probe may go.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Failures in a row that open it (0: never).
+    pub threshold: u32,
 }
 
 /// `GET /api/console/session`: who the server thinks you are and what you may do.
@@ -299,6 +345,26 @@ pub struct Health {
     pub upstream_mode: UpstreamMode,
     /// Seconds since start.
     pub uptime_seconds: u64,
+}
+
+/// `GET /readyz`: whether this console can serve, and why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// Every check passed.
+    pub ready: bool,
+    /// Each check, in the order run.
+    pub checks: Vec<ReadyCheck>,
+}
+
+/// One readiness check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadyCheck {
+    /// `store_writable`, `upstream_reachable` or `outbox_moving`.
+    pub name: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found, in words (why not, when it failed).
+    pub detail: String,
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub struct ErrorBody {
     /// The request id, to find the matching audit row and log lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The upstream breaker, when it answered instead of the platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<crate::console::BreakerView>,
 }
 
 impl ErrorBody {

@@ -177,6 +177,41 @@ pub struct ServeArgs {
     #[arg(long, env = "UPSTREAM_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub upstream_max_response_bytes: u64,
 
+    /// Idle connections kept open to the upstream; a burst's extra
+    /// connections close once it is over.
+    #[arg(long, env = "UPSTREAM_MAX_IDLE_CONNECTIONS", default_value_t = 32)]
+    pub upstream_max_idle_connections: usize,
+
+    /// Upstream calls that fail in a row (no connection, timeout, a cut-off
+    /// answer, or 502/503/504) before the breaker opens: while open, the
+    /// console answers 503 naming the breaker at once instead of calling the
+    /// platform. 0 turns the breaker off.
+    #[arg(long, env = "UPSTREAM_BREAKER_THRESHOLD", default_value_t = 5)]
+    pub upstream_breaker_threshold: u32,
+
+    /// How long the breaker stays open before one probe call may try the
+    /// platform, in seconds; it doubles each time the probe fails (up to 300).
+    #[arg(long, env = "UPSTREAM_BREAKER_COOLDOWN_SECONDS", default_value_t = 30)]
+    pub upstream_breaker_cooldown_seconds: u64,
+
+    /// How long one proxied GET's answer is served to every caller of the
+    /// same role asking the same path and query, in milliseconds: a little
+    /// under the page's 3 s poll, so the platform sees one read per source per
+    /// poll however many viewers have the page open. 0 turns sharing off.
+    #[arg(long, env = "SHARED_READ_TTL_MS", default_value_t = 2900, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub shared_read_ttl_ms: u64,
+
+    /// Body bytes the shared reads may hold in all; answers past it are
+    /// passed on unshared.
+    #[arg(long, env = "SHARED_READ_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub shared_read_max_bytes: usize,
+
+    /// Where `/metrics` (Prometheus text format), `/healthz` and `/readyz`
+    /// are served for scraping, apart from the console's own bind so the
+    /// console's users never reach it: loopback by default; `off` for none.
+    #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_listen)]
+    pub metrics_listen: Listen,
+
     /// Host names the console answers to (comma-separated, no ports): a
     /// request whose `Host` names another is refused, which also closes DNS
     /// rebinding. Empty: the bind address, `localhost`, `127.0.0.1` and
@@ -289,6 +324,19 @@ impl ServeArgs {
             connect_timeout_ms: self.upstream_connect_timeout_ms,
             timeout_ms: self.upstream_timeout_ms,
             max_response_bytes: self.upstream_max_response_bytes,
+            breaker: crate::breaker::BreakerSettings {
+                threshold: self.upstream_breaker_threshold,
+                cooldown: std::time::Duration::from_secs(self.upstream_breaker_cooldown_seconds),
+            },
+            max_idle_connections: self.upstream_max_idle_connections,
+        }
+    }
+
+    /// How proxied GETs are shared.
+    pub fn shared_reads(&self) -> crate::reads::ReadSettings {
+        crate::reads::ReadSettings {
+            ttl: std::time::Duration::from_millis(self.shared_read_ttl_ms),
+            max_bytes: self.shared_read_max_bytes,
         }
     }
 
@@ -563,6 +611,19 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Pretty,
+}
+
+/// An address to listen on, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen(pub Option<SocketAddr>);
+
+fn parse_listen(s: &str) -> Result<Listen, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(Listen(None));
+    }
+    s.trim().parse().map(|a| Listen(Some(a))).map_err(|e| {
+        format!("{s:?} is neither an address with a port (127.0.0.1:9464) nor off: {e}")
+    })
 }
 
 /// A settings group as an empty command line gives it, the environment

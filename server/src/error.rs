@@ -80,6 +80,9 @@ pub enum AppError {
         /// What it said.
         message: String,
     },
+    /// The upstream breaker is open: the platform was not called.
+    #[error("{}", breaker_words(.0))]
+    BreakerOpen(opsdeck_api::console::BreakerView),
     /// An upstream failure as a viewer is told of it: no URL, no detail.
     #[error("the platform is unavailable right now; an admin can see why in the console's log")]
     PlatformUnavailable(StatusCode),
@@ -129,9 +132,9 @@ impl AppError {
                 *status
             }
             AppError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            AppError::AuditUnavailable(_) | AppError::OpsTokenMissing => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::AuditUnavailable(_)
+            | AppError::OpsTokenMissing
+            | AppError::BreakerOpen(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -169,6 +172,12 @@ impl AppError {
                     ..Default::default()
                 }
             }
+            AppError::BreakerOpen(view) => ErrorBody {
+                error: self.to_string(),
+                retry_after_seconds: breaker_retry_after(view),
+                breaker: Some(*view),
+                ..Default::default()
+            },
             AppError::AuditUnavailable(_) => {
                 ErrorBody::new("audit log unavailable; writes are refused until it recovers")
             }
@@ -181,6 +190,31 @@ impl AppError {
             | AppError::UpstreamRefused { .. } => ErrorBody::new(self.to_string()),
         }
     }
+}
+
+/// The breaker's 503 in words: that it is the console's breaker, since when,
+/// and when it tries the platform again.
+fn breaker_words(view: &opsdeck_api::console::BreakerView) -> String {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%H:%M:%S UTC").to_string())
+            .unwrap_or_else(|| "now".into())
+    };
+    let next = match view.phase {
+        opsdeck_api::console::BreakerPhase::HalfOpen => "a probe call is deciding now".to_owned(),
+        _ => format!("the next try is at {}", time(view.retry_at)),
+    };
+    format!(
+        "the console's upstream breaker is open (since {}, after {} failed calls in a row); \
+         the platform was not called; {next}",
+        time(view.since),
+        view.consecutive_failures,
+    )
+}
+
+/// Whole seconds until the breaker's next try (at least 1).
+fn breaker_retry_after(view: &opsdeck_api::console::BreakerView) -> Option<u64> {
+    let left = view.retry_at? - chrono::Utc::now();
+    Some(left.num_seconds().max(1) as u64)
 }
 
 impl AppError {
@@ -235,6 +269,7 @@ impl IntoResponse for AppError {
                 retry_after: Some(s),
                 ..
             } => Some(*s),
+            AppError::BreakerOpen(view) => breaker_retry_after(view),
             _ => None,
         };
         let mut resp = (status, Json(self.body())).into_response();

@@ -9,6 +9,7 @@ pub mod alerting;
 pub mod alertmanager;
 pub mod alerts;
 pub mod audit;
+pub mod breaker;
 pub mod cadence;
 pub mod capture;
 pub mod config;
@@ -17,9 +18,11 @@ pub mod error;
 pub mod evidence;
 pub mod guard;
 pub mod listen;
+pub mod metrics;
 pub mod outbox;
 pub mod prodchecks;
 pub mod proxy;
+pub mod reads;
 pub mod startup;
 pub mod state;
 pub mod store;
@@ -33,12 +36,16 @@ use axum::routing::get;
 use axum::{Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::state::AppState;
 
 pub use crate::startup::{Prepared, Running, prepare, serve, serve_sim, spawn};
+
+/// Answers smaller than this are not compressed.
+pub const COMPRESS_ABOVE_BYTES: u16 = 1024;
 
 /// The whole HTTP surface, composed in one readable place.
 pub fn app(state: AppState) -> Router {
@@ -84,6 +91,7 @@ pub fn app(state: AppState) -> Router {
             opsdeck_api::console::paths::HEALTHZ,
             get(telemetry::healthz),
         )
+        .route(opsdeck_api::console::paths::READYZ, get(telemetry::readyz))
         .fallback(web::fallback)
         // Every /api/* request, a known endpoint or not, passes the guard first.
         .layer(middleware::from_fn_with_state(state.clone(), guard::layer))
@@ -92,8 +100,22 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        // Counted by route template, with the status the client gets.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .layer(headers)
-        .layer(CompressionLayer::new())
+        // Small answers go as they are: gzip of a few hundred bytes of JSON
+        // costs more time than the bytes it saves.
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(COMPRESS_ABOVE_BYTES)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
         .layer(middleware::from_fn(telemetry::request_id_and_log))
         .with_state(state)
 }

@@ -16,12 +16,15 @@ use axum::http::{HeaderMap, HeaderValue, Method, Response, header};
 use axum::routing::any;
 use axum::{Extension, Router};
 use opsdeck_api::admin::control_body_kind;
-use opsdeck_api::console::{Role, UpstreamInfo, UpstreamMode};
+use opsdeck_api::console::{BreakerView, Role, UpstreamInfo, UpstreamMode};
 use opsdeck_api::vp::OPS_TOKEN_HEADER;
 use opsdeck_api::{ACTOR_HEADER, ErrorBody, REQUEST_ID_HEADER};
 
+use crate::breaker::{Breaker, BreakerSettings, failing_status};
 use crate::error::{AppError, AuditNote, Result};
 use crate::guard::Caller;
+use crate::metrics::Metrics;
+use crate::reads::{self, Answer};
 use crate::startup::StartupError;
 use crate::state::AppState;
 use crate::viewer;
@@ -42,6 +45,8 @@ pub struct Upstream {
     timeout_ms: u64,
     max_response_bytes: u64,
     client: reqwest::Client,
+    breaker: Breaker,
+    metrics: std::sync::Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -63,6 +68,10 @@ pub struct UpstreamLimits {
     pub timeout_ms: u64,
     /// Largest answer read.
     pub max_response_bytes: u64,
+    /// When to stop calling a failing platform for a while.
+    pub breaker: BreakerSettings,
+    /// Idle connections kept open to the upstream (a burst's extra ones close).
+    pub max_idle_connections: usize,
 }
 
 impl Upstream {
@@ -73,12 +82,14 @@ impl Upstream {
         token: String,
         ops_token: Option<String>,
         limits: UpstreamLimits,
+        metrics: std::sync::Arc<Metrics>,
     ) -> std::result::Result<Upstream, StartupError> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
             .timeout(Duration::from_millis(limits.timeout_ms))
             // Redirects from an admin API are a misconfiguration; show them, don't follow.
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(limits.max_idle_connections)
             .build()
             .map_err(|e| StartupError(format!("cannot build the upstream client: {e}")))?;
         let base = reqwest::Url::parse(base.trim_end_matches('/'))
@@ -91,6 +102,8 @@ impl Upstream {
             timeout_ms: limits.timeout_ms,
             max_response_bytes: limits.max_response_bytes,
             client,
+            breaker: Breaker::new(limits.breaker),
+            metrics,
         })
     }
 
@@ -104,7 +117,13 @@ impl Upstream {
         UpstreamInfo {
             mode: self.mode,
             url: (role == Role::Admin).then(|| self.base()),
+            breaker: self.breaker.view(),
         }
+    }
+
+    /// The breaker's state.
+    pub fn breaker(&self) -> BreakerView {
+        self.breaker.view()
     }
 
     /// Embedded sim or remote platform.
@@ -225,14 +244,41 @@ impl Upstream {
             let token = self.ops_token.as_deref().ok_or(AppError::OpsTokenMissing)?;
             request = request.header(OPS_TOKEN_HEADER, token);
         }
-        let response = request
-            .bearer_auth(&self.token)
-            .header(ACTOR_HEADER, actor)
-            .send()
-            .await
-            .map_err(|e| self.error(&e))?;
-        let status = response.status();
-        Ok((status, self.read(response).await?))
+        let answer = self
+            .exchange(request.bearer_auth(&self.token).header(ACTOR_HEADER, actor))
+            .await?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// Every upstream call goes here: past the breaker (which answers at
+    /// once while open), timed for `/metrics`, and its outcome told to the
+    /// breaker. The whole body is read (up to the limit) before it counts.
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Exchanged> {
+        let ticket = self.breaker.admit().map_err(AppError::BreakerOpen)?;
+        let started = std::time::Instant::now();
+        let outcome = async {
+            let response = request.send().await.map_err(|e| self.error(&e))?;
+            let status = response.status();
+            let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+            let body = self.read(response).await?;
+            Ok(Exchanged {
+                status,
+                content_type,
+                body,
+            })
+        }
+        .await;
+        let failed = match &outcome {
+            Ok(answer) => failing_status(answer.status.as_u16()),
+            // An answer over the limit came from a platform that answered.
+            Err(e) => !matches!(e, AppError::UpstreamTooLarge { .. }),
+        };
+        self.metrics.upstream_call(
+            started.elapsed(),
+            outcome.as_ref().map(|a| a.status.as_u16()),
+        );
+        ticket.done(!failed);
+        outcome
     }
 
     /// The answer's body, up to `UPSTREAM_MAX_RESPONSE_BYTES`.
@@ -280,6 +326,13 @@ impl Upstream {
         }
         self.unavailable(detail)
     }
+}
+
+/// An upstream answer, read whole.
+struct Exchanged {
+    status: reqwest::StatusCode,
+    content_type: Option<HeaderValue>,
+    body: Bytes,
 }
 
 /// The `error` of an upstream's error body, if it is one.
@@ -390,62 +443,109 @@ async fn forward_as(state: &AppState, caller: Caller, req: Request) -> Result<Re
     {
         kind.check(&body)?;
     }
-    let upstream = &state.upstream;
-    let url = upstream.url(&caller.path, parts.uri.query())?;
-    let headers = upstream_request_headers(&parts.headers, upstream, &caller)?;
-    let sent = upstream
-        .client
-        .request(parts.method.clone(), url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| upstream.error(&e))?;
-    let status = sent.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(AppError::UpstreamAuth {
-            upstream: upstream.base(),
-        });
+    let query = reads::canonical_query(parts.uri.query());
+    let call = Call {
+        state,
+        caller: &caller,
+        method: &parts.method,
+        headers: &parts.headers,
+        query: query.as_deref(),
+        view,
+    };
+    // Only a plain GET is shared: a body would be part of what was asked.
+    if parts.method != Method::GET || !body.is_empty() {
+        let (answer, note) = call.answer(body).await?;
+        let mut response = answer.into_response(None);
+        if let Some(note) = note {
+            response.extensions_mut().insert(note);
+        }
+        return Ok(response);
     }
-    let content_type = sent.headers().get(header::CONTENT_TYPE).cloned();
-    let mut bytes = upstream.read(sent).await?;
-    let note = (!status.is_success()).then(|| AuditNote {
-        guard: None,
-        reason: match said(&bytes) {
-            Some(error) => format!("upstream: {error}"),
-            None => format!("upstream answered {status}"),
-        },
-    });
-    if let Some(view) = view {
-        bytes = if status.is_success() {
-            viewer::rewrite(view, &caller.path, &bytes)?.into()
-        } else {
-            // What the platform said of its failure stays with admins and the
-            // audit; the caller's own mistakes (4xx) keep their words.
-            let said = serde_json::from_slice::<ErrorBody>(&bytes).ok();
-            let body = match said {
-                Some(said) if status.is_client_error() => ErrorBody {
-                    error: said.error,
-                    field: said.field,
-                    ..Default::default()
-                },
-                _ => ErrorBody::new(format!("the platform answered {}", status.as_u16())),
-            };
-            serde_json::to_vec(&body).unwrap_or_default().into()
-        };
-    }
+    let path_and_query = match &query {
+        Some(q) => format!("{}?{q}", caller.path),
+        None => caller.path.clone(),
+    };
+    let (answer, served) = state
+        .reads
+        .read(caller.role, &path_and_query, || async {
+            match call.answer(Bytes::new()).await {
+                Ok((answer, _)) => answer,
+                Err(e) => Answer::of_error(e.for_role(caller.role)).await,
+            }
+        })
+        .await;
+    state.metrics.shared_read(served);
+    Ok(answer.into_response(Some(served)))
+}
 
-    let mut response = Response::new(Body::from(bytes));
-    *response.status_mut() = status;
-    if let Some(content_type) = content_type {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, content_type);
+/// One proxied call, as the guard let it through.
+struct Call<'a> {
+    state: &'a AppState,
+    caller: &'a Caller,
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+    view: Option<viewer::View>,
+}
+
+impl Call<'_> {
+    /// Send it upstream with `body` and make the answer the caller gets (a
+    /// viewer's rewritten to its view), with what the audit row should say of
+    /// a failure.
+    async fn answer(&self, body: Bytes) -> Result<(Answer, Option<AuditNote>)> {
+        let upstream = &self.state.upstream;
+        let url = upstream.url(&self.caller.path, self.query)?;
+        let headers = upstream_request_headers(self.headers, upstream, self.caller)?;
+        let sent = upstream
+            .exchange(
+                upstream
+                    .client
+                    .request(self.method.clone(), url)
+                    .headers(headers)
+                    .body(body),
+            )
+            .await?;
+        let status = sent.status;
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(AppError::UpstreamAuth {
+                upstream: upstream.base(),
+            });
+        }
+        let mut bytes = sent.body;
+        let note = (!status.is_success()).then(|| AuditNote {
+            guard: None,
+            reason: match said(&bytes) {
+                Some(error) => format!("upstream: {error}"),
+                None => format!("upstream answered {status}"),
+            },
+        });
+        if let Some(view) = self.view {
+            bytes = if status.is_success() {
+                viewer::rewrite(view, &self.caller.path, &bytes)?.into()
+            } else {
+                // What the platform said of its failure stays with admins and the
+                // audit; the caller's own mistakes (4xx) keep their words.
+                let said = serde_json::from_slice::<ErrorBody>(&bytes).ok();
+                let body = match said {
+                    Some(said) if status.is_client_error() => ErrorBody {
+                        error: said.error,
+                        field: said.field,
+                        ..Default::default()
+                    },
+                    _ => ErrorBody::new(format!("the platform answered {}", status.as_u16())),
+                };
+                serde_json::to_vec(&body).unwrap_or_default().into()
+            };
+        }
+        let answer = Answer {
+            status,
+            content_type: sent.content_type,
+            retry_after: None,
+            body: bytes,
+            at: std::time::Instant::now(),
+        };
+        Ok((answer, note))
     }
-    if let Some(note) = note {
-        response.extensions_mut().insert(note);
-    }
-    Ok(response)
 }
 
 #[cfg(test)]
@@ -462,7 +562,13 @@ mod tests {
                 connect_timeout_ms: 100,
                 timeout_ms: 100,
                 max_response_bytes: 1024,
+                breaker: BreakerSettings {
+                    threshold: 5,
+                    cooldown: Duration::from_secs(30),
+                },
+                max_idle_connections: 4,
             },
+            Default::default(),
         )
         .unwrap()
     }

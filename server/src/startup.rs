@@ -236,6 +236,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
     let (write_enabled, writes_disabled_reason) = args.write_policy();
     let alerts = alerts::Alerts::new(args.alerts.clone(), environment, Outbox::new(store.clone()))?;
 
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
     let (upstream, sim) = match &args.upstream {
         Some(url) => (
             Upstream::new(
@@ -244,6 +245,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                 exposed(&args.upstream_admin_token).to_owned(),
                 Some(exposed(&args.ua_ops_token).to_owned()),
                 args.upstream_limits(),
+                metrics.clone(),
             )?,
             None,
         ),
@@ -274,6 +276,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
                 sim_token,
                 Some(sim.ops_token().to_owned()),
                 args.upstream_limits(),
+                metrics.clone(),
             )?;
             (upstream, Some(sim))
         }
@@ -309,6 +312,8 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         prod_checks: crate::prodchecks::ProdChecks::new(args.prod_checks.clone(), store.clone()),
         store,
         upstream,
+        reads: crate::reads::SharedReads::new(args.shared_reads()),
+        metrics,
         alerts,
         vp_thresholds: args.vp.thresholds().map_err(StartupError)?,
         vp_scheduled: args.vp_scheduled(),
@@ -333,6 +338,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The browser token.
     pub admin_token: String,
+    /// Where `/metrics` is served, unless `METRICS_LISTEN=off`.
+    pub metrics_addr: Option<SocketAddr>,
     /// The state, for tests that look inside.
     pub state: AppState,
     task: tokio::task::JoinHandle<()>,
@@ -344,6 +351,11 @@ impl Running {
     /// `http://addr`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `http://metrics_addr`, unless `METRICS_LISTEN=off`.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|a| format!("http://{a}"))
     }
 
     /// The embedded sim's own URL (tests that call the platform directly).
@@ -381,7 +393,14 @@ pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
         .local_addr()
         .map_err(|e| StartupError(format!("listener has no address: {e}")))?;
     let router = crate::app(prepared.state.clone());
-    let background = background_tasks(&prepared.state);
+    let mut background = background_tasks(&prepared.state);
+    let metrics_addr = match serve_metrics(args, &prepared.state).await? {
+        Some((addr, task)) => {
+            background.push(task);
+            Some(addr)
+        }
+        None => None,
+    };
     let limits = prepared.state.limits;
     let task = tokio::spawn(listen::serve(
         listener,
@@ -391,12 +410,40 @@ pub async fn spawn(args: &ServeArgs, listener: TcpListener) -> Result<Running> {
     ));
     Ok(Running {
         addr,
+        metrics_addr,
         admin_token: prepared.admin_token,
         state: prepared.state,
         task,
         background,
         sim: prepared.sim,
     })
+}
+
+/// Serve `/metrics`, `/healthz` and `/readyz` on `METRICS_LISTEN`, if set.
+async fn serve_metrics(
+    args: &ServeArgs,
+    state: &AppState,
+) -> Result<Option<(SocketAddr, tokio::task::JoinHandle<()>)>> {
+    let Some(at) = args.metrics_listen.0 else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(at).await.map_err(|e| {
+        StartupError(format!(
+            "cannot listen on {at} for /metrics (METRICS_LISTEN; `off` for none): {e}"
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartupError(format!("metrics listener has no address: {e}")))?;
+    let router = crate::metrics::router(state.clone());
+    let limits = state.limits;
+    let task = tokio::spawn(listen::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
+    Ok(Some((addr, task)))
 }
 
 /// Run the console until Ctrl-C or SIGTERM.
@@ -408,8 +455,12 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| StartupError(format!("listener has no address: {e}")))?;
+    let mut background = background_tasks(&prepared.state);
+    if let Some((metrics_addr, task)) = serve_metrics(&args, &prepared.state).await? {
+        tracing::info!(%metrics_addr, "metrics at http://{metrics_addr}/metrics");
+        background.push(task);
+    }
     print_banner(&args, &prepared, addr);
-    let background = background_tasks(&prepared.state);
     let router = crate::app(prepared.state.clone());
     listen::serve(listener, router, prepared.state.limits, shutdown_signal()).await;
     if let Err(e) = prepared.state.audit.flush().await {

@@ -34,6 +34,10 @@ pub struct Inner {
     pub limits: crate::listen::Limits,
     /// Where admin calls go.
     pub upstream: Upstream,
+    /// Proxied GETs shared between callers of one role.
+    pub reads: crate::reads::SharedReads,
+    /// Counters and histograms for `/metrics` (the upstream holds the same).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// KPI alerts and the webhook.
     pub alerts: Alerts,
     /// The prod guardrail checks and their stored runs.

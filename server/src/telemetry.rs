@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use opsdeck_api::REQUEST_ID_HEADER;
-use opsdeck_api::console::Health;
+use opsdeck_api::console::{Health, Readiness, ReadyCheck};
 use tracing::Instrument;
 
 use crate::config::LogFormat;
@@ -55,7 +55,8 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /healthz`: 200 when the server and its store answer.
+/// `GET /healthz`: liveness. 200 while the process serves; the body says
+/// whether the store answers too, but readiness is `/readyz`'s to judge.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let ok = state.store.ping().await.is_ok();
     let body = Health {
@@ -64,10 +65,101 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         upstream_mode: state.upstream.mode(),
         uptime_seconds: state.started.elapsed().as_secs(),
     };
-    let status = if ok {
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// A pending notification overdue by more than this means nothing is
+/// delivering: the outbox is stuck.
+pub const OUTBOX_STUCK_AFTER_MS: i64 = 120_000;
+
+/// `GET /readyz`: 200 when the store takes writes, the upstream answers
+/// within its timeout and the outbox moves; otherwise 503 with each check
+/// saying what it found.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store = match store_writable(&state).await {
+        Ok(()) => check("store_writable", true, "the store took a write lock".into()),
+        Err(e) => check(
+            "store_writable",
+            false,
+            format!("the store cannot take a write: {e}"),
+        ),
+    };
+    let upstream = match state
+        .upstream
+        .get_json::<opsdeck_api::admin::AdminStatus>(
+            opsdeck_api::admin::paths::STATUS,
+            None,
+            "opsdeck readiness",
+        )
+        .await
+    {
+        Ok(_) => check(
+            "upstream_reachable",
+            true,
+            "GET /api/admin/status answered".into(),
+        ),
+        Err(e) => check("upstream_reachable", false, e.to_string()),
+    };
+    let outbox = match overdue_ms(&state).await {
+        Ok(None) => check("outbox_moving", true, "no notification is overdue".into()),
+        Ok(Some(ms)) if ms <= OUTBOX_STUCK_AFTER_MS => check(
+            "outbox_moving",
+            true,
+            format!("the oldest due notification is {} s overdue", ms / 1000),
+        ),
+        Ok(Some(ms)) => check(
+            "outbox_moving",
+            false,
+            format!(
+                "a webhook notification has been due for {} s without an attempt (stuck after {} s)",
+                ms / 1000,
+                OUTBOX_STUCK_AFTER_MS / 1000
+            ),
+        ),
+        Err(e) => check(
+            "outbox_moving",
+            false,
+            format!("the outbox cannot be read: {e}"),
+        ),
+    };
+    let checks = vec![store, upstream, outbox];
+    let ready = checks.iter().all(|c| c.ok);
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(body)).into_response()
+    (status, Json(Readiness { ready, checks })).into_response()
+}
+
+fn check(name: &str, ok: bool, detail: String) -> ReadyCheck {
+    ReadyCheck {
+        name: name.into(),
+        ok,
+        detail,
+    }
+}
+
+/// Take the store's write lock and let it go, writing nothing.
+async fn store_writable(state: &AppState) -> crate::error::Result<()> {
+    state
+        .store
+        .with(|c| c.execute_batch("BEGIN IMMEDIATE; ROLLBACK;"))
+        .await
+}
+
+/// How long the most overdue pending notification has waited past its time.
+async fn overdue_ms(state: &AppState) -> crate::error::Result<Option<i64>> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    state
+        .store
+        .with(move |c| {
+            let due: Option<i64> = c.query_row(
+                "SELECT MIN(next_attempt_ms) FROM webhook_outbox WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(due.map(|d| now_ms - d).filter(|late| *late > 0))
+        })
+        .await
 }

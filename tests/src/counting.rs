@@ -103,11 +103,10 @@ async fn forward(State(up): State<CountingUpstream>, req: Request) -> Response {
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let path = source.split_once(' ').map(|(_, p)| p).unwrap_or("/");
-    let mut request = up
-        .0
-        .client
-        .request(parts.method.clone(), format!("{}{path}", up.0.target))
-        .body(body);
+    let mut request =
+        up.0.client
+            .request(parts.method.clone(), format!("{}{path}", up.0.target))
+            .body(body);
     for name in PASSED {
         for value in parts.headers.get_all(HeaderName::from_static(name)) {
             request = request.header(name, value.clone());
@@ -126,5 +125,68 @@ async fn forward(State(up): State<CountingUpstream>, req: Request) -> Response {
             response
         }
         Err(e) => (StatusCode::BAD_GATEWAY, format!("counting upstream: {e}")).into_response(),
+    }
+}
+
+/// A console whose upstream is a [`CountingUpstream`] in front of a sim of
+/// its own: what the platform is asked can be counted, and the platform can
+/// be taken down.
+pub struct Behind {
+    /// The console.
+    pub console: opsdeck_server::Running,
+    /// What sits between it and the sim.
+    pub upstream: CountingUpstream,
+    _sim: opsdeck_sim::SimHandle,
+}
+
+impl Behind {
+    /// Start one with its data in `dir`, settings changed by `tweak`.
+    pub async fn start(
+        dir: &std::path::Path,
+        tweak: impl FnOnce(&mut opsdeck_server::config::ServeArgs),
+    ) -> Behind {
+        let sim = opsdeck_sim::spawn(
+            crate::bench::sim_settings(dir, opsdeck_sim::SimConfig::default(), ""),
+            TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port"),
+        )
+        .await
+        .expect("the sim starts");
+        let (upstream, base) = CountingUpstream::start(&sim.url()).await;
+        let mut args = crate::console_args(&dir.join("console"));
+        args.upstream = Some(base);
+        args.upstream_admin_token = Some(crate::bench::ADMIN.into());
+        args.ua_ops_token = Some(sim.ops_token().into());
+        args.environment = Some(opsdeck_api::admin::Environment::Development);
+        args.admin_write_enabled = Some(true);
+        // No scheduled VP snapshots; the alert evaluations look once at
+        // start, then not again for 30 s (the KPI one 300 s).
+        args.vp_scheduled_snapshots = Some(false);
+        tweak(&mut args);
+        let console = crate::start_console(&args).await;
+        let behind = Behind {
+            console,
+            upstream,
+            _sim: sim,
+        };
+        behind.settle().await;
+        behind.upstream.reset();
+        behind
+    }
+
+    /// Wait until the console's own start-up reads are done: nothing new
+    /// reaches the upstream for half a second (at most 10 s).
+    pub async fn settle(&self) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut seen = self.upstream.total();
+        while std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let now = self.upstream.total();
+            if now == seen && now > 0 {
+                return;
+            }
+            seen = now;
+        }
     }
 }

@@ -55,6 +55,8 @@ pub fn console_args(data_dir: &Path) -> ServeArgs {
         admin_api_token: Some(TOKEN.into()),
         data_dir: data_dir.to_path_buf(),
         dist_dir: dist_dir(),
+        // Many consoles run at once: /metrics on a free port each.
+        metrics_listen: opsdeck_server::config::Listen(Some(([127, 0, 0, 1], 0).into())),
         ..ServeArgs::default()
     };
     args.sim.sim_tick_ms = 200;

@@ -91,6 +91,7 @@ mod tests {
             upstream: UpstreamInfo {
                 mode: UpstreamMode::Embedded,
                 url: Some("http://127.0.0.1:1".into()),
+                breaker: Default::default(),
             },
             server_time: DateTime::UNIX_EPOCH,
         }

@@ -474,6 +474,9 @@ pub async fn layer(
                     .insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
             }
             let note = response.extensions().get::<AuditNote>().cloned();
+            if let Some(guard) = note.as_ref().and_then(|n| n.guard) {
+                state.metrics.refusal(guard);
+            }
             if let Err(e) = state
                 .audit
                 .refusal(
@@ -502,11 +505,18 @@ pub async fn layer(
     if !write {
         return next.run(req).await;
     }
+    let began = Instant::now();
     let row = match state.audit.begin(entry).await {
         Ok(row) => row,
         Err(e) => return e.into_response(),
     };
+    state.metrics.audit_write(began.elapsed());
+    // What was read before a write is not served after it: once as it goes
+    // (reads arriving meanwhile fetch anew) and once when it has been
+    // answered (so a read out while it ran is not kept either).
+    state.reads.invalidate();
     let response = next.run(req).await;
+    state.reads.invalidate();
     let note = response.extensions().get::<AuditNote>().cloned();
     if let Err(e) = state
         .audit

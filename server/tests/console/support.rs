@@ -55,6 +55,8 @@ impl TestConsole {
             admin_api_token: Some(TOKEN.into()),
             data_dir: dir.path().join("data"),
             dist_dir: dist,
+            // Many consoles run at once: /metrics on a free port each.
+            metrics_listen: opsdeck_server::config::Listen(Some(([127, 0, 0, 1], 0).into())),
             ..ServeArgs::default()
         };
         args.sim.sim_tick_ms = 50;

@@ -111,6 +111,8 @@ async fn main() {
         viewer_api_token: Some(VIEWER_TOKEN.into()),
         data_dir: data.clone(),
         dist_dir: dir.path().join("dist"),
+        // Many consoles run at once: /metrics on a free port each.
+        metrics_listen: opsdeck_server::config::Listen(Some(([127, 0, 0, 1], 0).into())),
         ..ServeArgs::default()
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port");
