@@ -495,7 +495,10 @@ async fn annotated_firing(store: &Store, now: DateTime<Utc>) -> Result<Vec<Alert
 
 async fn counts(State(state): State<AppState>) -> Result<Json<AlertCounts>> {
     let firing = annotated_firing(&state.store, Utc::now()).await?;
-    Ok(Json(AlertCounts::of(&firing)))
+    Ok(Json(AlertCounts {
+        breaker: state.upstream.breaker(),
+        ..AlertCounts::of(&firing)
+    }))
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -110,6 +110,9 @@ pub struct AlertCounts {
     /// Of which neither acknowledged, silenced nor inhibited: the ones that
     /// still want someone.
     pub unhandled: u32,
+    /// The console's upstream breaker: every page's nav shows it while open.
+    #[serde(default)]
+    pub breaker: crate::console::BreakerView,
 }
 
 impl AlertCounts {
@@ -122,6 +125,7 @@ impl AlertCounts {
             unhandled: n(&|a| {
                 a.acknowledged.is_none() && a.silenced_by.is_none() && a.inhibited_by.is_none()
             }),
+            breaker: Default::default(),
         }
     }
 }
