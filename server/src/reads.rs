@@ -6,9 +6,12 @@
 //! live `SHARED_READ_TTL_MS`, a little under the page's 3 s poll, so each
 //! viewer still sees an answer fetched after its previous poll. Keys are the
 //! role and the canonical path and query, so a viewer's rewritten view is
-//! never served to an admin nor the other way round. Only 2xx answers are
-//! kept; a failure is shared by those who waited for it and then forgotten,
-//! so the next caller tries again (the breaker decides whether it may).
+//! never served to an admin nor the other way round. What the platform
+//! answered is kept, 4xx included (a 404 for a baseline not taken yet is as
+//! much an answer as a 200); a 5xx, the platform's or the console's own
+//! (unreachable, timed out, the breaker), is shared only by those who waited
+//! for it and then forgotten, so the next caller tries again (the breaker
+//! decides whether it may).
 //!
 //! Any write that passes the guard moves the generation on: answers fetched
 //! before it are not served after it, and calls still out when it happened
@@ -265,10 +268,12 @@ impl SharedReads {
         Some(slot)
     }
 
-    /// Keep the answer a call just filled `slot` with, if it is a 2xx, its
+    /// Keep the answer a call just filled `slot` with, if the platform gave
+    /// it (2xx, or a 4xx such as a 404 for what does not exist yet), its
     /// generation is still current and it fits the byte budget.
     fn keep_if_fit(&self, slot: &Slot, answer: &Answer) {
-        if !answer.status.is_success() || slot.generation != self.generation.load(Ordering::Acquire)
+        if answer.status.is_server_error()
+            || slot.generation != self.generation.load(Ordering::Acquire)
         {
             return;
         }

@@ -330,3 +330,43 @@ async fn readyz_says_what_is_not_ready() {
         .unwrap();
     assert_eq!(r.status(), 503);
 }
+
+#[tokio::test]
+async fn the_page_shows_the_open_breaker_and_recovers_when_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let behind = Behind::start(dir.path(), |a| {
+        a.upstream_breaker_threshold = 3;
+        a.upstream_breaker_cooldown_seconds = 2;
+    })
+    .await;
+    let base = behind.console.url();
+    let b = opsdeck_tests::Browser::start().await;
+    b.goto(&format!("{base}/ops")).await;
+    b.connect(TOKEN, "E2E Breaker").await;
+    b.wait_attr("#panel-status", "data-state", "ok").await;
+
+    behind.upstream.set_down(true);
+    // One poll of the page's sources is more than three failures.
+    b.wait_attr("#nav-upstream-breaker", "data-phase", "open")
+        .await;
+    let nav = b.text("#nav-upstream-breaker").await;
+    assert!(nav.contains("Upstream breaker open since"), "{nav}");
+    b.wait_attr("#panel-status", "data-state", "stale").await;
+    let card = b
+        .wait_text("#panel-status .panel-error", "the breaker's answer", |t| {
+            t.contains("breaker")
+        })
+        .await;
+    assert!(card.contains("the platform was not called"), "{card}");
+    // The console's own panels are not the platform's: they keep working.
+    assert_eq!(
+        b.attr("#panel-audit", "data-state").await.as_deref(),
+        Some("ok")
+    );
+
+    behind.upstream.set_down(false);
+    b.wait_gone("#nav-upstream-breaker").await;
+    b.click("#btn-refresh").await;
+    b.wait_attr("#panel-status", "data-state", "ok").await;
+    b.close().await;
+}
