@@ -40,8 +40,10 @@ const FORWARDED_REQUEST_HEADERS: [header::HeaderName; 2] = [header::ACCEPT, head
 pub struct Upstream {
     base: reqwest::Url,
     mode: UpstreamMode,
-    token: String,
-    ops_token: Option<String>,
+    /// `Bearer <upstream token>`, made once (marked sensitive).
+    bearer: HeaderValue,
+    /// `UA_OPS_TOKEN` as a header value, when set.
+    ops_token: Option<HeaderValue>,
     timeout_ms: u64,
     max_response_bytes: u64,
     client: reqwest::Client,
@@ -94,11 +96,20 @@ impl Upstream {
             .map_err(|e| StartupError(format!("cannot build the upstream client: {e}")))?;
         let base = reqwest::Url::parse(base.trim_end_matches('/'))
             .map_err(|e| StartupError(format!("the upstream URL is not a URL: {e}")))?;
+        let secret = |value: String, what: &str| {
+            let mut v = HeaderValue::try_from(value)
+                .map_err(|_| StartupError(format!("{what} is not a valid header value")))?;
+            v.set_sensitive(true);
+            Ok::<_, StartupError>(v)
+        };
         Ok(Upstream {
             base,
             mode,
-            token,
-            ops_token: ops_token.filter(|t| !t.is_empty()),
+            bearer: secret(format!("Bearer {token}"), "the upstream token")?,
+            ops_token: match ops_token.filter(|t| !t.is_empty()) {
+                Some(t) => Some(secret(t, "UA_OPS_TOKEN")?),
+                None => None,
+            },
             timeout_ms: limits.timeout_ms,
             max_response_bytes: limits.max_response_bytes,
             client,
@@ -241,11 +252,15 @@ impl Upstream {
         actor: &str,
     ) -> Result<(reqwest::StatusCode, Bytes)> {
         if path.starts_with(OPS_PREFIX) {
-            let token = self.ops_token.as_deref().ok_or(AppError::OpsTokenMissing)?;
+            let token = self.ops_token.clone().ok_or(AppError::OpsTokenMissing)?;
             request = request.header(OPS_TOKEN_HEADER, token);
         }
         let answer = self
-            .exchange(request.bearer_auth(&self.token).header(ACTOR_HEADER, actor))
+            .exchange(
+                request
+                    .header(header::AUTHORIZATION, self.bearer.clone())
+                    .header(ACTOR_HEADER, actor),
+            )
             .await?;
         Ok((answer.status, answer.body))
     }
@@ -285,8 +300,11 @@ impl Upstream {
     async fn read(&self, mut response: reqwest::Response) -> Result<Bytes> {
         let limit = self.max_response_bytes;
         let too_large = || AppError::UpstreamTooLarge { limit };
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Err(too_large());
+        match response.content_length() {
+            Some(n) if n > limit => return Err(too_large()),
+            // The length is known and within the limit: one read, no copying.
+            Some(_) => return response.bytes().await.map_err(|e| self.error(&e)),
+            None => {}
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.error(&e))? {
@@ -366,17 +384,10 @@ fn upstream_request_headers(
             headers.append(name.clone(), value.clone());
         }
     }
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", upstream.token))
-        .map_err(|_| AppError::Internal("upstream token is not a valid header value".into()))?;
-    headers.insert(header::AUTHORIZATION, bearer);
+    headers.insert(header::AUTHORIZATION, upstream.bearer.clone());
     if caller.path.starts_with(OPS_PREFIX) {
-        let token = upstream
-            .ops_token
-            .as_deref()
-            .ok_or(AppError::OpsTokenMissing)?;
-        let value = HeaderValue::from_str(token)
-            .map_err(|_| AppError::Internal("UA_OPS_TOKEN is not a valid header value".into()))?;
-        headers.insert(OPS_TOKEN_HEADER, value);
+        let token = upstream.ops_token.clone().ok_or(AppError::OpsTokenMissing)?;
+        headers.insert(OPS_TOKEN_HEADER, token);
     }
     if let Some(actor) = caller
         .actor

@@ -55,7 +55,8 @@ async fn an_alerts_history_says_what_happened_and_what_the_receiver_answered() {
         AlertCounts {
             firing: 1,
             critical: 1,
-            unhandled: 1
+            unhandled: 1,
+            breaker: Default::default(),
         }
     );
     let (status, _, out) = c
