@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh            build tools: wasm32 target, Trunk, wasm-bindgen CLI, wasm-opt, leptosfmt
 #   scripts/setup.sh --browser  the same, plus Chromium and chromedriver for the browser tests,
-#                               and Alertmanager for the Alertmanager receiver's tests
+#                               Alertmanager for the Alertmanager receiver's tests, and
+#                               PostgreSQL's server for the PostgreSQL store's tests
 #
 # Everything comes from the package registries (crates.io, npm, Debian); no
 # build step downloads anything afterwards (Trunk.toml sets offline = true).
@@ -81,6 +82,23 @@ if [[ $browser -eq 1 ]]; then
         fi
         status=0
         sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager || status=$?
+        [[ $made_policy -eq 1 ]] && sudo_if_needed rm -f /usr/sbin/policy-rc.d
+        [[ $status -eq 0 ]] || exit "$status"
+    fi
+    # The PostgreSQL store's tests (and `make bench-store`) run Debian's server
+    # binaries themselves: initdb in a temporary directory, a server on a free
+    # loopback port, as the package's `postgres` user when run as root. The
+    # package's own cluster service is not started, as with Alertmanager.
+    if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null; then
+        say "installing PostgreSQL from Debian (postgresql; its service is not started)"
+        sudo_if_needed apt-get update -qq
+        made_policy=0
+        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+            sudo_if_needed sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+            made_policy=1
+        fi
+        status=0
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql || status=$?
         [[ $made_policy -eq 1 ]] && sudo_if_needed rm -f /usr/sbin/policy-rc.d
         [[ $status -eq 0 ]] || exit "$status"
     fi
