@@ -1,4 +1,5 @@
-//! The durable audit log: every write and every refusal, in `console.db`.
+//! The durable audit log: every write and every refusal, in the store
+//! (`console.db`, or the PostgreSQL database replicas share).
 //!
 //! A write is recorded *before* it is forwarded (status still empty) and
 //! completed with its status afterwards, so even a crash mid-request leaves a

@@ -1,6 +1,7 @@
 //! The same store round trips on PostgreSQL that the other tests run on
 //! SQLite: the audit log across a restart, the outbox (one delivery, the
-//! cooldown across a restart), alert state across a restart; and what only
+//! cooldown across a restart), alert state across a restart, an alert's
+//! history and the timeline, the evidence log, a lane's cadence; and what only
 //! PostgreSQL has: migrations that two consoles starting together do not
 //! race, and a schema from a newer build refused.
 
@@ -26,6 +27,21 @@ async fn the_cooldown_holds_across_a_restart_on_postgres() {
 async fn alert_state_survives_a_restart_on_postgres() {
     crate::alerting::fires_once_resolves_once_and_survives_a_restart(TestConsole::new().postgres())
         .await;
+}
+
+#[tokio::test]
+async fn an_alerts_history_and_the_timeline_on_postgres() {
+    crate::timeline::history_says_what_happened(TestConsole::postgres).await;
+}
+
+#[tokio::test]
+async fn the_evidence_log_on_postgres() {
+    crate::evidence::evidence_log_keeps_rows(TestConsole::postgres).await;
+}
+
+#[tokio::test]
+async fn a_lanes_cadence_on_postgres() {
+    crate::cadence::lane_watched_at_its_mode(TestConsole::postgres).await;
 }
 
 #[tokio::test]
