@@ -531,6 +531,88 @@ fn log_entry(r: &crate::store::Row) -> StoreResult<WebhookLogEntry> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_claimed_delivery_is_one_senders_until_its_lease_runs_out() {
+        use opsdeck_api::admin::Environment;
+        use opsdeck_api::alerts::model::{AlertEvent, AlertNotification};
+        // Two stores on one file: two senders with names of their own.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("console.db");
+        let (a, b) = (
+            Outbox::new(Store::open(&path).unwrap()),
+            Outbox::new(Store::open(&path).unwrap()),
+        );
+        let n = AlertNotification::new(
+            AlertEvent::Test,
+            Environment::Development,
+            None,
+            Utc::now(),
+            None,
+            |c| String::from_utf8_lossy(c).into_owned(),
+        );
+        let t0 = 1_000_000;
+        let lease = Duration::from_secs(1);
+        let cooldown = Duration::from_secs(3600);
+        a.enqueue_alert(&n, "pin".into(), cooldown, t0)
+            .await
+            .unwrap();
+        assert_eq!(
+            b.enqueue_alert(&n, "pin".into(), cooldown, t0)
+                .await
+                .unwrap(),
+            Enqueued::Suppressed
+        );
+        let first = a.claim(t0, lease).await.unwrap().expect("due");
+        assert!(
+            b.claim(t0 + 500, lease).await.unwrap().is_none(),
+            "a holds it"
+        );
+        // a stalls past its lease: b claims it again, with the same key
+        let again = b.claim(t0 + 1001, lease).await.unwrap().expect("expired");
+        assert_eq!((again.id, &again.key), (first.id, &first.key));
+        let policy = RetryPolicy {
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            max_attempts: 3,
+        };
+        let delivered = |at| {
+            (
+                first.id,
+                first.key.clone(),
+                0,
+                Attempt::Delivered(204),
+                policy,
+                at,
+            )
+        };
+        let (id, key, before, outcome, policy, at) = delivered(t0 + 1100);
+        a.record(id, key, before, outcome, policy, at)
+            .await
+            .unwrap();
+        let log = b.log(10).await.unwrap();
+        assert_eq!(
+            log.deliveries[0].status,
+            DeliveryStatus::Pending,
+            "a's lease was lost"
+        );
+        let (id, key, before, outcome, policy, at) = delivered(t0 + 1200);
+        b.record(id, key, before, outcome, policy, at)
+            .await
+            .unwrap();
+        let log = b.log(10).await.unwrap();
+        assert_eq!(log.deliveries[0].status, DeliveryStatus::Delivered);
+        let events: Vec<_> = log.events.iter().rev().map(|e| e.event).collect();
+        assert_eq!(
+            events,
+            [
+                DeliveryEvent::Queued,
+                DeliveryEvent::Suppressed,
+                DeliveryEvent::Delivered
+            ]
+        );
+        assert!(a.claim(t0 + 5000, lease).await.unwrap().is_none());
+    }
+
     #[test]
     fn backoff_doubles_and_is_capped() {
         let p = RetryPolicy {
