@@ -91,6 +91,31 @@ impl Cli {
     }
 }
 
+/// Reads `--store` with [`StoreLocation::parse`]; unlike a plain function
+/// parser, a refusal does not echo the value, which may hold a password.
+#[derive(Debug, Clone, Copy)]
+struct StoreParser;
+
+impl clap::builder::TypedValueParser for StoreParser {
+    type Value = StoreLocation;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StoreLocation, clap::Error> {
+        let refuse = |m: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{m}\n"))
+                .with_cmd(cmd)
+        };
+        let s = value
+            .to_str()
+            .ok_or_else(|| refuse("--store is not UTF-8".into()))?;
+        StoreLocation::parse(s).map_err(refuse)
+    }
+}
+
 /// Settings of the console server.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -233,7 +258,7 @@ pub struct ServeArgs {
     /// resends, scheduled VP snapshots and prod checks) run by the replica
     /// holding the leader lease. Connections are unencrypted (a database on
     /// the same host or a private network). The password is never logged.
-    #[arg(long, env = "OPSDECK_STORE", value_parser = StoreLocation::parse)]
+    #[arg(long, env = "OPSDECK_STORE", value_parser = StoreParser)]
     pub store: Option<StoreLocation>,
 
     /// How long the leader lease (which replica runs the periodic jobs)
@@ -638,6 +663,26 @@ mod tests {
     #[test]
     fn command_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_store_url_is_read_and_a_refused_one_is_not_echoed() {
+        let parse = |v: &str| Cli::try_parse_from(["opsdeck", "serve", "--store", v]);
+        let Command::Serve(args) = parse("postgres://ops:s3cret@db/opsdeck").unwrap().command
+        else {
+            panic!("serve");
+        };
+        assert!(matches!(args.store, Some(StoreLocation::Postgres(_))));
+        assert!(!format!("{args:?}").contains("s3cret"));
+        let err = parse("mysql://ops:s3cret@db/opsdeck")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unsupported scheme"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(
+            ServeArgs::default().store_location(),
+            StoreLocation::Sqlite(PathBuf::from(".opsdeck/console.db"))
+        );
     }
 
     #[test]
