@@ -11,7 +11,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 APP_SOURCES := $(shell find app api/src api/examples style public -type f 2>/dev/null) \
                api/Cargo.toml Trunk.toml Cargo.toml Cargo.lock scripts/build-app.sh
 
-.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp bench-retention bench-guard bench-runs bench-alerts bench-viewers bench-proxy clean
+.PHONY: run test setup setup-browser app lint bench-size bench-page bench-kpi bench-vp bench-retention bench-guard bench-runs bench-alerts bench-store bench-viewers bench-proxy clean
 
 ## run: build the app and serve the console on the embedded sim at http://127.0.0.1:8080/ops
 run: setup app
@@ -71,6 +71,10 @@ bench-runs:
 ## bench-alerts: the alert model's evaluation cost per cycle with every source on; guardrail stop to webhook
 bench-alerts:
 	cargo run --release -p opsdeck-tests --bin bench-alerts
+
+## bench-store: audit write latency (median, p99) on SQLite and on PostgreSQL (a local cluster, fsync on)
+bench-store: setup-browser
+	cargo run --release -p opsdeck-tests --bin bench-store
 
 ## bench-viewers: 1 to 1,000 simulated /ops viewers: upstream requests per 3 s, console p99 and RSS, shared reads off and on
 bench-viewers: app

@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh            build tools: wasm32 target, Trunk, wasm-bindgen CLI, wasm-opt, leptosfmt
 #   scripts/setup.sh --browser  the same, plus Chromium and chromedriver for the browser tests,
-#                               and Alertmanager and promtool for the receiver's and /metrics' tests
+#                               Alertmanager and promtool for the receiver's and /metrics' tests, and
+#                               PostgreSQL's server for the PostgreSQL store's tests
 #
 # Everything comes from the package registries (crates.io, npm, Debian); no
 # build step downloads anything afterwards (Trunk.toml sets offline = true).
@@ -68,21 +69,31 @@ if [[ $browser -eq 1 ]]; then
     fi
     # The Alertmanager receiver's tests start the real one themselves, on a
     # loopback port with a throwaway config; the /metrics test runs Prometheus'
-    # `promtool check metrics` on what the console serves. The packages would
-    # also start daemons (:9093, :9090) where an init system lets it (and fail the install when
-    # that start fails), so unless the machine already has a policy-rc.d, one
-    # that denies service starts is in place for the install and removed after.
-    if [[ ! -x /usr/bin/prometheus-alertmanager || ! -x /usr/bin/promtool ]]; then
-        say "installing Alertmanager and promtool from Debian (prometheus-alertmanager, prometheus; their services are not started)"
+    # `promtool check metrics` on what the console serves; the PostgreSQL
+    # store's tests (and `make bench-store`) run Debian's server binaries
+    # themselves (initdb in a temporary directory, a server on a free loopback
+    # port, as the package's `postgres` user when run as root). The packages
+    # would also start their daemons where an init system lets them (and fail
+    # the install when that start fails), so unless the machine already has a
+    # policy-rc.d, one that denies service starts is in place for the install
+    # and removed after.
+    install_without_services() {
         sudo_if_needed apt-get update -qq
-        made_policy=0
+        local made_policy=0 status=0
         if [[ ! -e /usr/sbin/policy-rc.d ]]; then
             sudo_if_needed sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
             made_policy=1
         fi
-        status=0
-        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager prometheus || status=$?
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" || status=$?
         [[ $made_policy -eq 1 ]] && sudo_if_needed rm -f /usr/sbin/policy-rc.d
         [[ $status -eq 0 ]] || exit "$status"
+    }
+    packages=()
+    [[ -x /usr/bin/prometheus-alertmanager ]] || packages+=(prometheus-alertmanager)
+    [[ -x /usr/bin/promtool ]] || packages+=(prometheus)
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
+    if [[ ${#packages[@]} -gt 0 ]]; then
+        say "installing ${packages[*]} from Debian (their services are not started)"
+        install_without_services "${packages[@]}"
     fi
 fi

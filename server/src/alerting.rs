@@ -32,7 +32,6 @@ use opsdeck_api::alerts::model::{
 };
 use opsdeck_api::validate::{self, ValidationError};
 use opsdeck_api::vp::{self as vp_api, VpLanes, VpLimits, VpOpsMetrics, VpProfile, VpSnapshot};
-use rusqlite::params;
 use tokio::task::JoinHandle;
 
 use crate::alerts::payload_key;
@@ -41,7 +40,7 @@ use crate::error::Result;
 use crate::evidence::actor_of;
 use crate::guard::Caller;
 use crate::state::AppState;
-use crate::store::{Store, time_text};
+use crate::store::{OptionalExt, Row, Store, StoreResult, params, time_text};
 
 /// Who the evaluation's upstream reads are by.
 pub const EVALUATION_ACTOR: &str = "opsdeck-alerts";
@@ -247,13 +246,11 @@ pub async fn silences(store: &Store, now: DateTime<Utc>) -> Result<Vec<Silence>>
     let at = time_text(now);
     let bodies = store
         .with(move |c| {
-            c.prepare_cached(
+            c.query_map(
                 "SELECT id, body FROM alert_silences WHERE ends_at > ?1 ORDER BY ends_at LIMIT 500",
-            )?
-            .query_map(params![at], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
+                params![at],
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+            )
         })
         .await?;
     Ok(bodies
@@ -284,21 +281,21 @@ async fn acknowledge(
     let changed = state
         .store
         .with(move |c| {
-            let tx = c.transaction()?;
-            let changed = tx.execute(
-                "UPDATE alert_state SET ack_by = ?2, ack_at = ?3, ack_note = ?4
+            c.transaction(|tx| {
+                let changed = tx.execute(
+                    "UPDATE alert_state SET ack_by = ?2, ack_at = ?3, ack_note = ?4
                  WHERE key = ?1 AND state = 'firing'",
-                params![key, by, at, note],
-            )?;
-            if changed > 0 {
-                tx.execute(
-                    "INSERT INTO alert_events (key, at, event, severity, detail)
-                     SELECT key, ?2, 'acknowledged', severity, ?3 FROM alert_state WHERE key = ?1",
-                    params![key, at, detail],
+                    params![key, by, at, note],
                 )?;
-            }
-            tx.commit()?;
-            Ok(changed)
+                if changed > 0 {
+                    tx.execute(
+                        "INSERT INTO alert_events (key, at, event, severity, detail)
+                     SELECT key, ?2, 'acknowledged', severity, ?3 FROM alert_state WHERE key = ?1",
+                        params![key, at, detail],
+                    )?;
+                }
+                Ok(changed)
+            })
         })
         .await?;
     if changed == 0 {
@@ -345,11 +342,12 @@ async fn silence(
     s.id = state
         .store
         .with(move |c| {
-            c.execute(
-                "INSERT INTO alert_silences (created_at, ends_at, body) VALUES (?1, ?2, ?3)",
+            let id: i64 = c.query_row(
+                "INSERT INTO alert_silences (created_at, ends_at, body) VALUES (?1, ?2, ?3)
+                 RETURNING id",
                 params![created, ends, body],
+                |r| r.get(0),
             )?;
-            let id = c.last_insert_rowid();
             // Kept as history, but bounded: the newest KEEP_SILENCES.
             c.execute(
                 "DELETE FROM alert_silences WHERE id <= ?1",
@@ -366,11 +364,10 @@ async fn expire(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Js
     let found = state
         .store
         .with(move |c| {
-            use rusqlite::OptionalExtension;
             c.query_row(
                 "SELECT body FROM alert_silences WHERE id = ?1",
                 params![id],
-                |r| r.get::<_, String>(0),
+                |r| r.get::<String>(0),
             )
             .optional()
         })
@@ -418,12 +415,9 @@ type StoredRow = (
     Option<(String, String, Option<String>)>,
 );
 
-fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
-    let ack = match (
-        r.get::<_, Option<String>>(4)?,
-        r.get::<_, Option<String>>(5)?,
-    ) {
-        (Some(by), Some(at)) => Some((by, at, r.get::<_, Option<String>>(6)?)),
+fn stored(r: &Row) -> StoreResult<StoredRow> {
+    let ack = match (r.get::<Option<String>>(4)?, r.get::<Option<String>>(5)?) {
+        (Some(by), Some(at)) => Some((by, at, r.get::<Option<String>>(6)?)),
         _ => None,
     };
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, ack))
@@ -458,14 +452,16 @@ fn status_of((state, fired_at, resolved_at, body, ack): StoredRow) -> Option<Ale
 pub async fn read(store: &Store) -> Result<(Vec<AlertStatus>, Vec<AlertStatus>)> {
     let rows = store
         .with(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {STATUS_COLUMNS} FROM alert_state WHERE state = 'firing'
-                 UNION ALL
-                 SELECT * FROM (SELECT {STATUS_COLUMNS} FROM alert_state
-                     WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1)"
-            ))?;
-            stmt.query_map(params![RESOLVED_SHOWN], stored)?
-                .collect::<rusqlite::Result<Vec<_>>>()
+            c.query_map(
+                &format!(
+                    "SELECT {STATUS_COLUMNS} FROM alert_state WHERE state = 'firing'
+                     UNION ALL
+                     SELECT * FROM (SELECT {STATUS_COLUMNS} FROM alert_state
+                         WHERE state = 'resolved' ORDER BY resolved_at DESC LIMIT ?1) AS newest"
+                ),
+                params![RESOLVED_SHOWN],
+                stored,
+            )
         })
         .await?;
     let (mut firing, mut resolved) = (Vec::new(), Vec::new());
@@ -529,7 +525,6 @@ async fn alert_history(
     let (row, entries) = state
         .store
         .with(move |c| {
-            use rusqlite::OptionalExtension;
             let row = c
                 .query_row(
                     &format!("SELECT {STATUS_COLUMNS} FROM alert_state WHERE key = ?1"),
@@ -537,20 +532,19 @@ async fn alert_history(
                     stored,
                 )
                 .optional()?;
-            let entries = c
-                .prepare_cached(
-                    "SELECT at, event, severity, detail FROM alert_events WHERE key = ?1
-                     ORDER BY id DESC LIMIT ?2",
-                )?
-                .query_map(params![key, history::HISTORY_MAX], |r| {
+            let entries = c.query_map(
+                "SELECT at, event, severity, detail FROM alert_events WHERE key = ?1
+                 ORDER BY id DESC LIMIT ?2",
+                params![key, history::HISTORY_MAX],
+                |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
+                        r.get::<String>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<Option<String>>(3)?,
                     ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                },
+            )?;
             Ok((row, entries))
         })
         .await?;
@@ -597,19 +591,19 @@ pub async fn apply(
 ) -> Result<Vec<Transition>> {
     let at = time_text(now);
     store
-        .with(move |c| {
-            let tx = c.transaction()?;
+        .with(move |c| c.transaction(|tx| {
             let firing: Vec<(String, AlertSeverity)> = {
-                let mut stmt =
-                    tx.prepare_cached("SELECT key, source, severity FROM alert_state WHERE state = 'firing'")?;
-                stmt.query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+                tx.query_map(
+                    "SELECT key, source, severity FROM alert_state WHERE state = 'firing'",
+                    params![],
+                    |r| {
+                        Ok((
+                            r.get::<String>(0)?,
+                            r.get::<String>(1)?,
+                            r.get::<String>(2)?,
+                        ))
+                    },
+                )?
                 .into_iter()
                 .filter(|(_, source, _)| {
                     AlertSource::parse(source).is_none_or(|s| !unread.contains(&s))
@@ -661,9 +655,8 @@ pub async fn apply(
                 "DELETE FROM alert_events WHERE id <= (SELECT MAX(id) FROM alert_events) - ?1",
                 params![KEEP_EVENTS],
             )?;
-            tx.commit()?;
             Ok(changes)
-        })
+        }))
         .await
 }
 
@@ -881,13 +874,16 @@ async fn prod_check_alerts_now(state: &AppState) -> Result<Vec<Alert>> {
     Ok(prod_check_alerts(state.environment, &runs))
 }
 
-/// Start the evaluation: once at once, then once per interval.
+/// Start the evaluation: once at once, then once per interval, on the
+/// replica holding the leader lease (so replicas do not fire, resolve and
+/// notify each transition once each).
 pub fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(state.alerting.interval);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
+            state.store.wait_to_lead().await;
             if let Err(e) = evaluate(&state, Utc::now()).await {
                 tracing::error!(error = %e, "alert evaluation could not be kept");
             }

@@ -31,14 +31,13 @@ use opsdeck_api::alerts::receiver::{
     ALERTMANAGER_ALERTS_PATH, PostableAlert, RESEND_ENDS_FACTOR, ReceiverKind, ReceiverView,
     escalated_from, postable,
 };
-use rusqlite::{OptionalExtension, params};
 use tokio::task::JoinHandle;
 
 use crate::alerting;
 use crate::error::Result;
 use crate::startup::StartupError;
 use crate::state::AppState;
-use crate::store::{Store, parse_time, time_text};
+use crate::store::{OptionalExt, Store, params, parse_time, time_text};
 
 /// Time allowed for one post to Alertmanager.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -282,8 +281,10 @@ async fn record(
                 "INSERT INTO receiver_status (receiver, target, last_success_at, last_status)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (receiver) DO UPDATE SET
-                     last_failure_at = CASE WHEN target = excluded.target THEN last_failure_at END,
-                     last_failure = CASE WHEN target = excluded.target THEN last_failure END,
+                     last_failure_at = CASE WHEN receiver_status.target = excluded.target
+                         THEN receiver_status.last_failure_at END,
+                     last_failure = CASE WHEN receiver_status.target = excluded.target
+                         THEN receiver_status.last_failure END,
                      target = excluded.target, last_success_at = excluded.last_success_at,
                      last_status = excluded.last_status",
                 params![RECEIVER, target, at, code],
@@ -292,7 +293,8 @@ async fn record(
                 "INSERT INTO receiver_status (receiver, target, last_failure_at, last_failure, last_status)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (receiver) DO UPDATE SET
-                     last_success_at = CASE WHEN target = excluded.target THEN last_success_at END,
+                     last_success_at = CASE WHEN receiver_status.target = excluded.target
+                         THEN receiver_status.last_success_at END,
                      target = excluded.target, last_failure_at = excluded.last_failure_at,
                      last_failure = excluded.last_failure, last_status = excluded.last_status",
                 params![RECEIVER, target, at, error, code],
@@ -316,11 +318,11 @@ pub async fn view(state: &AppState) -> Result<Option<ReceiverView>> {
                 params![RECEIVER],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<u16>>(4)?,
+                        r.get::<String>(0)?,
+                        r.get::<Option<String>>(1)?,
+                        r.get::<Option<String>>(2)?,
+                        r.get::<Option<String>>(3)?,
+                        r.get::<Option<u16>>(4)?,
                     ))
                 },
             )
@@ -430,6 +432,8 @@ pub fn spawn(state: AppState) -> Option<JoinHandle<()>> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
+            // One replica resends: the leader, which also evaluates.
+            state.store.wait_to_lead().await;
             if let Err(e) = resend(&state, Utc::now()).await {
                 tracing::error!(error = %e, "alerts for Alertmanager could not be read or recorded");
             }

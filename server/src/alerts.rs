@@ -219,6 +219,14 @@ pub struct Alerts {
     wake: Notify,
 }
 
+/// Most deliveries one round of the worker attempts.
+const DELIVERIES_PER_ROUND: usize = 20;
+
+/// How much longer than the webhook timeout a delivery's lease lasts: the
+/// time to record the outcome. A lease that runs out means its replica died
+/// (or stalled), and the delivery is another's.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
+
 /// The idempotency key of a canonical payload: hex SHA-256.
 pub fn payload_key(canonical: &[u8]) -> String {
     Sha256::digest(canonical)
@@ -383,16 +391,26 @@ impl Alerts {
         self.environment
     }
 
-    /// Attempt every due delivery once. Returns how many were attempted.
-    /// A disabled webhook sends nothing; a delivery queued for another
-    /// target than today's (the URL was changed) is never sent to this one.
+    /// Attempt every due delivery once (at most [`DELIVERIES_PER_ROUND`]).
+    /// Returns how many were attempted. A disabled webhook sends nothing; a
+    /// delivery queued for another target than today's (the URL was changed)
+    /// is never sent to this one. Each is claimed first, for longer than an
+    /// attempt can take, so no other replica sends it meanwhile.
     pub async fn deliver_due(&self) -> Result<usize> {
         let Some(target) = self.args.webhook_target() else {
             return Ok(0);
         };
-        let due = self.outbox.due(Utc::now().timestamp_millis()).await?;
-        let count = due.len();
-        for due in due {
+        let lease = Duration::from_millis(self.args.kpi_alert_webhook_timeout_ms) + LEASE_MARGIN;
+        let mut count = 0;
+        while count < DELIVERIES_PER_ROUND {
+            let Some(due) = self
+                .outbox
+                .claim(Utc::now().timestamp_millis(), lease)
+                .await?
+            else {
+                break;
+            };
+            count += 1;
             let (id, key, payload, attempts) = (due.id, due.key, due.payload, due.attempts);
             if due.pin.as_deref() != Some(target.pin.as_str()) {
                 self.outbox
@@ -458,6 +476,9 @@ pub fn spawn_tasks(state: AppState) -> Vec<JoinHandle<()>> {
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
+                // One replica evaluates on schedule: the leader, which also
+                // runs the alert model that reads this rule's report.
+                state.store.wait_to_lead().await;
                 let holds = KpiHolds::read(&state.store, Utc::now())
                     .await
                     .unwrap_or_default();

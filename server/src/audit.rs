@@ -1,4 +1,5 @@
-//! The durable audit log: every write and every refusal, in `console.db`.
+//! The durable audit log: every write and every refusal, in the store
+//! (`console.db`, or the PostgreSQL database replicas share).
 //!
 //! A write is recorded *before* it is forwarded (status still empty) and
 //! completed with its status afterwards, so even a crash mid-request leaves a
@@ -25,11 +26,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use opsdeck_api::console::{AuditRow, Guard, Role};
-use rusqlite::{Connection, params};
 
 use crate::error::{AppError, Result};
 use crate::guard::limiter::client_key;
-use crate::store::{Store, time_text};
+use crate::store::{Conn, Store, StoreResult, params, time_text};
 
 /// Longest stored path, actor or reason, in bytes, mark included.
 pub const FIELD_CAP: usize = 512;
@@ -139,11 +139,12 @@ fn parse_time(s: &str) -> DateTime<Utc> {
 /// (row id, repeats, newest time) to add to rows.
 type Flush = Vec<(i64, u64, String)>;
 
-fn apply(c: &Connection, flush: &Flush) -> rusqlite::Result<()> {
-    let mut stmt =
-        c.prepare_cached("UPDATE audit SET count = count + ?2, last_at = ?3 WHERE id = ?1")?;
+fn apply(c: &mut Conn<'_>, flush: &Flush) -> StoreResult<()> {
     for (row, n, last_at) in flush {
-        stmt.execute(params![row, n, last_at])?;
+        c.execute(
+            "UPDATE audit SET count = count + ?2, last_at = ?3 WHERE id = ?1",
+            params![row, n, last_at],
+        )?;
     }
     Ok(())
 }
@@ -162,7 +163,7 @@ impl AuditStore {
     async fn with<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> StoreResult<T> + Send + 'static,
     {
         self.store
             .with(f)
@@ -249,17 +250,15 @@ impl AuditStore {
         let row_at = at.clone();
         let written = self
             .with(move |c| {
-                let tx = c.transaction()?;
-                apply(&tx, &flush)?;
-                insert(
-                    &tx,
-                    &entry,
-                    &row_at,
-                    Some((status, guard, reason.as_deref())),
-                )?;
-                let row = tx.last_insert_rowid();
-                tx.commit()?;
-                Ok(row)
+                c.transaction(|tx| {
+                    apply(tx, &flush)?;
+                    insert(
+                        tx,
+                        &entry,
+                        &row_at,
+                        Some((status, guard, reason.as_deref())),
+                    )
+                })
             })
             .await;
         let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
@@ -300,21 +299,13 @@ impl AuditStore {
         if flush.is_empty() {
             return Ok(());
         }
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            apply(&tx, &flush)?;
-            tx.commit()
-        })
-        .await
+        self.with(move |c| c.transaction(|tx| apply(tx, &flush)))
+            .await
     }
 
     /// Record a write about to be attempted; complete it with [`AuditStore::finish`].
     pub async fn begin(&self, entry: AuditEntry) -> Result<i64> {
-        self.with(move |c| {
-            insert(c, &entry, &now(), None)?;
-            Ok(c.last_insert_rowid())
-        })
-        .await
+        self.with(move |c| insert(c, &entry, &now(), None)).await
     }
 
     /// Complete a row made by [`AuditStore::begin`].
@@ -360,7 +351,7 @@ impl AuditStore {
                      ORDER BY id DESC LIMIT 1 OFFSET ?1)",
                 params![policy.max_refusal_rows],
             )?;
-            Ok(old + over)
+            Ok((old + over) as usize)
         })
         .await
     }
@@ -381,20 +372,20 @@ impl AuditStore {
         self.flush().await?;
         let (since, until) = (since.map(time_text), until.map(time_text));
         self.with(move |c| {
-            let mut stmt = c.prepare(
+            c.query_map(
                 "SELECT id, at, request_id, actor, ip, method, path, status, guard, reason,
                         COALESCE(last_at, at), count, actor_claimed, token_name, role
                  FROM audit
-                 WHERE (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
+                 WHERE (CAST(?2 AS TEXT) IS NULL OR at >= ?2) AND (CAST(?3 AS TEXT) IS NULL OR at < ?3)
                  ORDER BY id DESC LIMIT ?1",
-            )?;
-            let rows = stmt.query_map(params![limit, since, until], |r| {
+                params![limit, since, until],
+                |r| {
                 let guard: Option<String> = r.get(8)?;
                 let role: Option<String> = r.get(14)?;
                 Ok(AuditRow {
                     id: r.get(0)?,
-                    at: parse_time(&r.get::<_, String>(1)?),
-                    last_at: parse_time(&r.get::<_, String>(10)?),
+                    at: parse_time(&r.get::<String>(1)?),
+                    last_at: parse_time(&r.get::<String>(10)?),
                     count: r.get(11)?,
                     request_id: r.get(2)?,
                     actor: r.get(3)?,
@@ -412,8 +403,8 @@ impl AuditStore {
                     guard: guard.as_deref().and_then(Guard::parse),
                     reason: r.get(9)?,
                 })
-            })?;
-            rows.collect()
+                },
+            )
         })
         .await
     }
@@ -444,13 +435,13 @@ impl AuditStore {
 }
 
 /// Insert a row: a write about to be attempted (`outcome` empty), or a
-/// refusal with its status, guard and reason.
+/// refusal with its status, guard and reason. Returns its id.
 fn insert(
-    c: &Connection,
+    c: &mut Conn<'_>,
     entry: &AuditEntry,
     at: &str,
     outcome: Option<(u16, Option<Guard>, Option<&str>)>,
-) -> rusqlite::Result<usize> {
+) -> StoreResult<i64> {
     let (token_name, role) = match &entry.token {
         Some((name, role)) => (Some(name.as_str()), Some(role.as_str())),
         None => (None, None),
@@ -461,10 +452,11 @@ fn insert(
         "write"
     };
     let (status, guard, reason) = outcome.unwrap_or((0, None, None));
-    c.execute(
+    c.query_row(
         "INSERT INTO audit (at, last_at, request_id, actor, actor_claimed, token_name, role,
                             ip, method, path, kind, status, guard, reason)
-         VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         RETURNING id",
         params![
             at,
             entry.request_id,
@@ -480,12 +472,14 @@ fn insert(
             guard.map(Guard::as_str),
             reason.map(|r| capped(r, FIELD_CAP))
         ],
+        |r| r.get(0),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::{Connection, params};
 
     fn entry(id: &str) -> AuditEntry {
         AuditEntry {

@@ -19,7 +19,6 @@ use opsdeck_api::vp::{
     MonitoringMode, VpCadence, VpCadenceChange, VpCadenceQuery, VpFollowUp, VpLanes, VpLimits,
     VpProfile, paths,
 };
-use rusqlite::{OptionalExtension, params};
 use tokio::task::JoinHandle;
 
 use crate::console::parse_query;
@@ -27,7 +26,7 @@ use crate::error::Result;
 use crate::evidence;
 use crate::guard::Caller;
 use crate::state::AppState;
-use crate::store::{Store, parse_time, time_text};
+use crate::store::{OptionalExt, Store, params, parse_time, time_text};
 
 /// Who the schedule's upstream reads and rows are by.
 pub const SCHEDULE_ACTOR: &str = "opsdeck-schedule";
@@ -117,7 +116,7 @@ pub async fn cadence(state: &AppState, vp_id: &str, now: DateTime<Utc>) -> Resul
                     "SELECT id, recorded_at FROM vp_evidence WHERE vp_id = ?1
                      ORDER BY id DESC LIMIT 1",
                     params![lane],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                    |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
                 )
                 .optional()?;
             Ok((kept, newest))
@@ -197,6 +196,8 @@ pub fn spawn_schedule(state: AppState) -> JoinHandle<()> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
+            // One replica takes the snapshots: the leader.
+            state.store.wait_to_lead().await;
             let failed = match take_due(&state).await {
                 Ok(looked) => looked.failed,
                 Err(e) => {

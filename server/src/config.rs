@@ -11,6 +11,7 @@ use opsdeck_api::vp;
 use opsdeck_sim::SimConfig;
 
 use crate::alerts::AlertArgs;
+use crate::store::StoreLocation;
 
 /// A setting that is a secret (a token, a webhook URL): `Debug` shows that
 /// it is set, never what it is, so no log line or panic message leaks it.
@@ -87,6 +88,31 @@ impl Cli {
             args.insert(1, "serve".into());
         }
         Cli::parse_from(args)
+    }
+}
+
+/// Reads `--store` with [`StoreLocation::parse`]; unlike a plain function
+/// parser, a refusal does not echo the value, which may hold a password.
+#[derive(Debug, Clone, Copy)]
+struct StoreParser;
+
+impl clap::builder::TypedValueParser for StoreParser {
+    type Value = StoreLocation;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StoreLocation, clap::Error> {
+        let refuse = |m: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{m}\n"))
+                .with_cmd(cmd)
+        };
+        let s = value
+            .to_str()
+            .ok_or_else(|| refuse("--store is not UTF-8".into()))?;
+        StoreLocation::parse(s).map_err(refuse)
     }
 }
 
@@ -256,6 +282,26 @@ pub struct ServeArgs {
     #[arg(long, env = "OPSDECK_DATA_DIR", default_value = ".opsdeck")]
     pub data_dir: PathBuf,
 
+    /// Where everything the console persists is kept: the audit log, the
+    /// webhook outbox and its log (with the cooldowns), alert state, history
+    /// and silences, prod check runs, the VP evidence log and cadence. A
+    /// path is a SQLite file (the default, `console.db` in the data
+    /// directory: one node); a `postgres://user:password@host:port/db` (or
+    /// `postgresql://`) URL is a PostgreSQL database that any number of
+    /// replicas share: one audit log, each webhook notification sent by one
+    /// replica, and the periodic jobs (alert evaluation, Alertmanager
+    /// resends, scheduled VP snapshots and prod checks) run by the replica
+    /// holding the leader lease. Connections are unencrypted (a database on
+    /// the same host or a private network). The password is never logged.
+    #[arg(long, env = "OPSDECK_STORE", value_parser = StoreParser)]
+    pub store: Option<StoreLocation>,
+
+    /// How long the leader lease (which replica runs the periodic jobs)
+    /// lasts unless its holder renews it, which it does every third of
+    /// this: how soon another replica takes over from one that died.
+    #[arg(long, env = "OPSDECK_LEADER_LEASE_MS", default_value_t = 15_000)]
+    pub leader_lease_ms: u64,
+
     /// The built browser app (Trunk's output).
     #[arg(long, env = "OPSDECK_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
@@ -303,6 +349,13 @@ impl Default for ServeArgs {
 }
 
 impl ServeArgs {
+    /// The store in force: `--store`, or `console.db` in the data directory.
+    pub fn store_location(&self) -> StoreLocation {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreLocation::Sqlite(self.data_dir.join("console.db")))
+    }
+
     /// The environment in force: explicit, or by upstream mode.
     pub fn effective_environment(&self) -> Environment {
         self.environment.unwrap_or(if self.upstream.is_some() {
@@ -671,6 +724,26 @@ mod tests {
     #[test]
     fn command_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_store_url_is_read_and_a_refused_one_is_not_echoed() {
+        let parse = |v: &str| Cli::try_parse_from(["opsdeck", "serve", "--store", v]);
+        let Command::Serve(args) = parse("postgres://ops:s3cret@db/opsdeck").unwrap().command
+        else {
+            panic!("serve");
+        };
+        assert!(matches!(args.store, Some(StoreLocation::Postgres(_))));
+        assert!(!format!("{args:?}").contains("s3cret"));
+        let err = parse("mysql://ops:s3cret@db/opsdeck")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unsupported scheme"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(
+            ServeArgs::default().store_location(),
+            StoreLocation::Sqlite(PathBuf::from(".opsdeck/console.db"))
+        );
     }
 
     #[test]

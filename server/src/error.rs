@@ -108,12 +108,6 @@ impl From<ValidationError> for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(format!("store: {e}"))
-    }
-}
-
 impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {

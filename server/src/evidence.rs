@@ -17,14 +17,13 @@ use opsdeck_api::vp::{
     EvidenceRow, EvidenceSource, VpLimits, VpOpsMetrics, VpProfile, VpRouting, VpRoutingChange,
     VpRoutingResult, paths,
 };
-use rusqlite::{OptionalExtension, params};
 
 use crate::cadence;
 use crate::console::parse_query;
 use crate::error::{AppError, Result};
 use crate::guard::Caller;
 use crate::state::AppState;
-use crate::store::{Store, time_text};
+use crate::store::{OptionalExt, Row, Store, StoreResult, params, time_text};
 
 /// Rows kept; the oldest beyond this are pruned as new ones arrive.
 pub const KEEP_ROWS: i64 = 100_000;
@@ -78,23 +77,21 @@ async fn page(
             // (vp_id, decision_taken, id) however rare the decision.
             let before = before.unwrap_or(i64::MAX);
             let more = i64::from(limit) + 1;
-            let row = |r: &rusqlite::Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
+            let row = |r: &Row| -> StoreResult<(i64, String)> { Ok((r.get(0)?, r.get(1)?)) };
             match taken {
-                None => c
-                    .prepare_cached(
-                        "SELECT id, body FROM vp_evidence WHERE vp_id = ?1 AND id < ?2
-                         ORDER BY id DESC LIMIT ?3",
-                    )?
-                    .query_map(params![vp_id, before, more], row)?
-                    .collect::<rusqlite::Result<Vec<_>>>(),
-                Some(t) => c
-                    .prepare_cached(
-                        "SELECT id, body FROM vp_evidence
-                         WHERE vp_id = ?1 AND decision_taken = ?2 AND id < ?3
-                         ORDER BY id DESC LIMIT ?4",
-                    )?
-                    .query_map(params![vp_id, t.key(), before, more], row)?
-                    .collect::<rusqlite::Result<Vec<_>>>(),
+                None => c.query_map(
+                    "SELECT id, body FROM vp_evidence WHERE vp_id = ?1 AND id < ?2
+                     ORDER BY id DESC LIMIT ?3",
+                    params![vp_id, before, more],
+                    row,
+                ),
+                Some(t) => c.query_map(
+                    "SELECT id, body FROM vp_evidence
+                     WHERE vp_id = ?1 AND decision_taken = ?2 AND id < ?3
+                     ORDER BY id DESC LIMIT ?4",
+                    params![vp_id, t.key(), before, more],
+                    row,
+                ),
             }
         })
         .await?;
@@ -132,32 +129,32 @@ pub async fn append(store: &Store, mut row: EvidenceRow) -> Result<EvidenceRow> 
     );
     let id = store
         .with(move |c| {
-            let tx = c.transaction()?;
-            if let Some(old) = corrects {
-                let exists = tx
-                    .query_row(
-                        "SELECT 1 FROM vp_evidence WHERE id = ?1 AND vp_id = ?2",
-                        params![old, vp_id],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some();
-                if !exists {
-                    return Ok(None);
+            c.transaction(|tx| {
+                if let Some(old) = corrects {
+                    let exists = tx
+                        .query_row(
+                            "SELECT 1 FROM vp_evidence WHERE id = ?1 AND vp_id = ?2",
+                            params![old, vp_id],
+                            |_| Ok(()),
+                        )
+                        .optional()?
+                        .is_some();
+                    if !exists {
+                        return Ok(None);
+                    }
                 }
-            }
-            tx.execute(
-                "INSERT INTO vp_evidence (vp_id, recorded_at, decision_taken, body)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![vp_id, at, taken, body],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "DELETE FROM vp_evidence WHERE id <= ?1",
-                params![id - KEEP_ROWS],
-            )?;
-            tx.commit()?;
-            Ok(Some(id))
+                let id: i64 = tx.query_row(
+                    "INSERT INTO vp_evidence (vp_id, recorded_at, decision_taken, body)
+                 VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                    params![vp_id, at, taken, body],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "DELETE FROM vp_evidence WHERE id <= ?1",
+                    params![id - KEEP_ROWS],
+                )?;
+                Ok(Some(id))
+            })
         })
         .await?;
     row.id = id.ok_or_else(|| {

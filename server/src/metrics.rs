@@ -24,6 +24,7 @@ use opsdeck_api::console::{BreakerPhase, Guard};
 use crate::error::{AppError, Result};
 use crate::reads::Served;
 use crate::state::AppState;
+use crate::store::params;
 
 /// Upper bounds (seconds) of the latency histograms' buckets.
 const BUCKETS: [f64; 14] = [
@@ -213,21 +214,20 @@ pub async fn store_gauges(state: &AppState) -> Result<StoreGauges> {
         .with(move |c| {
             let (pending, oldest): (i64, Option<i64>) = c.query_row(
                 "SELECT COUNT(*), MIN(created_ms) FROM webhook_outbox WHERE status = 'pending'",
-                [],
+                params![],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             let failed: i64 = c.query_row(
                 "SELECT COUNT(*) FROM webhook_outbox WHERE status = 'failed'",
-                [],
+                params![],
                 |r| r.get(0),
             )?;
-            let mut stmt = c.prepare(
+            let alerts = c.query_map(
                 "SELECT state, severity, COUNT(*) FROM alert_state GROUP BY state, severity
                  ORDER BY state, severity",
+                params![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
-            let alerts = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(StoreGauges {
                 outbox_pending: pending,
                 outbox_oldest_pending_seconds: oldest

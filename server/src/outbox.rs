@@ -1,10 +1,18 @@
 //! The webhook outbox: critical-alert payloads waiting to be delivered, kept
-//! in SQLite so nothing is lost across restarts, with the log of every
+//! in the store so nothing is lost across restarts, with the log of every
 //! attempt, retry, suppression and delivery.
 //!
 //! A payload is queued unless one with the same idempotency key was queued
-//! within the cooldown (checked against the table, so it holds across
-//! restarts); then the suppression is logged instead. The worker retries
+//! within the cooldown (checked against the table, under a lock on the key,
+//! so it holds across restarts and across replicas); then the suppression is
+//! logged instead.
+//!
+//! Each delivery is sent by one replica: the sender claims a due row by
+//! writing its name and a lease expiry on it (PostgreSQL skips rows another
+//! replica is claiming), sends, and records the outcome only while the lease
+//! is still its own. A replica killed mid-delivery leaves a lease that
+//! expires; another then claims the row and sends it again with the same
+//! Idempotency-Key, so a receiver that honours the key counts it once. The worker retries
 //! failures (connection errors, timeouts, 5xx, 408 and 429) with exponential
 //! backoff up to a cap, and gives up on other 4xx at once.
 
@@ -14,10 +22,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use opsdeck_api::alerts::{
     DeliveryEvent, DeliveryStatus, KpiAlertPayload, WebhookDelivery, WebhookLog, WebhookLogEntry,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{Conn, OptionalExt, Store, StoreResult, params};
 
 /// Retry policy of the worker.
 #[derive(Debug, Clone, Copy)]
@@ -109,13 +116,13 @@ fn ts(ms: i64) -> DateTime<Utc> {
 }
 
 fn log(
-    c: &Connection,
+    c: &mut Conn<'_>,
     at_ms: i64,
     key: &str,
     event: DeliveryEvent,
     code: Option<u16>,
     detail: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> StoreResult<()> {
     let event = serde_json::to_value(event)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -141,9 +148,9 @@ impl Outbox {
     async fn with<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> StoreResult<T> + Send + 'static,
     {
-        self.store.with(move |c| f(c)).await
+        self.store.with(f).await
     }
 
     /// Queue `payload` for the webhook whose URL hashes to `pin`, unless the
@@ -194,49 +201,54 @@ impl Outbox {
         now_ms: i64,
     ) -> Result<Enqueued> {
         self.with(move |c| {
-            let key = item.key.clone();
-            let last: Option<i64> = c
-                .query_row(
-                    "SELECT created_ms FROM webhook_outbox WHERE idempotency_key = ?1
+            c.transaction(|c| {
+                let key = item.key.clone();
+                // Two replicas queueing the same key one after the other: the
+                // second sees the first's row and is suppressed.
+                c.lock_key(&key)?;
+                let last: Option<i64> = c
+                    .query_row(
+                        "SELECT created_ms FROM webhook_outbox WHERE idempotency_key = ?1
                      ORDER BY created_ms DESC LIMIT 1",
-                    params![key],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(last) = last
-                && now_ms - last < cooldown.as_millis() as i64
-            {
-                let detail = format!(
-                    "identical payload queued {} s ago, inside the {} min cooldown",
-                    (now_ms - last) / 1000,
-                    cooldown.as_secs() / 60
-                );
+                        params![key],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(last) = last
+                    && now_ms - last < cooldown.as_millis() as i64
+                {
+                    let detail = format!(
+                        "identical payload queued {} s ago, inside the {} min cooldown",
+                        (now_ms - last) / 1000,
+                        cooldown.as_secs() / 60
+                    );
+                    log(
+                        c,
+                        now_ms,
+                        &key,
+                        DeliveryEvent::Suppressed,
+                        None,
+                        Some(&detail),
+                    )?;
+                    return Ok(Enqueued::Suppressed);
+                }
+                let id: i64 = c.query_row(
+                "INSERT INTO webhook_outbox (idempotency_key, created_ms, day, summary, payload,
+                                             status, next_attempt_ms, target)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?2, ?6) RETURNING id",
+                params![key, now_ms, item.day, item.summary, item.body, pin],
+                |r| r.get(0),
+            )?;
                 log(
                     c,
                     now_ms,
                     &key,
-                    DeliveryEvent::Suppressed,
+                    DeliveryEvent::Queued,
                     None,
-                    Some(&detail),
+                    Some(&item.summary),
                 )?;
-                return Ok(Enqueued::Suppressed);
-            }
-            c.execute(
-                "INSERT INTO webhook_outbox (idempotency_key, created_ms, day, summary, payload,
-                                             status, next_attempt_ms, target)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?2, ?6)",
-                params![key, now_ms, item.day, item.summary, item.body, pin],
-            )?;
-            let id = c.last_insert_rowid();
-            log(
-                c,
-                now_ms,
-                &key,
-                DeliveryEvent::Queued,
-                None,
-                Some(&item.summary),
-            )?;
-            Ok(Enqueued::Queued(id))
+                Ok(Enqueued::Queued(id))
+            })
         })
         .await
     }
@@ -248,14 +260,23 @@ impl Outbox {
             .await
     }
 
-    /// Pending rows due by `now_ms`, oldest first.
-    pub async fn due(&self, now_ms: i64) -> Result<Vec<Due>> {
+    /// Claim the oldest pending row due by `now_ms` that no live lease
+    /// holds, for `lease`: until then it is this replica's to send.
+    pub async fn claim(&self, now_ms: i64, lease: Duration) -> Result<Option<Due>> {
+        let owner = self.store.holder().to_owned();
+        let until = now_ms + lease.as_millis() as i64;
         self.with(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT id, idempotency_key, payload, attempts, target FROM webhook_outbox
-                 WHERE status = 'pending' AND next_attempt_ms <= ?1 ORDER BY id LIMIT 20",
-            )?;
-            let rows = stmt.query_map(params![now_ms], |r| {
+            let free = "status = 'pending' AND next_attempt_ms <= ?3
+                        AND (lease_until_ms IS NULL OR lease_until_ms < ?3)";
+            let sql = format!(
+                "UPDATE webhook_outbox SET lease_owner = ?1, lease_until_ms = ?2
+                 WHERE id = (SELECT id FROM webhook_outbox WHERE {free}
+                             ORDER BY id LIMIT 1{})
+                   AND {free}
+                 RETURNING id, idempotency_key, payload, attempts, target",
+                c.skip_locked()
+            );
+            c.query_row(&sql, params![owner, until, now_ms], |r| {
                 Ok(Due {
                     id: r.get(0)?,
                     key: r.get(1)?,
@@ -263,26 +284,32 @@ impl Outbox {
                     attempts: r.get(3)?,
                     pin: r.get(4)?,
                 })
-            })?;
-            rows.collect()
+            })
+            .optional()
         })
         .await
     }
 
-    /// Give up on row `id` without sending it, saying why.
+    /// Give up on row `id`, claimed by this replica, without sending it, saying why.
     pub async fn discard(&self, id: i64, key: String, why: String, now_ms: i64) -> Result<()> {
+        let owner = self.store.holder().to_owned();
         self.with(move |c| {
-            let attempts: u32 = c.query_row(
-                "SELECT attempts FROM webhook_outbox WHERE id = ?1",
-                params![id],
-                |r| r.get(0),
-            )?;
-            Self::give_up(c, id, &key, attempts, None, &why, now_ms)
+            c.transaction(|c| {
+                let attempts: u32 = c.query_row(
+                    "SELECT attempts FROM webhook_outbox WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )?;
+                Self::give_up(c, id, &owner, &key, attempts, None, &why, now_ms)
+            })
         })
         .await
     }
 
-    /// Record the outcome of an attempt on row `id`.
+    /// Record the outcome of an attempt on row `id`, claimed by this
+    /// replica. If its lease expired meanwhile (this replica stalled) and
+    /// another replica claimed it, nothing is recorded: the row is that
+    /// replica's now, and it records its own attempt.
     pub async fn record(
         &self,
         id: i64,
@@ -292,92 +319,120 @@ impl Outbox {
         policy: RetryPolicy,
         now_ms: i64,
     ) -> Result<()> {
+        let owner = self.store.holder().to_owned();
         self.with(move |c| {
-            let attempts = attempts_before + 1;
-            match outcome {
-                Attempt::Delivered(code) => {
-                    c.execute(
-                        "UPDATE webhook_outbox SET status = 'delivered', attempts = ?2,
+            c.transaction(|c| {
+                let attempts = attempts_before + 1;
+                match outcome {
+                    Attempt::Delivered(code) => {
+                        let mine = c.execute(
+                            "UPDATE webhook_outbox SET status = 'delivered', attempts = ?2,
                              last_status_code = ?3, last_error = NULL, next_attempt_ms = NULL,
-                             delivered_ms = ?4 WHERE id = ?1",
-                        params![id, attempts, code, now_ms],
-                    )?;
-                    log(
-                        c,
-                        now_ms,
-                        &key,
-                        DeliveryEvent::Delivered,
-                        Some(code),
-                        Some(&format!("attempt {attempts}")),
-                    )?;
+                             delivered_ms = ?4, lease_owner = NULL, lease_until_ms = NULL
+                         WHERE id = ?1 AND lease_owner = ?5",
+                            params![id, attempts, code, now_ms, owner],
+                        )?;
+                        if mine == 0 {
+                            lost(id);
+                            return Ok(());
+                        }
+                        log(
+                            c,
+                            now_ms,
+                            &key,
+                            DeliveryEvent::Delivered,
+                            Some(code),
+                            Some(&format!("attempt {attempts}")),
+                        )?;
+                    }
+                    Attempt::Transient(code, error) if attempts < policy.max_attempts => {
+                        let wait = policy.backoff(attempts);
+                        let mine = c.execute(
+                            "UPDATE webhook_outbox SET attempts = ?2, last_status_code = ?3,
+                             last_error = ?4, next_attempt_ms = ?5,
+                             lease_owner = NULL, lease_until_ms = NULL
+                         WHERE id = ?1 AND lease_owner = ?6",
+                            params![
+                                id,
+                                attempts,
+                                code,
+                                error,
+                                now_ms + wait.as_millis() as i64,
+                                owner
+                            ],
+                        )?;
+                        if mine == 0 {
+                            lost(id);
+                            return Ok(());
+                        }
+                        let detail = format!(
+                            "attempt {attempts} failed: {error}; next in {:.1} s",
+                            wait.as_secs_f64()
+                        );
+                        log(
+                            c,
+                            now_ms,
+                            &key,
+                            DeliveryEvent::Retrying,
+                            code,
+                            Some(&detail),
+                        )?;
+                    }
+                    Attempt::Transient(code, error) => {
+                        Self::give_up(
+                            c,
+                            id,
+                            &owner,
+                            &key,
+                            attempts,
+                            code,
+                            &format!("{error}; gave up after {attempts} attempts"),
+                            now_ms,
+                        )?;
+                    }
+                    Attempt::Permanent(code, error) => {
+                        Self::give_up(c, id, &owner, &key, attempts, Some(code), &error, now_ms)?;
+                    }
                 }
-                Attempt::Transient(code, error) if attempts < policy.max_attempts => {
-                    let wait = policy.backoff(attempts);
-                    c.execute(
-                        "UPDATE webhook_outbox SET attempts = ?2, last_status_code = ?3,
-                             last_error = ?4, next_attempt_ms = ?5 WHERE id = ?1",
-                        params![id, attempts, code, error, now_ms + wait.as_millis() as i64],
-                    )?;
-                    let detail = format!(
-                        "attempt {attempts} failed: {error}; next in {:.1} s",
-                        wait.as_secs_f64()
-                    );
-                    log(
-                        c,
-                        now_ms,
-                        &key,
-                        DeliveryEvent::Retrying,
-                        code,
-                        Some(&detail),
-                    )?;
-                }
-                Attempt::Transient(code, error) => {
-                    Self::give_up(
-                        c,
-                        id,
-                        &key,
-                        attempts,
-                        code,
-                        &format!("{error}; gave up after {attempts} attempts"),
-                        now_ms,
-                    )?;
-                }
-                Attempt::Permanent(code, error) => {
-                    Self::give_up(c, id, &key, attempts, Some(code), &error, now_ms)?;
-                }
-            }
-            Ok(())
+                Ok(())
+            })
         })
         .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn give_up(
-        c: &Connection,
+        c: &mut Conn<'_>,
         id: i64,
+        owner: &str,
         key: &str,
         attempts: u32,
         code: Option<u16>,
         error: &str,
         now_ms: i64,
-    ) -> rusqlite::Result<()> {
-        c.execute(
+    ) -> StoreResult<()> {
+        let mine = c.execute(
             "UPDATE webhook_outbox SET status = 'failed', attempts = ?2, last_status_code = ?3,
-                 last_error = ?4, next_attempt_ms = NULL WHERE id = ?1",
-            params![id, attempts, code, error],
+                 last_error = ?4, next_attempt_ms = NULL, lease_owner = NULL, lease_until_ms = NULL
+             WHERE id = ?1 AND lease_owner = ?5",
+            params![id, attempts, code, error, owner],
         )?;
+        if mine == 0 {
+            lost(id);
+            return Ok(());
+        }
         log(c, now_ms, key, DeliveryEvent::GaveUp, code, Some(error))
     }
 
     /// The newest `limit` deliveries and log lines.
     pub async fn log(&self, limit: u32) -> Result<WebhookLog> {
         self.with(move |c| {
-            let mut stmt = c.prepare(
+            let deliveries = c.query_map(
                 "SELECT id, idempotency_key, created_ms, day, summary, status, attempts,
                         last_status_code, last_error, next_attempt_ms, delivered_ms
                  FROM webhook_outbox ORDER BY id DESC LIMIT ?1",
-            )?;
-            let deliveries = stmt
-                .query_map(params![limit], |r| {
+                params![limit],
+                |r| {
                     let day: Option<String> = r.get(3)?;
                     let status: String = r.get(5)?;
                     Ok(WebhookDelivery {
@@ -390,17 +445,16 @@ impl Outbox {
                         attempts: r.get(6)?,
                         last_status_code: r.get(7)?,
                         last_error: r.get(8)?,
-                        next_attempt_at: r.get::<_, Option<i64>>(9)?.map(ts),
-                        delivered_at: r.get::<_, Option<i64>>(10)?.map(ts),
+                        next_attempt_at: r.get::<Option<i64>>(9)?.map(ts),
+                        delivered_at: r.get::<Option<i64>>(10)?.map(ts),
                     })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let events = c
-                .prepare(&format!(
-                    "SELECT {LOG_COLUMNS} FROM webhook_log ORDER BY id DESC LIMIT ?1"
-                ))?
-                .query_map(params![limit], log_entry)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                },
+            )?;
+            let events = c.query_map(
+                &format!("SELECT {LOG_COLUMNS} FROM webhook_log ORDER BY id DESC LIMIT ?1"),
+                params![limit],
+                log_entry,
+            )?;
             Ok(WebhookLog { deliveries, events })
         })
         .await
@@ -409,16 +463,13 @@ impl Outbox {
     /// The log lines of the notifications with `keys`, newest first, at most `limit`.
     pub async fn log_of(&self, keys: Vec<String>, limit: u32) -> Result<Vec<WebhookLogEntry>> {
         self.with(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
+            let sql = format!(
                 "SELECT {LOG_COLUMNS} FROM webhook_log WHERE idempotency_key = ?1
                  ORDER BY id DESC LIMIT ?2"
-            ))?;
+            );
             let mut all = Vec::new();
             for key in keys.iter().take(limit as usize) {
-                all.extend(
-                    stmt.query_map(params![key, limit], log_entry)?
-                        .collect::<rusqlite::Result<Vec<_>>>()?,
-                );
+                all.extend(c.query_map(&sql, params![key, limit], log_entry)?);
             }
             all.sort_by_key(|e| std::cmp::Reverse(e.id));
             all.dedup_by_key(|e| e.id);
@@ -436,14 +487,13 @@ impl Outbox {
         &self,
     ) -> Result<(Option<WebhookLogEntry>, Option<WebhookLogEntry>)> {
         self.with(|c| {
-            use rusqlite::OptionalExtension;
-            let newest = |events: &str| {
+            let mut newest = |events: &str| {
                 c.query_row(
                     &format!(
                         "SELECT {LOG_COLUMNS} FROM webhook_log WHERE event IN ({events})
                          ORDER BY id DESC LIMIT 1"
                     ),
-                    [],
+                    params![],
                     log_entry,
                 )
                 .optional()
@@ -457,7 +507,15 @@ impl Outbox {
 /// The columns [`log_entry`] reads, in its order.
 const LOG_COLUMNS: &str = "id, at_ms, idempotency_key, event, status_code, detail";
 
-fn log_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookLogEntry> {
+/// A row `record` or `give_up` found claimed by another replica.
+fn lost(id: i64) {
+    tracing::warn!(
+        outbox_id = id,
+        "the delivery's lease expired before its outcome was recorded; another replica has it"
+    );
+}
+
+fn log_entry(r: &crate::store::Row) -> StoreResult<WebhookLogEntry> {
     let event: String = r.get(3)?;
     Ok(WebhookLogEntry {
         id: r.get(0)?,
@@ -472,6 +530,88 @@ fn log_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookLogEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_claimed_delivery_is_one_senders_until_its_lease_runs_out() {
+        use opsdeck_api::admin::Environment;
+        use opsdeck_api::alerts::model::{AlertEvent, AlertNotification};
+        // Two stores on one file: two senders with names of their own.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("console.db");
+        let (a, b) = (
+            Outbox::new(Store::open(&path).unwrap()),
+            Outbox::new(Store::open(&path).unwrap()),
+        );
+        let n = AlertNotification::new(
+            AlertEvent::Test,
+            Environment::Development,
+            None,
+            Utc::now(),
+            None,
+            |c| String::from_utf8_lossy(c).into_owned(),
+        );
+        let t0 = 1_000_000;
+        let lease = Duration::from_secs(1);
+        let cooldown = Duration::from_secs(3600);
+        a.enqueue_alert(&n, "pin".into(), cooldown, t0)
+            .await
+            .unwrap();
+        assert_eq!(
+            b.enqueue_alert(&n, "pin".into(), cooldown, t0)
+                .await
+                .unwrap(),
+            Enqueued::Suppressed
+        );
+        let first = a.claim(t0, lease).await.unwrap().expect("due");
+        assert!(
+            b.claim(t0 + 500, lease).await.unwrap().is_none(),
+            "a holds it"
+        );
+        // a stalls past its lease: b claims it again, with the same key
+        let again = b.claim(t0 + 1001, lease).await.unwrap().expect("expired");
+        assert_eq!((again.id, &again.key), (first.id, &first.key));
+        let policy = RetryPolicy {
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            max_attempts: 3,
+        };
+        let delivered = |at| {
+            (
+                first.id,
+                first.key.clone(),
+                0,
+                Attempt::Delivered(204),
+                policy,
+                at,
+            )
+        };
+        let (id, key, before, outcome, policy, at) = delivered(t0 + 1100);
+        a.record(id, key, before, outcome, policy, at)
+            .await
+            .unwrap();
+        let log = b.log(10).await.unwrap();
+        assert_eq!(
+            log.deliveries[0].status,
+            DeliveryStatus::Pending,
+            "a's lease was lost"
+        );
+        let (id, key, before, outcome, policy, at) = delivered(t0 + 1200);
+        b.record(id, key, before, outcome, policy, at)
+            .await
+            .unwrap();
+        let log = b.log(10).await.unwrap();
+        assert_eq!(log.deliveries[0].status, DeliveryStatus::Delivered);
+        let events: Vec<_> = log.events.iter().rev().map(|e| e.event).collect();
+        assert_eq!(
+            events,
+            [
+                DeliveryEvent::Queued,
+                DeliveryEvent::Suppressed,
+                DeliveryEvent::Delivered
+            ]
+        );
+        assert!(a.claim(t0 + 5000, lease).await.unwrap().is_none());
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

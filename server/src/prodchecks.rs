@@ -21,7 +21,6 @@ use opsdeck_api::prodchecks::{
     self, CHECK_ACTOR, CheckName, CheckResult, IdleReading, KEEP_RUNS, PROBE_REASON, ProdCheckRun,
     ProdChecksView, Trigger, paths,
 };
-use rusqlite::{OptionalExtension, params};
 use tokio::task::JoinHandle;
 
 use crate::console::{bounded_limit, parse_query};
@@ -29,7 +28,7 @@ use crate::error::{AppError, Result};
 use crate::guard::Caller;
 use crate::proxy::Upstream;
 use crate::state::AppState;
-use crate::store::{Store, time_text};
+use crate::store::{OptionalExt, Store, params, time_text};
 
 /// Prod check settings.
 #[derive(Debug, Clone, clap::Args)]
@@ -97,12 +96,11 @@ impl ProdChecks {
     pub async fn recent(&self, limit: u32) -> Result<Vec<ProdCheckRun>> {
         self.store
             .with(move |c| {
-                let mut stmt =
-                    c.prepare("SELECT id, body FROM prod_checks ORDER BY id DESC LIMIT ?1")?;
-                let rows = stmt.query_map(params![limit], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                })?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
+                c.query_map(
+                    "SELECT id, body FROM prod_checks ORDER BY id DESC LIMIT ?1",
+                    params![limit],
+                    |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+                )
             })
             .await?
             .into_iter()
@@ -137,25 +135,26 @@ impl ProdChecks {
         run.id = self
             .store
             .with(move |c| {
-                let tx = c.transaction()?;
-                tx.execute(
-                    "INSERT INTO prod_checks (at, trigger, actor, passed, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![at, trigger, actor, passed, body],
-                )?;
-                let id = tx.last_insert_rowid();
-                // Keep the newest KEEP_RUNS.
-                let oldest_kept: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM prod_checks ORDER BY id DESC LIMIT 1 OFFSET ?1",
-                        params![KEEP_RUNS - 1],
+                c.transaction(|tx| {
+                    let id: i64 = tx.query_row(
+                        "INSERT INTO prod_checks (at, trigger, actor, passed, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                        params![at, trigger, actor, passed, body],
                         |r| r.get(0),
-                    )
-                    .optional()?;
-                if let Some(oldest) = oldest_kept {
-                    tx.execute("DELETE FROM prod_checks WHERE id < ?1", params![oldest])?;
-                }
-                tx.commit()?;
-                Ok(id)
+                    )?;
+                    // Keep the newest KEEP_RUNS.
+                    let oldest_kept: Option<i64> = tx
+                        .query_row(
+                            "SELECT id FROM prod_checks ORDER BY id DESC LIMIT 1 OFFSET ?1",
+                            params![KEEP_RUNS - 1],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if let Some(oldest) = oldest_kept {
+                        tx.execute("DELETE FROM prod_checks WHERE id < ?1", params![oldest])?;
+                    }
+                    Ok(id)
+                })
             })
             .await?;
         Ok(run)
@@ -290,6 +289,8 @@ pub fn spawn_schedule(state: AppState) -> JoinHandle<()> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
+            // One replica runs the scheduled checks: the leader.
+            state.store.wait_to_lead().await;
             if let Err(e) = state.prod_checks.run(&state, Trigger::Schedule, None).await {
                 tracing::error!(error = %e, "scheduled prod checks could not be stored");
             }

@@ -386,7 +386,10 @@ fn upstream_request_headers(
     }
     headers.insert(header::AUTHORIZATION, upstream.bearer.clone());
     if caller.path.starts_with(OPS_PREFIX) {
-        let token = upstream.ops_token.clone().ok_or(AppError::OpsTokenMissing)?;
+        let token = upstream
+            .ops_token
+            .clone()
+            .ok_or(AppError::OpsTokenMissing)?;
         headers.insert(OPS_TOKEN_HEADER, token);
     }
     if let Some(actor) = caller

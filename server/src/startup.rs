@@ -225,13 +225,22 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared> {
         }
     };
     let tokens = token_table(args, &admin_token)?;
-    let store_path = args.data_dir.join("console.db");
-    let store = Store::open(&store_path).map_err(|e| {
-        StartupError(format!(
-            "cannot open the console's store {}: {e}",
-            store_path.display()
-        ))
-    })?;
+    if args.leader_lease_ms < 300 {
+        return Err(StartupError(
+            "OPSDECK_LEADER_LEASE_MS must be at least 300".into(),
+        ));
+    }
+    let location = args.store_location();
+    let lease = std::time::Duration::from_millis(args.leader_lease_ms);
+    let store = {
+        let location = location.clone();
+        tokio::task::spawn_blocking(move || Store::connect(&location, lease))
+            .await
+            .map_err(|e| StartupError(format!("store task: {e}")))?
+    }
+    .map_err(|e| StartupError(format!("cannot open the console's store {location}: {e}")))?;
+    // Before any periodic job's first tick: a single node leads from the start.
+    store.renew_leadership().await;
     let environment = args.effective_environment();
     let (write_enabled, writes_disabled_reason) = args.write_policy();
     let alerts = alerts::Alerts::new(args.alerts.clone(), environment, Outbox::new(store.clone()))?;
@@ -376,6 +385,7 @@ impl Drop for Running {
 /// What runs beside the server: alert evaluation and delivery, audit upkeep.
 fn background_tasks(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = alerts::spawn_tasks(state.clone());
+    tasks.push(state.store.spawn_leadership());
     tasks.push(state.audit.spawn_maintenance());
     tasks.push(crate::prodchecks::spawn_schedule(state.clone()));
     tasks.push(crate::alerting::spawn(state.clone()));
@@ -469,6 +479,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     for task in background {
         task.abort();
     }
+    // Another replica takes the periodic jobs over now, not when the lease runs out.
+    prepared.state.store.release_leadership().await;
     drop(prepared);
     Ok(())
 }
@@ -517,6 +529,8 @@ fn print_banner(args: &ServeArgs, p: &Prepared, addr: SocketAddr) {
         ),
         None => println!("  upstream          {}", p.state.upstream.base()),
     }
+    // Shown without its password.
+    println!("  store             {}", args.store_location());
     let missing = p.state.web.missing();
     if !missing.is_empty() {
         println!(

@@ -26,7 +26,7 @@ pub struct Inner {
     pub guard: GuardConfig,
     /// Failed-token counter.
     pub limiter: FailureLimiter,
-    /// `console.db`, which the audit log and the outbox share.
+    /// The store (`console.db` or PostgreSQL) that everything persisted shares.
     pub store: Store,
     /// Audit log.
     pub audit: AuditStore,

@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use crate::config::LogFormat;
 use crate::state::AppState;
+use crate::store::params;
 
 /// Install the global log subscriber (`RUST_LOG` filters; default `info`).
 pub fn init_logging(format: LogFormat) {
@@ -140,11 +141,18 @@ fn check(name: &str, ok: bool, detail: String) -> ReadyCheck {
     }
 }
 
-/// Take the store's write lock and let it go, writing nothing.
+/// Run a write that changes nothing: it fails where the store is read-only,
+/// full or locked for longer than its busy timeout.
 async fn store_writable(state: &AppState) -> crate::error::Result<()> {
     state
         .store
-        .with(|c| c.execute_batch("BEGIN IMMEDIATE; ROLLBACK;"))
+        .with(|c| {
+            c.execute(
+                "UPDATE webhook_outbox SET attempts = attempts WHERE id = -1",
+                params![],
+            )
+            .map(|_| ())
+        })
         .await
 }
 
@@ -156,7 +164,7 @@ async fn overdue_ms(state: &AppState) -> crate::error::Result<Option<i64>> {
         .with(move |c| {
             let due: Option<i64> = c.query_row(
                 "SELECT MIN(next_attempt_ms) FROM webhook_outbox WHERE status = 'pending'",
-                [],
+                params![],
                 |r| r.get(0),
             )?;
             Ok(due.map(|d| now_ms - d).filter(|late| *late > 0))

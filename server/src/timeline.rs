@@ -14,13 +14,12 @@ use opsdeck_api::alerts::model::{Alert, AlertSource};
 use opsdeck_api::console::Role;
 use opsdeck_api::pages::{ALERTS_PAGE, VP_EVIDENCE_PAGE, alert_page};
 use opsdeck_api::validate::ValidationError;
-use rusqlite::{Connection, params};
 
 use crate::console::parse_query;
 use crate::error::Result;
 use crate::guard::Caller;
 use crate::state::AppState;
-use crate::store::{parse_time, time_text};
+use crate::store::{Conn, StoreResult, params, parse_time, time_text};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,48 +73,47 @@ fn span(q: &TimelineQuery) -> (String, String) {
 }
 
 /// The audit log's writes.
-fn actions(c: &Connection, q: &TimelineQuery) -> rusqlite::Result<Vec<TimelineEntry>> {
+fn actions(c: &mut Conn<'_>, q: &TimelineQuery) -> StoreResult<Vec<TimelineEntry>> {
     let (since, until) = span(q);
-    c.prepare_cached(
+    c.query_map(
         "SELECT at, actor, method, path, status FROM audit
          WHERE kind = 'write' AND at >= ?1 AND at < ?2 ORDER BY at DESC, id DESC LIMIT ?3",
-    )?
-    .query_map(params![since, until, q.limit], |r| {
-        let (method, path): (String, String) = (r.get(2)?, r.get(3)?);
-        let status = r
-            .get::<_, Option<u16>>(4)?
-            .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
-        Ok(TimelineEntry {
-            at: at(&r.get::<_, String>(0)?),
-            kind: TimelineKind::OperatorAction,
-            summary: format!("{method} {path} → {status}"),
-            actor: r.get(1)?,
-            source: None,
-            link: Some("/ops".into()),
-        })
-    })?
-    .collect()
+        params![since, until, q.limit],
+        |r| {
+            let (method, path): (String, String) = (r.get(2)?, r.get(3)?);
+            let status = r
+                .get::<Option<u16>>(4)?
+                .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+            Ok(TimelineEntry {
+                at: at(&r.get::<String>(0)?),
+                kind: TimelineKind::OperatorAction,
+                summary: format!("{method} {path} → {status}"),
+                actor: r.get(1)?,
+                source: None,
+                link: Some("/ops".into()),
+            })
+        },
+    )
 }
 
 /// Alerts fired and resolved; a guardrail alert firing is the stop.
-fn alerts(c: &Connection, q: &TimelineQuery) -> rusqlite::Result<Vec<TimelineEntry>> {
+fn alerts(c: &mut Conn<'_>, q: &TimelineQuery) -> StoreResult<Vec<TimelineEntry>> {
     let (since, until) = span(q);
-    let rows = c
-        .prepare_cached(
-            "SELECT e.at, e.event, e.key, s.body FROM alert_events e
+    let rows = c.query_map(
+        "SELECT e.at, e.event, e.key, s.body FROM alert_events e
              LEFT JOIN alert_state s ON s.key = e.key
              WHERE e.event IN ('fired', 'resolved') AND e.at >= ?1 AND e.at < ?2
              ORDER BY e.at DESC, e.id DESC LIMIT ?3",
-        )?
-        .query_map(params![since, until, q.limit], |r| {
+        params![since, until, q.limit],
+        |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<Option<String>>(3)?,
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     Ok(rows
         .into_iter()
         .map(|(when, event, key, body)| {
@@ -145,57 +143,58 @@ fn alerts(c: &Connection, q: &TimelineQuery) -> rusqlite::Result<Vec<TimelineEnt
 }
 
 /// Webhook deliveries made or given up.
-fn deliveries(c: &Connection, q: &TimelineQuery) -> rusqlite::Result<Vec<TimelineEntry>> {
+fn deliveries(c: &mut Conn<'_>, q: &TimelineQuery) -> StoreResult<Vec<TimelineEntry>> {
     let (since, until) = (q.since.timestamp_millis(), q.until.timestamp_millis());
-    c.prepare_cached(
+    c.query_map(
         "SELECT l.at_ms, l.event, l.status_code, l.detail,
                 (SELECT o.summary FROM webhook_outbox o WHERE o.idempotency_key = l.idempotency_key
                  ORDER BY o.id DESC LIMIT 1)
          FROM webhook_log l
          WHERE l.event IN ('delivered', 'gave_up') AND l.at_ms >= ?1 AND l.at_ms < ?2
          ORDER BY l.at_ms DESC, l.id DESC LIMIT ?3",
-    )?
-    .query_map(params![since, until, q.limit], |r| {
-        let event: String = r.get(1)?;
-        let code = r
-            .get::<_, Option<u16>>(2)?
-            .map_or_else(String::new, |c| format!(" ({c})"));
-        let what: String = r
-            .get::<_, Option<String>>(4)?
-            .unwrap_or_else(|| "a notification".into());
-        let verb = if event == "delivered" {
-            "delivered"
-        } else {
-            "gave up on"
-        };
-        Ok(TimelineEntry {
-            at: DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
-            kind: TimelineKind::Delivery,
-            summary: format!("webhook {verb} {what}{code}"),
-            actor: None,
-            source: None,
-            link: Some(format!("{ALERTS_PAGE}#panel-receivers")),
-        })
-    })?
-    .collect()
+        params![since, until, q.limit],
+        |r| {
+            let event: String = r.get(1)?;
+            let code = r
+                .get::<Option<u16>>(2)?
+                .map_or_else(String::new, |c| format!(" ({c})"));
+            let what: String = r
+                .get::<Option<String>>(4)?
+                .unwrap_or_else(|| "a notification".into());
+            let verb = if event == "delivered" {
+                "delivered"
+            } else {
+                "gave up on"
+            };
+            Ok(TimelineEntry {
+                at: DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
+                kind: TimelineKind::Delivery,
+                summary: format!("webhook {verb} {what}{code}"),
+                actor: None,
+                source: None,
+                link: Some(format!("{ALERTS_PAGE}#panel-receivers")),
+            })
+        },
+    )
 }
 
 /// VP rollout windows recorded with a decision (scheduled snapshots, which
 /// take none, are left out).
-fn decisions(c: &Connection, q: &TimelineQuery) -> rusqlite::Result<Vec<TimelineEntry>> {
+fn decisions(c: &mut Conn<'_>, q: &TimelineQuery) -> StoreResult<Vec<TimelineEntry>> {
     let (since, until) = span(q);
-    c.prepare_cached(
-        "SELECT recorded_at, vp_id, decision_taken, json_extract(body, '$.decision'),
-                json_extract(body, '$.actor')
+    let sql = format!(
+        "SELECT recorded_at, vp_id, decision_taken, {}, {}
          FROM vp_evidence
          WHERE decision_taken != 'none' AND recorded_at >= ?1 AND recorded_at < ?2
          ORDER BY recorded_at DESC, id DESC LIMIT ?3",
-    )?
-    .query_map(params![since, until, q.limit], |r| {
+        c.json_text("body", "decision"),
+        c.json_text("body", "actor"),
+    );
+    c.query_map(&sql, params![since, until, q.limit], |r| {
         let (vp_id, taken): (String, String) = (r.get(1)?, r.get(2)?);
         let decision: Option<String> = r.get(3)?;
         Ok(TimelineEntry {
-            at: at(&r.get::<_, String>(0)?),
+            at: at(&r.get::<String>(0)?),
             kind: TimelineKind::VpDecision,
             summary: format!(
                 "{vp_id}: {} (taken: {taken})",
@@ -205,6 +204,5 @@ fn decisions(c: &Connection, q: &TimelineQuery) -> rusqlite::Result<Vec<Timeline
             source: None,
             link: Some(format!("{VP_EVIDENCE_PAGE}?lane={vp_id}")),
         })
-    })?
-    .collect()
+    })
 }

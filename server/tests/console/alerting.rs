@@ -32,8 +32,13 @@ fn alert(key: &str, severity: AlertSeverity) -> Alert {
 
 #[tokio::test]
 async fn an_alert_fires_once_resolves_once_and_survives_a_restart() {
-    let console =
-        TestConsole::new().with(|a| a.alert_model.alert_sources = vec!["upstream".into()]);
+    fires_once_resolves_once_and_survives_a_restart(TestConsole::new()).await;
+}
+
+/// The alert state's round trip through `console`'s store (the PostgreSQL
+/// tests run it too).
+pub(crate) async fn fires_once_resolves_once_and_survives_a_restart(console: TestConsole) {
+    let console = console.with(|a| a.alert_model.alert_sources = vec!["upstream".into()]);
     let running = console.start().await;
     let store = &running.state.store;
     let now = Utc::now();

@@ -43,7 +43,13 @@ async fn keep_row(c: &Console) -> EvidenceRow {
 
 #[tokio::test]
 async fn a_lane_is_watched_at_its_mode_and_a_switch_schedules_a_follow_up() {
-    let c = Console::from(TestConsole::new().viewer()).await;
+    lane_watched_at_its_mode(|c| c).await;
+}
+
+/// A lane's cadence on a console `store` sets up (the PostgreSQL tests run
+/// it too).
+pub(crate) async fn lane_watched_at_its_mode(store: fn(TestConsole) -> TestConsole) {
+    let c = Console::from(store(TestConsole::new()).viewer()).await;
     // Never snapshotted: steady by default, and overdue.
     let first = cadence(&c).await;
     assert_eq!(first.mode, MonitoringMode::Steady);

@@ -47,7 +47,13 @@ fn as_viewer(method: &str, path: &str, body: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn the_evidence_log_keeps_rows_newest_first_filters_and_pages() {
-    let c = Console::from(TestConsole::new().viewer()).await;
+    evidence_log_keeps_rows(|c| c).await;
+}
+
+/// The evidence log on a console `store` sets up (the PostgreSQL tests run
+/// it too).
+pub(crate) async fn evidence_log_keeps_rows(store: fn(TestConsole) -> TestConsole) {
+    let c = Console::from(store(TestConsole::new()).viewer()).await;
     let (status, body) = keep(&c, &record("hold", "waiting for traffic")).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let first: EvidenceRow = json(&body);

@@ -16,20 +16,20 @@ use tokio::net::TcpListener;
 
 use crate::support::{TOKEN, TestConsole, VIEWER};
 
-struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
 }
 
 impl Client {
-    fn new(server: &Running) -> Client {
+    pub(crate) fn new(server: &Running) -> Client {
         Client {
             http: reqwest::Client::new(),
             base: server.url(),
         }
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.base))
             .bearer_auth(TOKEN)
@@ -39,7 +39,7 @@ impl Client {
             .unwrap()
     }
 
-    async fn post(&self, path: &str, body: &str) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, body: &str) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.base))
             .bearer_auth(TOKEN)
@@ -132,7 +132,12 @@ async fn two_concurrent_starts_one_wins() {
 
 #[tokio::test]
 async fn audit_and_run_state_survive_a_restart() {
-    let console = TestConsole::new();
+    audit_and_run_survive_a_restart(TestConsole::new()).await;
+}
+
+/// The audit log's round trip through `console`'s store (the PostgreSQL
+/// tests run it too).
+pub(crate) async fn audit_and_run_survive_a_restart(console: TestConsole) {
     let request_id;
     {
         let server = console.start().await;

@@ -15,6 +15,7 @@ use opsdeck_api::admin::AdminStatus;
 use opsdeck_api::console::AuditPage;
 use opsdeck_api::pages::PAGES;
 use opsdeck_server::config::ServeArgs;
+use opsdeck_server::store::StoreLocation;
 use opsdeck_server::{Prepared, Running, app, prepare, spawn};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
@@ -87,6 +88,24 @@ impl TestConsole {
             a.upstream_admin_token = Some("platform-secret".into());
             a.upstream_timeout_ms = 400;
             a.upstream_connect_timeout_ms = 400;
+        })
+    }
+
+    /// Keep everything in a fresh database of the shared test PostgreSQL
+    /// (see [`crate::pg`]), with a short leader lease so a restarted console
+    /// leads again quickly.
+    pub fn postgres(self) -> TestConsole {
+        let url = crate::pg::TempPostgres::shared().database();
+        self.on_store(&url)
+    }
+
+    /// Keep everything in the PostgreSQL database at `url` (a replica of
+    /// any other console on it).
+    pub fn on_store(self, url: &str) -> TestConsole {
+        let location = StoreLocation::parse(url).unwrap();
+        self.with(|a| {
+            a.store = Some(location);
+            a.leader_lease_ms = 1000;
         })
     }
 

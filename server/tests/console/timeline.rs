@@ -33,8 +33,14 @@ fn history_path(key: &str) -> String {
 
 #[tokio::test]
 async fn an_alerts_history_says_what_happened_and_what_the_receiver_answered() {
+    history_says_what_happened(|c| c).await;
+}
+
+/// An alert's history and the timeline from a console `store` sets up (the
+/// PostgreSQL tests run it too).
+pub(crate) async fn history_says_what_happened(store: fn(TestConsole) -> TestConsole) {
     let (_r, hook) = crate::webhook::receiver().await;
-    let c = Console::from(TestConsole::new().viewer().with(|a| {
+    let c = Console::from(store(TestConsole::new()).viewer().with(|a| {
         a.alert_model.alert_sources = vec!["upstream".into()];
         a.alerts.kpi_alert_webhook_enabled = true;
         a.alerts.kpi_alert_webhook_url = Some(hook.into());

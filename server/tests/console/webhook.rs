@@ -70,7 +70,7 @@ pub(crate) async fn receiver() -> (Receiver, String) {
 }
 
 /// A console on the embedded sim whose newest day has a critical CTR drop.
-fn alerting(hook: &str) -> TestConsole {
+pub(crate) fn alerting(hook: &str) -> TestConsole {
     let hook = hook.to_owned();
     TestConsole::new().with(|a| {
         a.sim.sim_kpi_drop_metric = vec![KpiMetric::LandingToRunCtr];
@@ -98,18 +98,24 @@ async fn evaluate(server: &Running) -> KpiAlertsView {
     r.json().await.unwrap()
 }
 
-async fn log(server: &Running) -> WebhookLog {
+pub(crate) async fn log(server: &Running) -> WebhookLog {
     get(server, "/api/console/kpi/webhook/deliveries?limit=100").await
 }
 
-fn count(log: &WebhookLog, event: DeliveryEvent) -> usize {
+pub(crate) fn count(log: &WebhookLog, event: DeliveryEvent) -> usize {
     log.events.iter().filter(|e| e.event == event).count()
 }
 
 #[tokio::test]
 async fn a_critical_alert_arrives_once_and_repeats_are_suppressed() {
+    arrives_once_and_repeats_are_suppressed(|c| c).await;
+}
+
+/// A critical alert through the outbox of a console `store` sets up (the
+/// PostgreSQL tests run it too).
+pub(crate) async fn arrives_once_and_repeats_are_suppressed(store: fn(TestConsole) -> TestConsole) {
     let (r, hook) = receiver().await;
-    let console = alerting(&hook);
+    let console = store(alerting(&hook));
     let server = console.start().await;
     // the scheduler evaluates at start
     wait_until("the first delivery", || {
@@ -211,8 +217,14 @@ async fn nothing_is_lost_while_the_receiver_is_down() {
 
 #[tokio::test]
 async fn the_cooldown_holds_across_a_restart() {
+    cooldown_holds_across_a_restart(|c| c).await;
+}
+
+/// The cooldown across a restart of a console `store` sets up (the
+/// PostgreSQL tests run it too).
+pub(crate) async fn cooldown_holds_across_a_restart(store: fn(TestConsole) -> TestConsole) {
     let (r, hook) = receiver().await;
-    let console = alerting(&hook);
+    let console = store(alerting(&hook));
     {
         let _server = console.start().await;
         wait_until("the first delivery", || {
