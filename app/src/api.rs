@@ -190,9 +190,16 @@ pub const PANEL_ROWS: u32 = 20;
 pub struct GetRequest {
     path: String,
     query: Vec<(&'static str, String)>,
+    /// Its answer, once given, cannot change (see [`Read::immutable`]).
+    immutable: bool,
 }
 
 impl GetRequest {
+    /// Whether a good answer to it is final: a poller need not ask again.
+    pub fn is_immutable(&self) -> bool {
+        self.immutable
+    }
+
     /// Send it with the operator's credentials. The answer's status is checked;
     /// its body is left for [`Reply::decode`].
     pub async fn send(self, creds: &Credentials) -> Result<Reply, ApiError> {
@@ -293,6 +300,7 @@ impl<T> Read<T> {
             request: GetRequest {
                 path: path.into(),
                 query,
+                immutable: false,
             },
             answer: PhantomData,
         }
@@ -301,6 +309,13 @@ impl<T> Read<T> {
     /// The request, without its answer type.
     pub fn request(&self) -> GetRequest {
         self.request.clone()
+    }
+
+    /// The same read, marked as one whose answer cannot change once given (a
+    /// past day's report): polling stops at the first good answer.
+    pub fn immutable(mut self) -> Self {
+        self.request.immutable = true;
+        self
     }
 }
 

@@ -3,6 +3,6 @@
 //! reactive logic is tested natively, under an `Owner`, with `testing`.
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod use_polled;
 pub mod use_write;

@@ -2,7 +2,7 @@
 //! executor driven by hand, and the app state they read, with the session
 //! set directly rather than asked of a server.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use any_spawner::{CustomExecutor, Executor, PinnedFuture, PinnedLocalFuture};
 use futures::channel::oneshot;
@@ -41,6 +41,18 @@ thread_local! {
     static POOL: RefCell<LocalPool> = RefCell::new(LocalPool::new());
     static SPAWNER: LocalSpawner = POOL.with(|p| p.borrow().spawner());
     static GETS: RefCell<Vec<WaitingGet>> = const { RefCell::new(Vec::new()) };
+    static AHEAD_MS: Cell<f64> = const { Cell::new(0.0) };
+}
+
+/// The time the hooks read in tests: the system's, plus however far the test
+/// moved it on with [`advance`] (so it never goes back).
+pub fn now_ms() -> f64 {
+    crate::state::clock::browser_now_ms() + AHEAD_MS.with(Cell::get)
+}
+
+/// Move the hooks' clock on by `ms`.
+pub fn advance(ms: f64) {
+    AHEAD_MS.with(|a| a.set(a.get() + ms));
 }
 
 /// The stand-in server `use_polled` sends to in tests: each GET waits for
@@ -107,6 +119,7 @@ impl TestApp {
         // be set by another test's thread, which is fine.
         let _ = Executor::init_local_custom_executor(ThisThread);
         GETS.with(|g| g.borrow_mut().clear());
+        AHEAD_MS.with(|a| a.set(0.0));
         let owner = Owner::new();
         let (conn, feedback, refresh) = owner.with(|| {
             let refresh = Refresh::new();

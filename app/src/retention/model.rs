@@ -9,6 +9,7 @@ use opsdeck_api::other::OrOther;
 use opsdeck_api::retention::{RetentionReport, TenantRetentionSummary, WarningSeverity};
 use serde::Serialize;
 
+use crate::api;
 use crate::ui::confirm_dialog::Confirmation;
 use crate::ui::format;
 
@@ -20,6 +21,20 @@ pub fn parse_day(value: Option<&str>) -> Result<Option<NaiveDate>, String> {
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| format!("?day={v} is not a YYYY-MM-DD date; showing the latest sweep")),
+    }
+}
+
+/// The read of the report shown: the latest, or the day in the URL. A day
+/// before today (UTC, by the server's clock at `server_now_ms`) is over and
+/// its sweep written, so its report cannot change: it is fetched once and not
+/// polled. Today's can still be swept again, and the latest can move on.
+pub fn report_read(day: Option<NaiveDate>, server_now_ms: f64) -> api::Read<RetentionReport> {
+    let read = api::retention_report(day);
+    let today =
+        chrono::DateTime::from_timestamp_millis(server_now_ms as i64).map(|t| t.date_naive());
+    match (day, today) {
+        (Some(day), Some(today)) if day < today => read.immutable(),
+        _ => read,
     }
 }
 
@@ -308,6 +323,33 @@ mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
     use opsdeck_api::retention::RetentionWarning;
+
+    #[test]
+    fn only_a_past_day_is_read_once() {
+        let now = "2026-03-20T00:00:01Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            .timestamp_millis() as f64;
+        let day = |d: &str| Some(d.parse::<NaiveDate>().unwrap());
+        let once = |d| report_read(d, now).request().is_immutable();
+        assert!(once(day("2026-03-19")));
+        assert!(once(day("2025-12-31")));
+        assert!(!once(day("2026-03-20")), "today can be swept again");
+        assert!(!once(day("2026-03-21")), "a day to come (a skewed clock)");
+        assert!(!once(None), "the latest moves on");
+        let just_before_midnight = now - 2_000.0;
+        assert!(
+            !report_read(day("2026-03-19"), just_before_midnight)
+                .request()
+                .is_immutable()
+        );
+        assert_eq!(
+            report_read(day("2026-03-19"), now).request(),
+            api::retention_report(day("2026-03-19"))
+                .immutable()
+                .request()
+        );
+    }
 
     fn summary(
         id: &str,

@@ -14,6 +14,7 @@ use crate::retention::day_picker::RetentionDayPicker;
 use crate::retention::geocoding_panel::GeocodingPanel;
 use crate::retention::model;
 use crate::retention::sweep_panel::RetentionPanel;
+use crate::state::clock::use_clock;
 use crate::ui::env_banner::EnvBanner;
 use crate::ui::page_head::PageHead;
 
@@ -24,7 +25,11 @@ pub fn RetentionPage() -> impl IntoView {
     let parsed = Memo::new(move |_| query.with(|q| model::parse_day(q.get_str("day"))));
     let day = Memo::new(move |_| parsed.get().ok().flatten());
     let days = use_polled(api::retention_days());
-    let report = use_polled_by(move || api::retention_report(day.get()));
+    let clock = use_clock();
+    // The day decides whether the report is polled; the clock's every tick
+    // need not re-run the request.
+    let report =
+        use_polled_by(move || model::report_read(day.get(), untrack(|| clock.server_now_ms())));
     let geocoding = use_polled(api::geocoding());
     let report_data = report.data();
     let shown = Signal::derive(move || {

@@ -126,6 +126,17 @@ pub fn ago(seconds: i64) -> String {
     format!("{} ago", duration(seconds))
 }
 
+/// `retrying in 12 s`, counting down to `retry_at_ms` (whole seconds, rounded
+/// up so it never says 0 s early), then `retrying now`.
+pub fn retrying(retry_at_ms: f64, now_ms: f64) -> String {
+    let left = ((retry_at_ms - now_ms) / 1000.0).ceil() as i64;
+    if left > 0 {
+        format!("retrying in {}", duration(left))
+    } else {
+        "retrying now".into()
+    }
+}
+
 /// Whole seconds between two millisecond timestamps (`later - earlier`).
 pub fn seconds_between(earlier_ms: f64, later_ms: f64) -> i64 {
     ((later_ms - earlier_ms) / 1000.0).floor() as i64
@@ -220,6 +231,16 @@ pub fn csv_field(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_count_down() {
+        assert_eq!(retrying(13_000.0, 1_000.0), "retrying in 12 s");
+        assert_eq!(retrying(13_000.0, 1_500.0), "retrying in 12 s");
+        assert_eq!(retrying(13_000.0, 12_999.0), "retrying in 1 s");
+        assert_eq!(retrying(61_000.0, 1_000.0), "retrying in 1 min");
+        assert_eq!(retrying(13_000.0, 13_000.0), "retrying now");
+        assert_eq!(retrying(13_000.0, 20_000.0), "retrying now");
+    }
 
     #[test]
     fn query_values_escape_all_but_the_unreserved() {

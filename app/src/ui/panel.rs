@@ -1,6 +1,8 @@
 //! The frame every data panel shares: heading, `data-state`, the
 //! "Connect to load" / loading states and the error card. A panel's contents
 //! render only once it has data, and stay while later fetches fail.
+//! `data-updated-at` is when the data shown arrived (ms since the epoch by
+//! the browser's clock).
 
 use leptos::prelude::*;
 
@@ -29,6 +31,7 @@ pub fn Panel(
             id=id
             class=if wide { "panel panel-wide" } else { "panel" }
             data-state=move || phase.get().as_str()
+            data-updated-at=move || frame.last_good_ms.get().map(|ms| ms.round() as i64)
             aria-labelledby=format!("{id}-title")
             aria-busy=move || (phase.get() == Phase::Loading).to_string()
         >
@@ -48,7 +51,15 @@ pub fn Panel(
                 frame
                     .error
                     .get()
-                    .map(|error| view! { <ErrorCard error last_good_ms=frame.last_good_ms /> })
+                    .map(|error| {
+                        view! {
+                            <ErrorCard
+                                error
+                                last_good_ms=frame.last_good_ms
+                                retry_at_ms=frame.retry_at_ms
+                            />
+                        }
+                    })
             }}
             <Show when=move || matches!(phase.get(), Phase::Ok | Phase::Stale)>
                 <div class="panel-body">{children()}</div>
