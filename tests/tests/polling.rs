@@ -14,19 +14,13 @@
 
 use std::time::{Duration, Instant};
 
-use opsdeck_api::admin::Environment;
 use opsdeck_api::retention::{RetentionDays, paths};
 use opsdeck_server::Running;
-use opsdeck_sim::{SimConfig, SimHandle, SimSettings};
-use opsdeck_tests::counting::CountingUpstream;
-use opsdeck_tests::{Browser, PAGE_TIMEOUT, TOKEN, console_args, read_json, start_console};
-use tokio::net::TcpListener;
+use opsdeck_tests::counting::Behind;
+use opsdeck_tests::{Browser, PAGE_TIMEOUT, TOKEN, read_json};
 
 /// The page's auto-refresh interval (`app/src/state/refresh.rs`).
 const INTERVAL: Duration = Duration::from_secs(3);
-
-/// The sim's admin token, which only the console knows.
-const PLATFORM_TOKEN: &str = "polling-platform-token";
 
 /// One test at a time: each counts what its page sends over a few seconds,
 /// and three Chromiums sharing the cores would make the page's own timer late.
@@ -34,51 +28,32 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// A sim, a counting upstream in front of it, and a console in front of that.
 struct Stack {
-    counting: CountingUpstream,
-    console: Running,
-    _sim: SimHandle,
+    behind: Behind,
     _dir: tempfile::TempDir,
 }
 
 impl Stack {
     async fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let sim = opsdeck_sim::spawn(
-            SimSettings {
-                environment: Environment::Development,
-                admin_write_enabled: true,
-                admin_token: PLATFORM_TOKEN.into(),
-                ops_token: String::new(),
-                db_path: dir.path().join("sim.db"),
-                config: SimConfig::default(),
-            },
-            TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        )
-        .await
-        .unwrap();
-        let (counting, upstream) = CountingUpstream::start(&sim.url()).await;
-        let mut args = console_args(&dir.path().join("console"));
-        args.upstream = Some(upstream);
-        args.upstream_admin_token = Some(PLATFORM_TOKEN.into());
-        // The console's own schedules read the platform too. Each runs once
-        // at start and then not again within a test, so that what the
-        // counter sees later is what the page asks for.
-        args.alert_model.alert_eval_interval_seconds = 3600;
-        args.alerts.kpi_alert_eval_interval_seconds = 3600;
-        args.prod_checks.prod_check_interval_seconds = 86_400;
-        args.vp_scheduled_snapshots = Some(false);
-        let console = start_console(&args).await;
-        Stack {
-            counting,
-            console,
-            _sim: sim,
-            _dir: dir,
-        }
+        let behind = Behind::start(dir.path(), |args| {
+            // The console's own schedules read the platform too. Each runs
+            // once at start and then not again within a test, so that what
+            // the counter sees later is what the page asks for.
+            args.alert_model.alert_eval_interval_seconds = 3600;
+            args.alerts.kpi_alert_eval_interval_seconds = 3600;
+            args.prod_checks.prod_check_interval_seconds = 86_400;
+            // The page's own backoff is what is measured: with the breaker
+            // on, the platform coming back would wait for its probe.
+            args.upstream_breaker_threshold = 0;
+        })
+        .await;
+        Stack { behind, _dir: dir }
     }
 
     /// Requests to `path` (any query) the platform received.
     fn asked(&self, path: &str) -> u64 {
-        self.counting
+        self.behind
+            .upstream
             .by_source()
             .iter()
             .filter(|(source, _)| {
@@ -121,13 +96,13 @@ async fn a_hidden_tab_polls_nothing_and_is_current_at_once_when_shown() {
     let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::start().await;
     let b = Browser::start().await;
-    open_ops(&b, &stack.console).await;
+    open_ops(&b, &stack.behind.console).await;
 
     // Shown, the page polls: at least once an interval.
     tokio::time::sleep(INTERVAL).await;
-    stack.counting.reset();
+    stack.behind.upstream.reset();
     tokio::time::sleep(INTERVAL + Duration::from_millis(500)).await;
-    let shown = stack.counting.total();
+    let shown = stack.behind.upstream.total();
     assert!(
         shown > 0,
         "a shown page polled nothing in an interval; the zero below would mean nothing"
@@ -147,13 +122,13 @@ async fn a_hidden_tab_polls_nothing_and_is_current_at_once_when_shown() {
 
     // A poll sent just before the tab was hidden may still be on its way.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    stack.counting.reset();
+    stack.behind.upstream.reset();
     tokio::time::sleep(INTERVAL * 2 + Duration::from_secs(1)).await;
     assert_eq!(
-        stack.counting.total(),
+        stack.behind.upstream.total(),
         0,
         "a hidden tab polled the platform: {:?}",
-        stack.counting.by_source()
+        stack.behind.upstream.by_source()
     );
 
     // Shown again: one poll at once, then every interval again.
@@ -192,9 +167,12 @@ async fn a_hidden_tab_polls_nothing_and_is_current_at_once_when_shown() {
     }
     // And it polls the platform again (a shared-read cache may answer some
     // polls, but not every poll of two intervals).
-    stack.counting.reset();
+    stack.behind.upstream.reset();
     tokio::time::sleep(INTERVAL * 2 + Duration::from_millis(500)).await;
-    assert!(stack.counting.total() > 0, "a shown tab stopped polling");
+    assert!(
+        stack.behind.upstream.total() > 0,
+        "a shown tab stopped polling"
+    );
     let later = updated_at(&b, "panel-status").await;
     assert!(
         later - caught_up >= INTERVAL.as_millis() as i64 - 500,
@@ -219,10 +197,10 @@ async fn a_failing_source_backs_off_says_when_it_retries_and_retries_when_asked(
     let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::start().await;
     let b = Browser::start().await;
-    open_ops(&b, &stack.console).await;
+    open_ops(&b, &stack.behind.console).await;
 
-    stack.counting.set_down(true);
-    stack.counting.reset();
+    stack.behind.upstream.set_down(true);
+    stack.behind.upstream.reset();
     b.wait_attr("#panel-status", "data-state", "stale").await;
     // Each failed try announces the next; four of them take 3 + 6 + 12 s.
     let mut announced: Vec<i64> = Vec::new();
@@ -258,7 +236,7 @@ async fn a_failing_source_backs_off_says_when_it_retries_and_retries_when_asked(
     );
 
     // The platform is back; Refresh retries at once, 24 s early.
-    stack.counting.set_down(false);
+    stack.behind.upstream.set_down(false);
     let asked_at = Instant::now();
     b.click("#btn-refresh").await;
     b.wait_attr("#panel-status", "data-state", "ok").await;
@@ -275,12 +253,15 @@ async fn a_failing_source_backs_off_says_when_it_retries_and_retries_when_asked(
 async fn a_past_retention_day_is_read_once_while_its_page_polls_on() {
     let _one = ONE_AT_A_TIME.lock().await;
     let stack = Stack::start().await;
-    let days: RetentionDays = read_json(&stack.console.url(), paths::DAYS).await;
+    let days: RetentionDays = read_json(&stack.behind.console.url(), paths::DAYS).await;
     assert!(days.days.len() > 5, "the sim keeps a month of sweeps");
     let old = days.days[5];
     let b = Browser::start().await;
-    b.goto(&format!("{}/ops/retention?day={old}", stack.console.url()))
-        .await;
+    b.goto(&format!(
+        "{}/ops/retention?day={old}",
+        stack.behind.console.url()
+    ))
+    .await;
     b.connect(TOKEN, "E2E Polling").await;
     b.wait_attr("#panel-retention", "data-state", "ok").await;
     b.wait_attr("#retention-summary", "data-day", &old.to_string())
@@ -289,13 +270,13 @@ async fn a_past_retention_day_is_read_once_while_its_page_polls_on() {
     let report_at = updated_at(&b, "panel-retention").await;
     let geocoding_at = updated_at(&b, "panel-geocoding").await;
 
-    stack.counting.reset();
+    stack.behind.upstream.reset();
     tokio::time::sleep(INTERVAL * 2 + Duration::from_secs(1)).await;
     assert_eq!(
         stack.asked(&paths::day(old)),
         0,
         "{old} was asked again: {:?}",
-        stack.counting.by_source()
+        stack.behind.upstream.by_source()
     );
     assert_eq!(
         updated_at(&b, "panel-retention").await,
@@ -308,11 +289,11 @@ async fn a_past_retention_day_is_read_once_while_its_page_polls_on() {
     );
 
     // The latest sweep (today's, which can still change) is polled.
-    b.goto(&format!("{}/ops/retention", stack.console.url()))
+    b.goto(&format!("{}/ops/retention", stack.behind.console.url()))
         .await;
     b.wait_attr("#panel-retention", "data-state", "ok").await;
     let latest_at = updated_at(&b, "panel-retention").await;
-    stack.counting.reset();
+    stack.behind.upstream.reset();
     tokio::time::sleep(INTERVAL * 2 + Duration::from_secs(1)).await;
     assert!(
         updated_at(&b, "panel-retention").await > latest_at,
@@ -321,7 +302,7 @@ async fn a_past_retention_day_is_read_once_while_its_page_polls_on() {
     assert!(
         stack.asked(paths::LATEST) > 0,
         "{:?}",
-        stack.counting.by_source()
+        stack.behind.upstream.by_source()
     );
     b.close().await;
 }

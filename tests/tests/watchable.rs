@@ -352,6 +352,9 @@ async fn the_page_shows_the_open_breaker_and_recovers_when_it_closes() {
     let nav = b.text("#nav-upstream-breaker").await;
     assert!(nav.contains("Upstream breaker open since"), "{nav}");
     b.wait_attr("#panel-status", "data-state", "stale").await;
+    // The panel backs off after its first failure (the platform's own 503);
+    // asked again, it shows the breaker's answer.
+    b.click("#btn-refresh").await;
     let card = b
         .wait_text("#panel-status .panel-error", "the breaker's answer", |t| {
             t.contains("breaker")

@@ -86,6 +86,8 @@ fn replica(dir: &Path, name: &str, store: &str, upstream: &str, hook: &str) -> R
             ("OPSDECK_DIST_DIR", dir.join("dist").display().to_string()),
             ("OPSDECK_STORE", store.to_owned()),
             ("OPSDECK_LEADER_LEASE_MS", "1000".into()),
+            // Two on one host: each its own free port for /metrics.
+            ("METRICS_LISTEN", "127.0.0.1:0".into()),
             ("ADMIN_API_TOKEN", TOKEN.into()),
             ("OPSDECK_UPSTREAM", upstream.to_owned()),
             ("UPSTREAM_ADMIN_TOKEN", "platform-secret".into()),

