@@ -23,20 +23,11 @@ use opsdeck_server::alertmanager::{resend, view};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::support::{Console, TOKEN, TestConsole, get_json};
+use crate::support::{Console, TOKEN, TestConsole, free_port, get_json};
 
 const BINARY: &str = "/usr/bin/prometheus-alertmanager";
 const KEY: &str = "guardrail:run-7:budget_exceeded";
 const PUBLIC: &str = "https://ops.example.test/console";
-
-/// A free loopback port (closed again, for a process of ours to take).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A real Alertmanager in a temporary directory; killed when dropped.
 struct Alertmanager {

@@ -22,6 +22,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// A free loopback port. Its own, not `support`'s: `make bench-store`
+/// includes this file on its own.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// What to say when the binaries are missing.
 const INSTALL: &str = "PostgreSQL's server binaries are missing (no /usr/lib/postgresql/*/bin/initdb): \
      run scripts/setup.sh --browser, which installs Debian's postgresql package \
@@ -62,14 +72,6 @@ fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl TempPostgres {

@@ -24,7 +24,7 @@ use opsdeck_sim::{SimConfig, SimSettings};
 use tokio::net::TcpListener;
 
 use crate::pg::TempPostgres;
-use crate::support::TOKEN;
+use crate::support::{TOKEN, free_port};
 
 /// The webhook timeout of both replicas; a delivery's lease is 2 s longer.
 const WEBHOOK_TIMEOUT_MS: u64 = 5000;
@@ -59,14 +59,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// An `opsdeck` process on `store` and the platform at `upstream`, sending

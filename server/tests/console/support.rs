@@ -254,3 +254,12 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> T {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }
+
+/// A free loopback port (closed again, for a process of ours to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
