@@ -112,11 +112,16 @@ impl UpstreamError {
     }
 }
 
+/// One route's request counts by method word and status.
+type ByMethodAndStatus = BTreeMap<(&'static str, u16), u64>;
+
 /// One console's counters and histograms.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// By route template, method word and status.
-    requests: Mutex<BTreeMap<(String, &'static str, u16), u64>>,
+    /// By route template, then method word and status (the template is
+    /// looked up borrowed, so a request allocates nothing once its route
+    /// has been seen).
+    requests: Mutex<BTreeMap<String, ByMethodAndStatus>>,
     refusals: Mutex<BTreeMap<&'static str, u64>>,
     upstream: Histogram,
     upstream_errors: Mutex<BTreeMap<UpstreamError, u64>>,
@@ -145,10 +150,14 @@ fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
 impl Metrics {
     /// Count a finished request.
     pub fn request(&self, route: &str, method: &Method, status: StatusCode) {
-        bump(
-            &self.requests,
-            (route.to_owned(), method_word(method), status.as_u16()),
-        );
+        let key = (method_word(method), status.as_u16());
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        match requests.get_mut(route) {
+            Some(by) => *by.entry(key).or_default() += 1,
+            None => {
+                requests.insert(route.to_owned(), BTreeMap::from([(key, 1)]));
+            }
+        }
     }
 
     /// Count a guard's refusal.
@@ -290,14 +299,17 @@ pub fn render(state: &AppState, gauges: Option<&StoreGauges>) -> String {
         "counter",
         "Requests answered, by route template, method and status.",
     );
-    for ((route, method, status), n) in m.requests.lock().unwrap_or_else(|p| p.into_inner()).iter()
-    {
-        let _ = writeln!(
-            out,
-            "opsdeck_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-            label(route)
-        );
+    let requests = m.requests.lock().unwrap_or_else(|p| p.into_inner());
+    for (route, by) in requests.iter() {
+        for ((method, status), n) in by {
+            let _ = writeln!(
+                out,
+                "opsdeck_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                label(route)
+            );
+        }
     }
+    drop(requests);
 
     family(
         &mut out,
@@ -553,7 +565,8 @@ mod tests {
         }
         let requests = m.requests.lock().unwrap();
         assert_eq!(requests.len(), 1);
-        assert_eq!(requests[&("unmatched".to_owned(), "other", 405)], 3);
+        assert_eq!(requests["unmatched"].len(), 1);
+        assert_eq!(requests["unmatched"][&("other", 405)], 3);
     }
 
     #[test]
